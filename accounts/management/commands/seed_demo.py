@@ -1,0 +1,82 @@
+"""Demo data for a first look: `make run` loads it, idempotently."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Supervision, User
+
+DEMO_PASSWORD = "demo-password-2026"
+
+ADMIN = ("sam@demo.ipnb-notes.test", "Sam Okafor", "", User.Role.ADMIN)
+SUPERVISORS = [
+    ("lee@demo.ipnb-notes.test", "Dr. Jordan Lee", "PhD, LMFT"),
+    ("rivera@demo.ipnb-notes.test", "Dr. Ana Rivera", "PsyD"),
+]
+THERAPISTS = [
+    ("maya@demo.ipnb-notes.test", "Maya Chen", "LMFT"),
+    ("theo@demo.ipnb-notes.test", "Theo Martins", "AMFT (associate)"),
+    ("priya@demo.ipnb-notes.test", "Priya Nair", "ACSW (associate)"),
+    ("sol@demo.ipnb-notes.test", "Sol Ferreira", "LPCC"),
+    ("noor@demo.ipnb-notes.test", "Noor Haddad", "APCC (associate)"),
+    ("ben@demo.ipnb-notes.test", "Ben Adler", "LCSW"),
+]
+# (supervisor email, supervisee email, requires co-signature)
+LINKS = [
+    ("lee@demo.ipnb-notes.test", "maya@demo.ipnb-notes.test", False),
+    ("lee@demo.ipnb-notes.test", "theo@demo.ipnb-notes.test", True),
+    ("lee@demo.ipnb-notes.test", "priya@demo.ipnb-notes.test", True),
+    ("rivera@demo.ipnb-notes.test", "sol@demo.ipnb-notes.test", False),
+    ("rivera@demo.ipnb-notes.test", "noor@demo.ipnb-notes.test", True),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo practice (idempotent: running it twice changes nothing)."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            users = self.seed_users()
+            self.seed_links(users)
+            self.seed_clinical(users)
+        self.stdout.write(
+            self.style.SUCCESS("Demo practice ready. Sign in with any of:")
+        )
+        for email, name, *_ in [ADMIN, *SUPERVISORS, *THERAPISTS]:
+            self.stdout.write(f"  {email:32} {name}")
+        self.stdout.write(f"  password for all: {DEMO_PASSWORD}")
+
+    def seed_users(self) -> dict[str, User]:
+        people = [ADMIN] + [(*s, User.Role.SUPERVISOR) for s in SUPERVISORS]
+        people += [(*t, User.Role.THERAPIST) for t in THERAPISTS]
+        users = {}
+        for email, name, credentials, role in people:
+            user = User.objects.filter(email__iexact=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email,
+                    DEMO_PASSWORD,
+                    full_name=name,
+                    credentials=credentials,
+                    role=role,
+                )
+            users[email] = user
+        return users
+
+    def seed_links(self, users: dict[str, User]) -> None:
+        for supervisor, supervisee, cosign in LINKS:
+            Supervision.objects.get_or_create(
+                supervisor=users[supervisor],
+                supervisee=users[supervisee],
+                ended_on=None,
+                defaults={
+                    "requires_cosignature": cosign,
+                    "started_on": date(2025, 9, 1),
+                },
+            )
+
+    def seed_clinical(self, users: dict[str, User]) -> None:
+        """Clients, sessions and notes arrive with the clinical record."""

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email: str) -> User:
+        return self.get(email__iexact=email)
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(
+        self, email: str, password: str | None = None, **fields
+    ) -> User:
+        fields.setdefault("role", User.Role.ADMIN)
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Role(models.TextChoices):
+        THERAPIST = "THERAPIST", "Therapist"
+        SUPERVISOR = "SUPERVISOR", "Supervisor"
+        ADMIN = "ADMIN", "Practice admin"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField("email address", max_length=254, unique=True)
+    full_name = models.CharField(max_length=150)
+    credentials = models.CharField(
+        max_length=60, blank=True, help_text="e.g. LMFT, PhD, associate"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")
+        ]
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:user_detail", args=[self.code])
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == self.Role.THERAPIST
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == self.Role.SUPERVISOR
+
+    @property
+    def is_practice_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in (self.Role.THERAPIST, self.Role.SUPERVISOR)
+
+
+class SupervisionQuerySet(models.QuerySet["Supervision"]):
+    def current(self, on: date | None = None) -> SupervisionQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=on), started_on__lte=on
+        )
+
+
+class Supervision(models.Model):
+    """A supervisor's responsibility for a supervisee, over a span of dates."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    supervisor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="supervisions_given"
+    )
+    supervisee = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="supervisions_received"
+    )
+    started_on = models.DateField(default=timezone.localdate)
+    ended_on = models.DateField(null=True, blank=True)
+    requires_cosignature = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SupervisionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(supervisor=models.F("supervisee")),
+                name="supervision_not_self",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="supervision_ends_after_start",
+            ),
+            # One open link per pair; ended links stay as history.
+            models.UniqueConstraint(
+                fields=["supervisor", "supervisee"],
+                condition=Q(ended_on__isnull=True),
+                name="supervision_one_open",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["supervisee", "ended_on"], name="supervision_supervisee_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supervisor} supervises {self.supervisee}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:user_detail", args=[self.supervisee.code])
+
+
+class Invitation(models.Model):
+    """A one-time, expiring link by which an invited user sets a password."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:user_detail", args=[self.user.code])
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )

@@ -1,0 +1,273 @@
+"""State changes to accounts. Each writes an audit event with old and new values."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+import audit
+from accounts.models import Invitation, Supervision, User
+
+
+class AccountError(Exception):
+    """A rule about accounts was broken; the message is shown to the admin."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_invite(
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    credentials: str = "",
+    by: User,
+    request=None,
+) -> User:
+    """Create an account without a password and queue the invitation email."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise AccountError("An account with this email address already exists.")
+    with transaction.atomic():
+        user = User(
+            email=email, full_name=full_name, role=role, credentials=credentials
+        )
+        user.set_unusable_password()
+        user.save()
+        invitation = _new_invitation(user=user, by=by)
+        audit.record(
+            "user.invite",
+            actor=by,
+            request=request,
+            target=user,
+            changes={"email": [None, email], "role": [None, role]},
+        )
+    from accounts.tasks import invitation_send
+
+    invitation_send.delay_on_commit(invitation.id)
+    return user
+
+
+def _new_invitation(*, user: User, by: User) -> Invitation:
+    # The token itself is made by the task that emails it, so it never travels
+    # through the broker; until then this placeholder hash matches no token.
+    return Invitation.objects.create(
+        user=user,
+        invited_by=by,
+        token_hash=f"pending-{secrets.token_hex(24)}",
+        expires_at=timezone.now() + timedelta(hours=settings.INVITATION_TTL_HOURS),
+    )
+
+
+def invitation_resend(*, user: User, by: User, request=None) -> Invitation:
+    """Revoke open invitations for a user who has not yet accepted and send a new one."""
+    if user.has_usable_password():
+        raise AccountError("This user has already set a password.")
+    with transaction.atomic():
+        Invitation.objects.filter(
+            user=user, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        invitation = _new_invitation(user=user, by=by)
+        audit.record("user.invite_resend", actor=by, request=request, target=user)
+    from accounts.tasks import invitation_send
+
+    invitation_send.delay_on_commit(invitation.id)
+    return invitation
+
+
+def invitation_send(*, invitation: Invitation) -> None:
+    """Make the one-time token, store its hash and email the link (no PHI in the email)."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(token)
+    invitation.save(update_fields=["token_hash"])
+    link = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[token])
+    context = {
+        "user": invitation.user,
+        "link": link,
+        "expires_at": invitation.expires_at,
+    }
+    send_mail(
+        subject=render_to_string("emails/invitation-subject.txt", context).strip(),
+        message=render_to_string("emails/invitation-body.txt", context),
+        from_email=None,
+        recipient_list=[invitation.user.email],
+    )
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The usable invitation this token opens, or None."""
+    invitation = (
+        Invitation.objects.select_related("user")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_usable or not invitation.user.is_active:
+        return None
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, password: str, request=None) -> User:
+    with transaction.atomic():
+        updated = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True
+        ).update(accepted_at=timezone.now())
+        if not updated:
+            raise AccountError("This invitation has already been used.")
+        user = invitation.user
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record("user.invite_accept", actor=user, request=request, target=user)
+    return user
+
+
+def user_change_role(*, user: User, role: str, by: User, request=None) -> User:
+    if user == by and role != User.Role.ADMIN:
+        raise AccountError("You cannot remove your own practice-admin role.")
+    old = user.role
+    if old == role:
+        return user
+    user.role = role
+    user.save(update_fields=["role"])
+    audit.record(
+        "user.role_change",
+        actor=by,
+        request=request,
+        target=user,
+        changes={"role": [old, role]},
+    )
+    return user
+
+
+def supervision_link(
+    *,
+    supervisor: User,
+    supervisee: User,
+    started_on: date,
+    requires_cosignature: bool,
+    by: User,
+    request=None,
+) -> Supervision:
+    if supervisor == supervisee:
+        raise AccountError("A user cannot supervise themselves.")
+    if supervisor.role != User.Role.SUPERVISOR:
+        raise AccountError("Only a user with the supervisor role can supervise.")
+    if Supervision.objects.filter(
+        supervisor=supervisor, supervisee=supervisee, ended_on__isnull=True
+    ).exists():
+        raise AccountError(f"{supervisor} already supervises {supervisee}.")
+    link = Supervision.objects.create(
+        supervisor=supervisor,
+        supervisee=supervisee,
+        started_on=started_on,
+        requires_cosignature=requires_cosignature,
+    )
+    audit.record(
+        "supervision.link",
+        actor=by,
+        request=request,
+        target=link,
+        changes={
+            "supervisor": [None, str(supervisor.code)],
+            "supervisee": [None, str(supervisee.code)],
+            "started_on": [None, started_on],
+            "requires_cosignature": [None, requires_cosignature],
+        },
+    )
+    return link
+
+
+def supervision_end(
+    *, link: Supervision, ended_on: date | None = None, by: User, request=None
+) -> Supervision:
+    ended_on = ended_on or timezone.localdate()
+    if link.ended_on is not None:
+        raise AccountError("This supervision link has already ended.")
+    # A link ended on the day it started would leave a gap in the constraint's favour.
+    link.ended_on = max(ended_on, link.started_on)
+    link.save(update_fields=["ended_on"])
+    audit.record(
+        "supervision.end",
+        actor=by,
+        request=request,
+        target=link,
+        changes={"ended_on": [None, link.ended_on]},
+    )
+    return link
+
+
+def _end_sessions(user: User) -> int:
+    keys = list(
+        UserSession.objects.filter(user=user).values_list("session_key", flat=True)
+    )
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+def user_end_sessions(*, user: User, by: User, request=None) -> int:
+    """End every login session of this user at once; returns how many were ended."""
+    ended = _end_sessions(user)
+    audit.record(
+        "user.end_sessions",
+        actor=by,
+        request=request,
+        target=user,
+        changes={"sessions_ended": ended},
+    )
+    return ended
+
+
+def user_deactivate(*, user: User, by: User, request=None) -> User:
+    if user == by:
+        raise AccountError("You cannot deactivate your own account.")
+    if not user.is_active:
+        return user
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        ended = _end_sessions(user)
+        audit.record(
+            "user.deactivate",
+            actor=by,
+            request=request,
+            target=user,
+            changes={"is_active": [True, False], "sessions_ended": ended},
+        )
+    return user
+
+
+def user_reactivate(*, user: User, by: User, request=None) -> User:
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit.record(
+        "user.reactivate",
+        actor=by,
+        request=request,
+        target=user,
+        changes={"is_active": [False, True]},
+    )
+    return user
+
+
+def purge_expired() -> dict[str, int]:
+    """Housekeeping: drop expired login sessions and mark stale invitations revoked."""
+    now = timezone.now()
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    invitations = Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lt=now
+    ).update(revoked_at=now)
+    return {"sessions": sessions, "invitations": invitations}

@@ -1,0 +1,231 @@
+"""Practice-admin screens for accounts, and the invitation a new user accepts."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import InviteForm, RoleForm, SetPasswordForm, SupervisionForm
+from accounts.models import Supervision, User
+from ipnb_notes import access
+from ipnb_notes.http import AuthedRequest, wants_partial
+
+USER_SORTS = {
+    "name": "full_name",
+    "email": "email",
+    "role": "role",
+    "last_login": "last_login",
+}
+
+
+@require_GET
+def user_list(request: AuthedRequest) -> HttpResponse:
+    users = access.manageable_users(request.user).prefetch_related(
+        Prefetch(
+            "supervisions_received",
+            queryset=Supervision.objects.current().select_related("supervisor"),
+            to_attr="current_supervisions",
+        )
+    )
+    q = request.GET.get("q", "").strip()
+    if q:
+        users = users.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+    role = request.GET.get("role", "")
+    if role in User.Role.values:
+        users = users.filter(role=role)
+    status = request.GET.get("status", "")
+    if status == "active":
+        users = users.filter(is_active=True)
+    elif status == "inactive":
+        users = users.filter(is_active=False)
+    sort = request.GET.get("sort", "name")
+    users = users.order_by(USER_SORTS.get(sort, "full_name"), "id")
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    template = "accounts/user_list.html"
+    if wants_partial(request):
+        template += "#user-rows"
+    context = {
+        "page": page,
+        "q": q,
+        "role": role,
+        "status": status,
+        "sort": sort,
+        "roles": User.Role.choices,
+    }
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def user_invite(request: AuthedRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_invite(
+                **form.cleaned_data, by=request.user, request=request
+            )
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Invitation sent to {user.email}. The link expires in 72 hours.",
+            )
+            return redirect(user)
+    return render(request, "accounts/user_invite.html", {"form": form})
+
+
+@require_GET
+def user_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    return _render_detail(request, user)
+
+
+def _render_detail(
+    request, user, *, role_form=None, supervision_form=None, status=200
+) -> HttpResponse:
+    links = Supervision.objects.filter(
+        Q(supervisee=user) | Q(supervisor=user)
+    ).select_related("supervisor", "supervisee")
+    context = {
+        "managed": user,
+        "role_form": role_form or RoleForm(initial={"role": user.role}),
+        "supervision_form": supervision_form
+        or SupervisionForm(
+            supervisor_choices=access.supervisor_choices(request.user), supervisee=user
+        ),
+        "supervisors": [link for link in links if link.supervisee_id == user.id],
+        "supervisees": [link for link in links if link.supervisor_id == user.id],
+        "invitation": user.invitations.first(),
+    }
+    return render(request, "accounts/user_detail.html", context, status=status)
+
+
+@require_POST
+def user_change_role(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_change_role(
+                user=user,
+                role=form.cleaned_data["role"],
+                by=request.user,
+                request=request,
+            )
+        except services.AccountError as exc:
+            form.add_error("role", str(exc))
+        else:
+            messages.success(
+                request, f"{user} is now a {user.get_role_display().lower()}."
+            )
+            return redirect(user)
+    return _render_detail(request, user, role_form=form, status=400)
+
+
+@require_POST
+def supervision_create(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    form = SupervisionForm(
+        request.POST,
+        supervisor_choices=access.supervisor_choices(request.user),
+        supervisee=user,
+    )
+    if form.is_valid():
+        try:
+            services.supervision_link(
+                supervisee=user, by=request.user, request=request, **form.cleaned_data
+            )
+        except services.AccountError as exc:
+            form.add_error("supervisor", str(exc))
+        else:
+            messages.success(
+                request, f"{form.cleaned_data['supervisor']} now supervises {user}."
+            )
+            return redirect(user)
+    return _render_detail(request, user, supervision_form=form, status=400)
+
+
+@require_POST
+def supervision_end(request: AuthedRequest, code: UUID) -> HttpResponse:
+    link = access.get_managed_supervision(request.user, code)
+    try:
+        services.supervision_end(link=link, by=request.user, request=request)
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Ended: {link}.")
+    return redirect(link.supervisee)
+
+
+@require_POST
+def user_deactivate(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    try:
+        services.user_deactivate(user=user, by=request.user, request=request)
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{user} is deactivated and signed out everywhere.")
+    return redirect(user)
+
+
+@require_POST
+def user_reactivate(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    services.user_reactivate(user=user, by=request.user, request=request)
+    messages.success(request, f"{user} can sign in again.")
+    return redirect(user)
+
+
+@require_POST
+def user_end_sessions(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    ended = services.user_end_sessions(user=user, by=request.user, request=request)
+    messages.success(request, f"Ended {ended} session(s) of {user}.")
+    return redirect(user)
+
+
+@require_POST
+def invitation_resend(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    try:
+        services.invitation_resend(user=user, by=request.user, request=request)
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"A new invitation was sent to {user.email}.")
+    return redirect(user)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request, token: str) -> HttpResponse:
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = SetPasswordForm(request.POST or None, user=invitation.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(
+                invitation=invitation,
+                password=form.cleaned_data["password1"],
+                request=request,
+            )
+        except services.AccountError:
+            return render(request, "accounts/invitation_invalid.html", status=404)
+        messages.success(request, "Your password is set. Please sign in.")
+        return redirect("account_login")
+    return render(
+        request,
+        "accounts/accept_invitation.html",
+        {"form": form, "invited": invitation.user},
+    )

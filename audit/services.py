@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from accounts.models import User
+
+GENESIS = "0" * 64
+# Any fixed 64-bit number: the advisory lock that serialises appends to the chain.
+_CHAIN_LOCK = 0x1A0D17
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    payload = {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor_id,
+        "actor_email": event.actor_email,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_code": event.target_code,
+        "client_code": str(event.client_code) if event.client_code else "",
+        "ip": event.ip or "",
+        "request_id": event.request_id,
+        "changes": event.changes,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), default=str
+    ).encode()
+
+
+def event_hash(event: AuditEvent) -> str:
+    """HMAC-SHA256 of the event and its predecessor's hash, under a key outside the database."""
+    return hmac.new(
+        settings.AUDIT_HMAC_KEY.encode(), _canonical(event), hashlib.sha256
+    ).hexdigest()
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    target: Any = None,
+    target_type: str = "",
+    target_code: str = "",
+    client_code: Any = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail. Never pass PHI in `changes`."""
+    if (
+        request is not None
+        and actor is None
+        and getattr(request, "user", None)
+        and request.user.is_authenticated
+    ):
+        actor = request.user
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_code = target_code or str(getattr(target, "code", target.pk))
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        event = AuditEvent(
+            seq=seq,
+            at=timezone.now(),
+            actor=actor,
+            actor_email=actor.email if actor else "",
+            action=action,
+            target_type=target_type,
+            target_code=target_code,
+            client_code=client_code,
+            ip=request.META.get("REMOTE_ADDR") if request is not None else None,
+            request_id=getattr(request, "request_id", "")
+            if request is not None
+            else "",
+            changes=json.loads(json.dumps(changes or {}, default=str)),
+            prev_hash=prev_hash,
+        )
+        event.hash = event_hash(event)
+        event.save(force_insert=True)
+    return event
+
+
+def verify_chain() -> list[str]:
+    """Walk the chain in order; return one message per broken link (empty when intact)."""
+    problems: list[str] = []
+    expected_seq, prev_hash = 1, GENESIS
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        if event.seq != expected_seq:
+            problems.append(
+                f"seq {expected_seq}: missing (next present is {event.seq})"
+            )
+        if event.prev_hash != prev_hash:
+            problems.append(
+                f"seq {event.seq}: previous hash does not match (row deleted, inserted or reordered)"
+            )
+        if not hmac.compare_digest(event.hash, event_hash(event)):
+            problems.append(
+                f"seq {event.seq}: contents do not match the hash (row edited)"
+            )
+        expected_seq, prev_hash = event.seq + 1, event.hash
+    return problems

@@ -1,0 +1,82 @@
+"""Request types, the partial-rendering decision and the project's own middlewares."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from accounts.models import User
+
+
+class AuthedRequest(HttpRequest):
+    user: User
+    htmx: HtmxDetails
+    request_id: str
+
+
+def wants_partial(request: HttpRequest) -> bool:
+    """True for htmx requests that swap a fragment (not boosted navigation, not history)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestIdMiddleware:
+    """Give every request an id, echoed in X-Request-ID and written into audit events."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Send anonymous htmx requests to login with HX-Redirect, never a login page in a fragment."""
+
+    def handle_no_permission(self, request, view_func):
+        response = super().handle_no_permission(request, view_func)
+        if (
+            getattr(request, "htmx", None)
+            or request.headers.get("HX-Request") == "true"
+        ):
+            current = request.headers.get("HX-Current-URL")
+            login = response["Location"]
+            if current:
+                from urllib.parse import quote, urlsplit
+
+                parts = urlsplit(current)
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
+                login = login.split("?")[0] + "?next=" + quote(path)
+            return HttpResponseClientRedirect(login)
+        return response
+
+
+class PrivateResponseMiddleware:
+    """No caching of anything an authenticated user sees; Vary on HX-Request everywhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_vary_headers(response, ["HX-Request"])
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+            response["Cache-Control"] = "no-store, private"
+        return response

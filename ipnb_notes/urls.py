@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from accounts import views as account_views
+from ipnb_notes import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path(
+        "invitation/<str:token>/",
+        account_views.accept_invitation,
+        name="accept_invitation",
+    ),
+    path("practice/", include("accounts.urls")),
+]

@@ -1,0 +1,64 @@
+"""Role home pages and the health probe."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ipnb_notes.http import AuthedRequest
+
+
+@require_GET
+def home(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    if user.is_practice_admin:
+        from accounts.models import User
+
+        context = {
+            "counts": {
+                role.label: User.objects.filter(role=role, is_active=True).count()
+                for role in User.Role
+            }
+        }
+        return render(request, "home/admin.html", context)
+    if user.is_supervisor:
+        return render(request, "home/supervisor.html", {})
+    return render(request, "home/therapist.html", {})
+
+
+def _broker_status() -> str:
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL:
+        return "eager"
+    from ipnb_notes.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:
+        return "unreachable"
+    return "ok"
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request) -> JsonResponse:
+    """Database and broker status for load balancers and monitors. No PHI, no login."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:
+        database = "unreachable"
+    broker = _broker_status()
+    healthy = database == "ok" and broker in {"ok", "eager"}
+    return JsonResponse(
+        {"status": "ok" if healthy else "fail", "database": database, "broker": broker},
+        status=200 if healthy else 503,
+    )

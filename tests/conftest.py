@@ -1,0 +1,105 @@
+"""Personas (STYLE.md 7.11) and global test settings.
+
+- alice: a therapist; her clients and notes are hers.
+- bob: Alice's supervisor (co-signature required): he reads her clinical record, co-signs
+  and comments, and never edits it.
+- charlie: a therapist with no link to Alice: sees nothing of hers (404).
+- ada: the practice admin: manages accounts and reads no clinical text (404 on clinical pages).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from accounts.models import User
+from tests.factories import make_supervision, make_user
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return make_user(
+        email="alice@example.org", full_name="Alice Therapist", role=User.Role.THERAPIST
+    )
+
+
+@pytest.fixture
+def bob(db, alice) -> User:
+    bob = make_user(
+        email="bob@example.org", full_name="Bob Supervisor", role=User.Role.SUPERVISOR
+    )
+    make_supervision(bob, alice, requires_cosignature=True)
+    return bob
+
+
+@pytest.fixture
+def charlie(db) -> User:
+    return make_user(
+        email="charlie@example.org",
+        full_name="Charlie Unrelated",
+        role=User.Role.THERAPIST,
+    )
+
+
+@pytest.fixture
+def ada(db) -> User:
+    return make_user(
+        email="ada@example.org", full_name="Ada Admin", role=User.Role.ADMIN
+    )
+
+
+@pytest.fixture
+def personas(alice, bob, charlie, ada) -> dict[str, User]:
+    return {"alice": alice, "bob": bob, "charlie": charlie, "ada": ada}
+
+
+# --- Browser tests -------------------------------------------------------------------------------
+
+CHROMIUM = (
+    os.environ.get("CHROMIUM_PATH")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM:
+        return
+    if os.environ.get("CI") == "true":
+        # In CI a missing browser is a failure, not a skip: the fixture below raises.
+        return
+    skip = pytest.mark.skip(
+        reason="no Chromium found (install Debian's `chromium` or set CHROMIUM_PATH)"
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM:
+        raise RuntimeError(
+            "CI=true but no Chromium is installed: browser tests cannot run"
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -64,3 +64,179 @@ def current_supervisees(user: User) -> QuerySet[User]:
 def require_post_allowed(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
+
+
+# --- The clinical record ------------------------------------------------------------------------
+# The caseload rule: a clinician sees clients they are currently assigned to (primary or
+# co-therapist); a supervisor also sees the clients of their current supervisees, read-only.
+# Practice admins see no clinical record (emergency access is the one exception).
+
+
+def visible_clients(user: User):
+    """Clients whose clinical record this user may read."""
+    from clients.models import CaseAssignment, Client
+
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
+        return Client.objects.none()
+    readers = [user.pk]
+    if user.is_supervisor:
+        readers += list(
+            Supervision.objects.current()
+            .filter(supervisor=user)
+            .values_list("supervisee_id", flat=True)
+        )
+    assigned = (
+        CaseAssignment.objects.current()
+        .filter(therapist_id__in=readers)
+        .values("client_id")
+    )
+    return Client.objects.filter(pk__in=assigned)
+
+
+def own_clients(user: User):
+    """Clients on this user's own caseload (they may write to these records)."""
+    from clients.models import CaseAssignment, Client
+
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
+        return Client.objects.none()
+    return Client.objects.filter(
+        pk__in=CaseAssignment.objects.current()
+        .filter(therapist=user)
+        .values("client_id")
+    )
+
+
+def get_client(user: User, code: UUID, *, for_update: bool = False):
+    """A client this user may read; 404 if not visible, 403 if visible but read-only."""
+    client = get_object_or_404(visible_clients(user), code=code)
+    if for_update and not can_edit_client(user, client):
+        raise PermissionDenied
+    return client
+
+
+def can_edit_client(user: User, client) -> bool:
+    from clients.models import CaseAssignment
+
+    return (
+        CaseAssignment.objects.current().filter(client=client, therapist=user).exists()
+    )
+
+
+def visible_sessions(user: User):
+    from sessions.models import TherapySession
+
+    return TherapySession.objects.filter(client__in=visible_clients(user))
+
+
+def get_session(user: User, code: UUID, *, for_update: bool = False):
+    """A session this user may read; for_update needs the client on the user's own caseload."""
+    session = get_object_or_404(
+        visible_sessions(user).select_related("client", "therapist"), code=code
+    )
+    if for_update and not can_edit_client(user, session.client):
+        raise PermissionDenied
+    return session
+
+
+def visible_notes(user: User):
+    """Progress notes this user may read. A draft is its author's alone until it is signed."""
+    from sessions.models import ProgressNote
+
+    return ProgressNote.objects.filter(client__in=visible_clients(user)).filter(
+        Q(author=user) | ~Q(status=ProgressNote.Status.DRAFT)
+    )
+
+
+def can_edit_note(user: User, note) -> bool:
+    return note.author_id == user.pk and note.is_editable
+
+
+def get_note(user: User, code: UUID, *, for_update: bool = False):
+    """A note this user may read; 404 if not visible, 403 if visible but not theirs to edit."""
+    note = get_object_or_404(
+        visible_notes(user).select_related("client", "session", "author"), code=code
+    )
+    if for_update and not can_edit_note(user, note):
+        raise PermissionDenied
+    return note
+
+
+def supervises(user: User, supervisee_id: int, *, cosign: bool = False) -> bool:
+    links = Supervision.objects.current().filter(
+        supervisor=user, supervisee_id=supervisee_id
+    )
+    if cosign:
+        links = links.filter(requires_cosignature=True)
+    return links.exists()
+
+
+def can_cosign(user: User, note) -> bool:
+    from sessions.models import ProgressNote
+
+    return note.status == ProgressNote.Status.AWAITING_COSIGNATURE and supervises(
+        user, note.author_id, cosign=True
+    )
+
+
+def can_comment(user: User, note) -> bool:
+    return supervises(user, note.author_id)
+
+
+def get_note_for_review(user: User, code: UUID):
+    """A supervisee's note for co-signing or return; 403 if visible but not this user's to review."""
+    note = get_note(user, code)
+    if not can_cosign(user, note):
+        raise PermissionDenied
+    return note
+
+
+def get_note_for_comment(user: User, code: UUID):
+    note = get_note(user, code)
+    if not can_comment(user, note):
+        raise PermissionDenied
+    return note
+
+
+def own_process_notes(user: User):
+    """Psychotherapy notes: their author's alone. Nobody else, ever (HIPAA 164.501)."""
+    from sessions.models import PsychotherapyNote
+
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
+        return PsychotherapyNote.objects.none()
+    return PsychotherapyNote.objects.filter(author=user)
+
+
+def cosignature_queue(user: User):
+    """Notes waiting for this supervisor's co-signature, oldest first."""
+    from sessions.models import ProgressNote
+
+    supervisees = Supervision.objects.current().filter(
+        supervisor=user, requires_cosignature=True
+    )
+    return ProgressNote.objects.filter(
+        status=ProgressNote.Status.AWAITING_COSIGNATURE,
+        author_id__in=supervisees.values("supervisee_id"),
+    ).order_by("signed_at")
+
+
+# --- Caseload assignment by practice admins (names and status only, never clinical text) -----------
+
+
+def assignable_clients(user: User):
+    """Every client, for a practice admin assigning caseloads. Views must show no clinical text."""
+    from clients.models import Client
+
+    require_admin(user)
+    return Client.objects.all()
+
+
+def get_assignable_client(user: User, code: UUID):
+    return get_object_or_404(assignable_clients(user), code=code)
+
+
+def therapist_choices(user: User) -> QuerySet[User]:
+    """Clinicians an admin may assign a client to."""
+    require_admin(user)
+    return User.objects.filter(
+        role__in=[User.Role.THERAPIST, User.Role.SUPERVISOR], is_active=True
+    )

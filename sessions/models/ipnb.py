@@ -1,0 +1,479 @@
+"""The relationship, recorded: attunement, rupture and repair, arousal, integration ratings.
+
+Vocabulary from DOMAIN.md sections 1 to 3. Every rating here is a clinician-rated concept
+(CLINICIAN_CONCEPTUAL), not a validated instrument, and is labelled so on screen.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from ipnb_notes.fields import EncryptedTextField
+
+
+class InstrumentStatus(models.TextChoices):
+    VALIDATED_STANDARD = "VALIDATED_STANDARD", "Validated instrument"
+    VALIDATED_RESEARCH_ADAPTED = (
+        "VALIDATED_RESEARCH_ADAPTED",
+        "Adapted from a research instrument",
+    )
+    CLINICIAN_CONCEPTUAL = "CLINICIAN_CONCEPTUAL", "Clinician-rated, non-standardised"
+    USER_DEFINED = "USER_DEFINED", "Defined by the practice"
+
+
+def _scale(low: int, high: int):
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class SessionEvent(models.Model):
+    """What every timestamped event of a session has."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession", on_delete=models.CASCADE, related_name="+"
+    )
+    minute = models.PositiveSmallIntegerField(
+        help_text="Minutes from the session start"
+    )
+    note = EncryptedTextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    idempotency_key = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["minute", "created_at"]
+
+    def get_absolute_url(self) -> str:
+        return (
+            reverse("sessions:session_detail", args=[self.session.code])
+            + f"#event-{self.code}"
+        )
+
+
+class AttunementMoment(SessionEvent):
+    class Process(models.TextChoices):
+        MATCH = "MATCH", "Match"
+        MISMATCH = "MISMATCH", "Mismatch"
+        REPAIR = "REPAIR", "Interactive repair"
+        MIRRORING = "MIRRORING", "Mirroring"
+        SYNCHRONY = "SYNCHRONY", "Synchrony"
+        CONTINGENT_RESPONSE = "CONTINGENT_RESPONSE", "Contingent response"
+        OTHER = "OTHER", "Other"
+
+    class Cue(models.TextChoices):
+        FACIAL_EXPRESSION = "FACIAL_EXPRESSION", "Facial expression"
+        PROSODY = "PROSODY", "Prosody / tone of voice"
+        SPEECH_TEMPO = "SPEECH_TEMPO", "Speech tempo"
+        GAZE = "GAZE", "Gaze / eye contact"
+        POSTURE_MOVEMENT = "POSTURE_MOVEMENT", "Posture / movement"
+        PRESENCE = "PRESENCE", "Presence"
+
+    class Direction(models.TextChoices):
+        THERAPIST_TO_CLIENT = "T_TO_C", "Therapist to client"
+        CLIENT_TO_THERAPIST = "C_TO_T", "Client to therapist"
+        MUTUAL = "MUTUAL", "Mutual"
+
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        related_name="attunements",
+    )
+    process = models.CharField(max_length=20, choices=Process.choices)
+    cue_channels = ArrayField(
+        models.CharField(max_length=20, choices=Cue.choices), default=list, blank=True
+    )
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.MUTUAL
+    )
+    quality = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=_scale(1, 5)
+    )
+
+    class Meta(SessionEvent.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quality__isnull=True) | Q(quality__range=(1, 5)),
+                name="attune_quality",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["session", "minute"], name="attune_session_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_process_display()} at {self.minute}′"
+
+
+class RuptureEvent(SessionEvent):
+    """A deterioration in the alliance (3RS-informed, tagged by the clinician). Open until repaired."""
+
+    FRAMEWORK_VERSION = "3RS-2015"
+
+    class Type(models.TextChoices):
+        WITHDRAWAL = "WITHDRAWAL", "Withdrawal"
+        CONFRONTATION = "CONFRONTATION", "Confrontation"
+
+    class Marker(models.TextChoices):
+        W1_DENIAL = "3RS2015.W1_DENIAL", "Denial"
+        W2_MINIMAL_RESPONSE = "3RS2015.W2_MINIMAL_RESPONSE", "Minimal response"
+        W3_ABSTRACT_COMMUNICATION = (
+            "3RS2015.W3_ABSTRACT_COMMUNICATION",
+            "Abstract communication",
+        )
+        W4_AVOIDANT_STORYTELLING = (
+            "3RS2015.W4_AVOIDANT_STORYTELLING_TOPIC_SHIFT",
+            "Avoidant storytelling / shifting topic",
+        )
+        W5_DEFERENTIAL_APPEASING = (
+            "3RS2015.W5_DEFERENTIAL_APPEASING",
+            "Deferential and appeasing",
+        )
+        W6_CONTENT_AFFECT_SPLIT = (
+            "3RS2015.W6_CONTENT_AFFECT_SPLIT",
+            "Content/affect split",
+        )
+        W7_SELF_CRITICISM = (
+            "3RS2015.W7_SELF_CRITICISM_HOPELESSNESS",
+            "Self-criticism / hopelessness",
+        )
+        C1_COMPLAINTS_THERAPIST = (
+            "3RS2015.C1_COMPLAINTS_ABOUT_THERAPIST",
+            "Complaints/concerns about the therapist",
+        )
+        C2_REJECTS_INTERVENTION = (
+            "3RS2015.C2_REJECTS_INTERVENTION",
+            "Rejects intervention",
+        )
+        C3_COMPLAINTS_ACTIVITIES = (
+            "3RS2015.C3_COMPLAINTS_ABOUT_ACTIVITIES",
+            "Complaints about the activities of therapy",
+        )
+        C4_COMPLAINTS_PARAMETERS = (
+            "3RS2015.C4_COMPLAINTS_ABOUT_PARAMETERS",
+            "Complaints about the parameters of therapy",
+        )
+        C5_COMPLAINTS_PROGRESS = (
+            "3RS2015.C5_COMPLAINTS_ABOUT_PROGRESS",
+            "Complaints about progress",
+        )
+        C6_DEFENDS_SELF = "3RS2015.C6_DEFENDS_SELF", "Defends self against therapist"
+        C7_CONTROL_PRESSURE = (
+            "3RS2015.C7_CONTROL_PRESSURE",
+            "Efforts to control/pressure the therapist",
+        )
+        OTHER = "OTHER", "Other"
+
+    class Actor(models.TextChoices):
+        CLIENT = "CLIENT", "Client"
+        THERAPIST = "THERAPIST", "Therapist"
+
+    class Component(models.TextChoices):
+        TASK = "TASK", "Task"
+        GOAL = "GOAL", "Goal"
+        BOND = "BOND", "Bond"
+        UNSPECIFIED = "UNSPECIFIED", "Unspecified"
+
+    class FeltCue(models.TextChoices):
+        ANXIETY = "ANXIETY", "Anxiety"
+        IRRITATION = "IRRITATION", "Irritation"
+        BOREDOM = "BOREDOM", "Boredom / disengagement"
+        DEFENSIVENESS = "DEFENSIVENESS", "Defensiveness"
+        CONFUSION = "CONFUSION", "Confusion"
+        HELPLESSNESS = "HELPLESSNESS", "Helplessness"
+        PRESSURE = "PRESSURE", "Pressure to fix"
+
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        related_name="ruptures",
+    )
+    # Denormalised from the session: open ruptures are listed per client across sessions.
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="ruptures"
+    )
+    rupture_type = models.CharField(max_length=14, choices=Type.choices)
+    markers = ArrayField(
+        models.CharField(max_length=48, choices=Marker.choices),
+        default=list,
+        blank=True,
+    )
+    framework_version = models.CharField(
+        max_length=12, default=FRAMEWORK_VERSION, editable=False
+    )
+    actor = models.CharField(max_length=10, choices=Actor.choices, default=Actor.CLIENT)
+    salience = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=_scale(1, 5)
+    )
+    alliance_component = models.CharField(
+        max_length=12, choices=Component.choices, default=Component.UNSPECIFIED
+    )
+    therapist_felt_cues = ArrayField(
+        models.CharField(max_length=16, choices=FeltCue.choices),
+        default=list,
+        blank=True,
+    )
+
+    class Meta(SessionEvent.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(salience__isnull=True) | Q(salience__range=(1, 5)),
+                name="rupture_salience",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["session", "minute"], name="rupture_session_idx"),
+            models.Index(fields=["client", "created_at"], name="rupture_client_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rupture_type_display()} rupture at {self.minute}′"
+
+    @staticmethod
+    def marker_type(marker: str) -> str | None:
+        """WITHDRAWAL or CONFRONTATION for a 3RS marker code; None for OTHER."""
+        if ".W" in marker:
+            return RuptureEvent.Type.WITHDRAWAL
+        if ".C" in marker:
+            return RuptureEvent.Type.CONFRONTATION
+        return None
+
+
+class RepairEvent(SessionEvent):
+    """Resolves one rupture of the same client, in the same session or a later one."""
+
+    class Strategy(models.TextChoices):
+        R1_CLARIFY = "R1_CLARIFY_MISUNDERSTANDING", "Clarifies a misunderstanding"
+        R2_CHANGE_TASK = "R2_CHANGE_TASK_OR_GOAL", "Changes tasks or goals"
+        R3_RATIONALE = (
+            "R3_ILLUSTRATE_TASK_OR_RATIONALE",
+            "Illustrates a task or gives the rationale",
+        )
+        R4_INVITE_DISCUSSION = (
+            "R4_INVITE_DISCUSSION_OF_RELATIONSHIP",
+            "Invites talk about the relationship",
+        )
+        R5_ACKNOWLEDGE = "R5_ACKNOWLEDGE_CONTRIBUTION", "Acknowledges own contribution"
+        R6_DISCLOSE = (
+            "R6_DISCLOSE_INTERNAL_EXPERIENCE",
+            "Discloses own experience of the interaction",
+        )
+        R7_PATTERN_IN = (
+            "R7_LINK_TO_PATTERN_IN_THERAPY",
+            "Links to a pattern in the therapy relationship",
+        )
+        R8_PATTERN_OUT = (
+            "R8_LINK_TO_PATTERN_OUTSIDE",
+            "Links to patterns in other relationships",
+        )
+        R9_VALIDATE = "R9_VALIDATE_DEFENSIVE_POSTURE", "Validates the defensive stance"
+        R10_REDIRECT = "R10_REDIRECT_REFOCUS", "Redirects or refocuses"
+
+    IMMEDIATE = {
+        "R1_CLARIFY_MISUNDERSTANDING",
+        "R2_CHANGE_TASK_OR_GOAL",
+        "R3_ILLUSTRATE_TASK_OR_RATIONALE",
+        "R10_REDIRECT_REFOCUS",
+    }
+
+    class Outcome(models.TextChoices):
+        TALKED_ABOUT_IT = "TALKED_ABOUT_IT", "Talked about what happened"
+        FELT_HEARD = "FELT_HEARD", "Felt heard, validated, reconnected"
+
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        related_name="repairs",
+    )
+    rupture = models.OneToOneField(
+        RuptureEvent, on_delete=models.CASCADE, related_name="repair"
+    )
+    strategies = ArrayField(
+        models.CharField(max_length=40, choices=Strategy.choices),
+        default=list,
+        blank=True,
+    )
+    extent = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=_scale(1, 5)
+    )
+    outcomes = ArrayField(
+        models.CharField(max_length=20, choices=Outcome.choices),
+        default=list,
+        blank=True,
+    )
+
+    class Meta(SessionEvent.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extent__isnull=True) | Q(extent__range=(1, 5)),
+                name="repair_extent",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["session", "minute"], name="repair_session_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Repair at {self.minute}′"
+
+    @classmethod
+    def family(cls, strategy: str) -> str:
+        return "IMMEDIATE" if strategy in cls.IMMEDIATE else "EXPLORATORY"
+
+
+class ArousalObservation(SessionEvent):
+    class Zone(models.TextChoices):
+        HYPERAROUSAL = "HYPER", "Hyperarousal (above the window)"
+        WITHIN = "WITHIN", "Within the window of tolerance"
+        HYPOAROUSAL = "HYPO", "Hypoarousal (below the window)"
+
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        related_name="arousals",
+    )
+    zone = models.CharField(max_length=6, choices=Zone.choices)
+    at_edge = models.BooleanField(default=False)
+    intensity = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=_scale(1, 5)
+    )
+
+    class Meta(SessionEvent.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(intensity__isnull=True) | Q(intensity__range=(1, 5)),
+                name="arousal_intensity",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["session", "minute"], name="arousal_session_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_zone_display()} at {self.minute}′"
+
+
+class SessionTag(SessionEvent):
+    """Lightweight tags: parts observed and implicit-memory triggers."""
+
+    class Kind(models.TextChoices):
+        PART = "PART", "Part observed"
+        TRIGGER = "TRIGGER", "Implicit-memory trigger"
+
+    class Value(models.TextChoices):
+        PROTECTIVE_PART = "PROTECTIVE_PART", "Protective part"
+        VULNERABLE_PART = "VULNERABLE_PART", "Vulnerable part"
+        COMPASSIONATE_SELF = "COMPASSIONATE_SELF", "Compassionate self"
+        BODY_SENSATION = "BODY_SENSATION", "Body sensation"
+        CONTEXT = "CONTEXT", "Context"
+
+    KIND_OF = {
+        "PROTECTIVE_PART": "PART",
+        "VULNERABLE_PART": "PART",
+        "COMPASSIONATE_SELF": "PART",
+        "BODY_SENSATION": "TRIGGER",
+        "CONTEXT": "TRIGGER",
+    }
+
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession", on_delete=models.CASCADE, related_name="tags"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=20, choices=Value.choices)
+
+    class Meta(SessionEvent.Meta):
+        indexes = [models.Index(fields=["session", "minute"], name="tag_session_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_value_display()} at {self.minute}′"
+
+
+class IntegrationIndicator(models.Model):
+    """One clinician-rated indicator of the practice's set. Data, not code: admins extend,
+    rename and retire them; retired ones keep their history."""
+
+    class Group(models.TextChoices):
+        FACES = "FACES", "FACES qualities"
+        RIVER = "RIVER", "River of integration"
+        IMPLICIT_MEMORY = "IMPLICIT_MEMORY", "Signs of integrating implicit memory"
+        TRIANGLE = "TRIANGLE", "Triangle of well-being"
+        DOMAINS = "DOMAINS", "Domains of integration"
+        PRACTICE = "PRACTICE", "Practice-defined"
+
+    code = models.SlugField(max_length=40, unique=True)
+    group = models.CharField(max_length=16, choices=Group.choices)
+    label = models.CharField(max_length=80)
+    description = models.CharField(max_length=300, blank=True)
+    scale_min = models.SmallIntegerField(default=0)
+    scale_max = models.SmallIntegerField(default=4)
+    min_label = models.CharField(max_length=40, default="absent")
+    max_label = models.CharField(max_length=40, default="strongly present")
+    instrument_status = models.CharField(
+        max_length=28,
+        choices=InstrumentStatus.choices,
+        default=InstrumentStatus.CLINICIAN_CONCEPTUAL,
+    )
+    # Counted in the composite trend line (the river position is not: it is bipolar).
+    in_composite = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scale_max__gt=models.F("scale_min")), name="indicator_scale"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:indicator_list")
+
+    @property
+    def is_active(self) -> bool:
+        return self.retired_at is None
+
+
+class IntegrationRating(models.Model):
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        related_name="ratings",
+    )
+    indicator = models.ForeignKey(
+        IntegrationIndicator, on_delete=models.PROTECT, related_name="ratings"
+    )
+    value = models.SmallIntegerField()
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "indicator"], name="one_rating_per_indicator"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.value}"
+
+    def get_absolute_url(self) -> str:
+        return self.session.get_absolute_url() + "#ratings"

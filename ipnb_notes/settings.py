@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "audit",
     "clients",
     "sessions.apps.SessionsConfig",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

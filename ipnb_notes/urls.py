@@ -15,4 +15,7 @@ urlpatterns = [
         name="accept_invitation",
     ),
     path("practice/", include("accounts.urls")),
+    path("clients/", include("clients.urls")),
+    path("", include("sessions.urls")),
+    path("dashboards/", include("dashboards.urls")),
 ]

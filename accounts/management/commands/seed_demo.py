@@ -79,4 +79,11 @@ class Command(BaseCommand):
             )
 
     def seed_clinical(self, users: dict[str, User]) -> None:
-        """Clients, sessions and notes arrive with the clinical record."""
+        """Clients, then six months of sessions and notes, then IPNB events (each idempotent)."""
+        from clients.demo import seed_clients
+        from sessions.demo import seed_sessions
+        from sessions.demo_ipnb import seed_events
+
+        seed_clients(users)
+        seed_sessions(users)
+        seed_events(users)

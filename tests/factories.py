@@ -25,3 +25,43 @@ def make_supervision(supervisor: User, supervisee: User, **kwargs) -> Supervisio
     return Supervision.objects.create(
         supervisor=supervisor, supervisee=supervisee, **kwargs
     )
+
+
+def make_client(therapist: User | None = None, **kwargs):
+    """A client, assigned to `therapist` as primary therapist when given."""
+    from clients.models import CaseAssignment, Client
+
+    n = next(_seq)
+    kwargs.setdefault("legal_name", f"Client Number{n}")
+    kwargs.setdefault("intake_date", date(2025, 1, 6))
+    client = Client.objects.create(**kwargs)
+    if therapist is not None:
+        CaseAssignment.objects.create(
+            client=client, therapist=therapist, started_on=date(2025, 1, 6)
+        )
+    return client
+
+
+def make_session(client, therapist: User, **kwargs):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sessions.models import TherapySession
+
+    kwargs.setdefault(
+        "starts_at", datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    )
+    kwargs.setdefault("status", TherapySession.Status.ATTENDED)
+    return TherapySession.objects.create(client=client, therapist=therapist, **kwargs)
+
+
+def make_note(session, **kwargs):
+    """A draft progress note for an attended session (sign it through the service)."""
+    from sessions.models import ProgressNote
+
+    kwargs.setdefault("author", session.therapist)
+    kwargs.setdefault(
+        "sections",
+        {"subjective": "Client reports a calmer week.", "plan": "Continue weekly."},
+    )
+    return ProgressNote.objects.create(session=session, client=session.client, **kwargs)

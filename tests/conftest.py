@@ -62,6 +62,26 @@ def personas(alice, bob, charlie, ada) -> dict[str, User]:
 
 # --- Browser tests -------------------------------------------------------------------------------
 
+# Playwright's sync API runs an event loop in the test thread; Django's guard against ORM calls
+# from async code would then refuse the test's own (synchronous) database calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _allow_flushing_the_audit_trail(django_db_setup, django_db_blocker):
+    """Transactional tests end with a TRUNCATE of every table, which the audit trail refuses
+    unless a superuser opts in (audit/models.py). The scratch test database opts in; a test
+    of the guard itself sets ipnb.allow_audit_truncate to off on its own connection."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            f'ALTER DATABASE "{connection.settings_dict["NAME"]}" SET ipnb.allow_audit_truncate = on'
+        )
+        cursor.execute("SET ipnb.allow_audit_truncate = on")
+    yield
+
+
 CHROMIUM = (
     os.environ.get("CHROMIUM_PATH")
     or shutil.which("chromium")

@@ -45,11 +45,28 @@ class RequestIdMiddleware:
         return response
 
 
+BACKGROUND_HEADER = "X-IPNB-Background"
+
+
+def is_background(request: HttpRequest) -> bool:
+    """Autosave and polling requests carry X-IPNB-Background: they never count as activity, and
+    when the login has expired they get a 401 (the page keeps its text) instead of a redirect."""
+    return bool(request.headers.get(BACKGROUND_HEADER))
+
+
 class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
     """Send anonymous htmx requests to login with HX-Redirect, never a login page in a fragment."""
 
     def handle_no_permission(self, request, view_func):
         response = super().handle_no_permission(request, view_func)
+        if is_background(request):
+            from django.http import JsonResponse
+
+            # The editor keeps its content, asks the user to sign in again, then retries.
+            return JsonResponse(
+                {"error": "login_required", "login_url": response["Location"]},
+                status=401,
+            )
         if (
             getattr(request, "htmx", None)
             or request.headers.get("HX-Request") == "true"

@@ -271,10 +271,10 @@ def test_it_ends_a_supervision_link(client, ada, alice, bob):
 
 def _signed_in_client(user: User) -> Client:
     """A browser-like client that signed in through the real login form."""
+    from tests.factories import sign_in
+
     browser = Client()
-    response = browser.post(
-        reverse("account_login"), {"login": user.email, "password": PASSWORD}
-    )
+    response = sign_in(browser, user, PASSWORD)
     assert response.status_code == 302, response.content.decode()[:500]
     assert browser.get("/").status_code == 200
     return browser

@@ -240,3 +240,33 @@ def therapist_choices(user: User) -> QuerySet[User]:
     return User.objects.filter(
         role__in=[User.Role.THERAPIST, User.Role.SUPERVISOR], is_active=True
     )
+
+
+# --- Treatment goals and assignments (clients feature) ------------------------------------------
+
+
+def get_goal(user: User, code: UUID, *, for_update: bool = False):
+    """A treatment goal of a visible client; 404 if not visible, 403 if the client is not on
+    this user's own caseload and for_update is asked."""
+    from clients.models import TreatmentGoal
+
+    goal = get_object_or_404(
+        TreatmentGoal.objects.filter(client__in=visible_clients(user)).select_related(
+            "client"
+        ),
+        code=code,
+    )
+    if for_update and not can_edit_client(user, goal.client):
+        raise PermissionDenied
+    return goal
+
+
+def get_managed_assignment(user: User, code: UUID):
+    """A case assignment, for a practice admin ending it; 404 for everyone else."""
+    from clients.models import CaseAssignment
+
+    require_admin(user)
+    return get_object_or_404(
+        CaseAssignment.objects.select_related("client", "therapist"), code=code
+    )
+

@@ -15,7 +15,8 @@ urlpatterns = [
         name="accept_invitation",
     ),
     path("practice/", include("accounts.urls")),
-    path("clients/", include("clients.urls")),
+    # The clinical pages live under clients/, the admin assignment pages under practice/.
+    path("", include("clients.urls")),
     path("", include("sessions.urls")),
     path("dashboards/", include("dashboards.urls")),
 ]

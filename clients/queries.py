@@ -1,0 +1,200 @@
+"""Read-only queries behind the caseload list, the client page and the assignment pages.
+
+Every list is built from annotations and one prefetch, so the number of queries does not grow
+with the number of clients, sessions or goals shown (tests pin the counts).
+"""
+
+from __future__ import annotations
+
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Lower, NullIf
+from django.utils import timezone
+
+from accounts.models import User
+from clients.models import CaseAssignment, Client
+
+CASELOAD_SORTS = {
+    "name": [Lower("sort_name").asc(), "pk"],
+    "last_session": [F("last_session_at").desc(nulls_last=True), "pk"],
+    "next_session": [F("next_session_at").asc(nulls_last=True), "pk"],
+    "intake": [F("intake_date").desc(nulls_last=True), "pk"],
+}
+STATUS_FILTERS = {"waitlist", "active", "discharged", "all"}
+
+
+def _primary(field: str) -> Subquery:
+    return Subquery(
+        CaseAssignment.objects.current()
+        .filter(client=OuterRef("pk"), role=CaseAssignment.Role.PRIMARY)
+        .order_by("-started_on", "-pk")
+        .values(field)[:1]
+    )
+
+
+def caseload(
+    clients: QuerySet[Client],
+    *,
+    user: User,
+    q: str = "",
+    status: str = "active",
+    sort: str = "name",
+) -> QuerySet[Client]:
+    """The caseload list: clients annotated with primary therapist, last and next session, and
+    whether they are on the user's own caseload (supervisees' clients are read-only)."""
+    from sessions.models import TherapySession
+
+    now = timezone.now()
+    sessions = TherapySession.objects.filter(client=OuterRef("pk"))
+    clients = clients.annotate(
+        sort_name=Coalesce(NullIf("preferred_name", Value("")), "legal_name"),
+        primary_name=_primary("therapist__full_name"),
+        is_own=Exists(
+            CaseAssignment.objects.current().filter(
+                client=OuterRef("pk"), therapist=user
+            )
+        ),
+        last_session_at=Subquery(
+            sessions.filter(starts_at__lte=now, status=TherapySession.Status.ATTENDED)
+            .order_by("-starts_at")
+            .values("starts_at")[:1]
+        ),
+        next_session_at=Subquery(
+            sessions.filter(starts_at__gt=now, status=TherapySession.Status.SCHEDULED)
+            .order_by("starts_at")
+            .values("starts_at")[:1]
+        ),
+    )
+    if q:
+        clients = clients.filter(
+            Q(legal_name__icontains=q) | Q(preferred_name__icontains=q)
+        )
+    if status != "all":
+        clients = clients.filter(status=status.upper())
+    return clients.order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"]))
+
+
+def assignment_list(
+    clients: QuerySet[Client],
+    *,
+    q: str = "",
+    therapist: User | None = None,
+    status: str = "",
+) -> QuerySet[Client]:
+    """All clients for a practice admin: names, status and current therapists only."""
+    clients = clients.only("code", "legal_name", "preferred_name", "status").annotate(
+        primary_name=_primary("therapist__full_name")
+    )
+    if q:
+        clients = clients.filter(
+            Q(legal_name__icontains=q) | Q(preferred_name__icontains=q)
+        )
+    if therapist is not None:
+        clients = clients.filter(
+            pk__in=CaseAssignment.objects.current()
+            .filter(therapist=therapist)
+            .values("client_id")
+        )
+    if status in Client.Status.values:
+        clients = clients.filter(status=status)
+    return clients.prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=CaseAssignment.objects.current()
+            .filter(role=CaseAssignment.Role.CO_THERAPIST)
+            .select_related("therapist")
+            .order_by("started_on"),
+            to_attr="co_assignments",
+        )
+    ).order_by(Lower("legal_name"), "pk")
+
+
+def client_page(client: Client, *, user: User, timeline_page: str | None) -> dict:
+    """Everything the client page shows, in a fixed number of queries."""
+    from django.core.paginator import Paginator
+
+    from sessions.models import (
+        IntegrationRating,
+        ProgressNote,
+        RuptureEvent,
+        TherapySession,
+    )
+
+    today = timezone.localdate()
+    sessions = (
+        TherapySession.objects.filter(client=client)
+        .select_related("note", "therapist")
+        .order_by("-starts_at", "-pk")
+    )
+    timeline = Paginator(sessions, 25).get_page(timeline_page)
+    for session in timeline:
+        note = getattr(session, "note", None)
+        # A draft belongs to its author alone until it is signed.
+        session.visible_note = (
+            note
+            if note is not None
+            and (note.status != ProgressNote.Status.DRAFT or note.author_id == user.pk)
+            else None
+        )
+    goals = list(client.goals.all())
+    last_note = (
+        ProgressNote.objects.filter(
+            client=client,
+            status__in=[
+                ProgressNote.Status.SIGNED,
+                ProgressNote.Status.AWAITING_COSIGNATURE,
+            ],
+        )
+        .select_related("session")
+        .order_by("-session__starts_at", "-pk")
+        .first()
+    )
+    markers = dict(RuptureEvent.Marker.choices)
+    ruptures = list(
+        RuptureEvent.objects.filter(client=client, repair__isnull=True)
+        .select_related("session")
+        .order_by("session__starts_at", "minute", "pk")
+    )
+    for rupture in ruptures:
+        held_on = timezone.localdate(rupture.session.starts_at)
+        rupture.age_days = (today - held_on).days
+        rupture.marker_labels = [markers.get(m, m) for m in rupture.markers]
+    latest_rated = (
+        TherapySession.objects.filter(client=client, ratings__isnull=False)
+        .order_by("-starts_at", "-pk")
+        .values("pk")[:1]
+    )
+    ratings = list(
+        IntegrationRating.objects.filter(session_id=Subquery(latest_rated))
+        .select_related("indicator", "session")
+        .order_by("indicator__sort_order", "indicator__pk")
+    )
+    assignments = list(
+        CaseAssignment.objects.current()
+        .filter(client=client)
+        .select_related("therapist")
+        .order_by("role", "started_on")
+    )
+    age = None
+    if client.date_of_birth:
+        dob = client.date_of_birth
+        age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+    return {
+        "timeline": timeline,
+        "active_goals": [g for g in goals if g.status == g.Status.ACTIVE],
+        "other_goals": [g for g in goals if g.status != g.Status.ACTIVE],
+        "last_note": last_note,
+        "ruptures": ruptures,
+        "ratings": ratings,
+        "rated_session": ratings[0].session if ratings else None,
+        "assignments": assignments,
+        "age": age,
+    }

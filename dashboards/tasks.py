@@ -5,4 +5,15 @@ from celery import shared_task
 
 @shared_task
 def rollup_refresh_client(client_id: int) -> None:
-    """Recompute the weekly rollups of one client (placeholder until the dashboards land)."""
+    """Recompute the rollups of one client and of the clinicians who saw that client."""
+    from dashboards.services import rollup_refresh_client as refresh
+
+    refresh(client_id=client_id)
+
+
+@shared_task
+def rollup_refresh_all() -> None:
+    """Nightly: rebuild every rollup (ages, 12-week windows and trends move with the clock)."""
+    from dashboards.services import rollup_refresh_all as refresh
+
+    refresh()

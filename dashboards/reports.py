@@ -1,0 +1,541 @@
+"""Read-only aggregates for the dashboards: one SQL statement per block of a page.
+
+Pages read the rollups (dashboards.models) and a few indexed look-ups of the live record
+(next session, unsigned notes, co-signature queue) that change without a rollup refresh.
+Python only shapes the rows the database returns into what the templates and charts need.
+Process notes are never read here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from dashboards.services import TREND_WINDOW
+
+# A trend is "declining" or "rising" when the fitted change over its window reaches this
+# many scale points (indicators are rated 0-4).
+TREND_THRESHOLD = 0.3
+RUPTURE_OPEN_DAYS = 14
+NO_SESSION_DAYS = 21
+NOTE_LATE_HOURS = 48
+HISTORY_WEEKS = 26
+
+
+def _rows(sql: str, params: dict) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cols = [c.name for c in cursor.description]
+        return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- The trend -------------------------------------------------------------------------------
+
+
+@dataclass
+class Trend:
+    slope: float | None
+    n: int
+
+    @property
+    def change(self) -> float | None:
+        """Fitted change from the first to the last session of the window."""
+        if self.slope is None or self.n < 2:
+            return None
+        return self.slope * (self.n - 1)
+
+    @property
+    def direction(self) -> str:
+        change = self.change
+        if change is None or self.n < 3:
+            return "none"
+        if change <= -TREND_THRESHOLD:
+            return "down"
+        if change >= TREND_THRESHOLD:
+            return "up"
+        return "flat"
+
+    @property
+    def declining(self) -> bool:
+        return self.direction == "down"
+
+    def statement(self, label: str = "Composite") -> str:
+        if self.change is None:
+            return f"{label}: not enough rated sessions for a trend (at least 2 are needed)."
+        return (
+            f"{label} {self.change:+.1f} over the last {self.n} rated sessions; "
+            f"slope {self.slope:+.2f} per session (least-squares fit; change = slope "
+            f"× {self.n - 1} intervals)."
+        )
+
+
+def least_squares_slope(values: list[float]) -> float | None:
+    """Slope of values against 1..n (the same fit as PostgreSQL's regr_slope); for tests."""
+    n = len(values)
+    if n < 2:
+        return None
+    xs = range(1, n + 1)
+    mean_x = (n + 1) / 2
+    mean_y = sum(values) / n
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, values, strict=True))
+    return sxy / sxx
+
+
+# --- The client's trajectory -----------------------------------------------------------------
+
+RANGES = {"12": 12, "26": 26, "52": 52, "all": None}
+
+
+@dataclass
+class Trajectory:
+    sessions: list[dict]
+    indicators: list[dict]
+    ruptures: list[dict]
+    trend: Trend
+    window: int
+    refreshed_at: datetime | None
+    first_seq: int = 1
+    totals: dict = field(default_factory=dict)
+
+
+def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None = None):
+    """Everything the trajectory page shows, in four statements."""
+    now = timezone.now()
+    bounds = _rows(
+        """
+        SELECT COALESCE(max(seq), 0) AS last_seq,
+               (SELECT refreshed_at FROM dashboards_clientsummary WHERE client_id = %(c)s)
+                   AS refreshed_at,
+               (SELECT regr_slope(composite, k) FROM (
+                    SELECT composite, row_number() OVER (ORDER BY seq) AS k FROM (
+                        SELECT composite, seq FROM dashboards_sessionrollup
+                        WHERE client_id = %(c)s AND composite IS NOT NULL
+                        ORDER BY seq DESC LIMIT %(w)s) a) b) AS slope,
+               (SELECT count(*) FROM (
+                    SELECT 1 FROM dashboards_sessionrollup
+                    WHERE client_id = %(c)s AND composite IS NOT NULL
+                    ORDER BY seq DESC LIMIT %(w)s) a) AS n
+        FROM dashboards_sessionrollup WHERE client_id = %(c)s
+        """,
+        {"c": client_id, "w": window},
+    )[0]
+    first_seq = max(1, bounds["last_seq"] - last + 1) if last else 1
+    params = {"c": client_id, "from": first_seq, "now": now}
+    sessions = _rows(
+        """
+        SELECT sr.seq, sr.starts_at, sr.composite, sr.composite_n, sr.hyper, sr.within,
+               sr.hypo, sr.matches, sr.mismatches, sr.attune_repairs, sr.ruptures, s.code
+        FROM dashboards_sessionrollup sr
+        JOIN therapy_sessions_therapysession s ON s.id = sr.session_id
+        WHERE sr.client_id = %(c)s AND sr.seq >= %(from)s
+        ORDER BY sr.seq
+        """,
+        params,
+    )
+    ratings = _rows(
+        """
+        SELECT sr.seq, i.id AS indicator_id, i.code, i.label, i."group", i.in_composite,
+               i.scale_min, i.scale_max, i.sort_order, r.value
+        FROM dashboards_sessionrollup sr
+        JOIN therapy_sessions_integrationrating r ON r.session_id = sr.session_id
+        JOIN therapy_sessions_integrationindicator i ON i.id = r.indicator_id
+        WHERE sr.client_id = %(c)s AND sr.seq >= %(from)s
+        ORDER BY i.sort_order, i.id, sr.seq
+        """,
+        params,
+    )
+    # Time to repair: minutes within a session, otherwise hours between the two moments;
+    # sessions_later counts the client's attended sessions in between (0 = same session).
+    ruptures = _rows(
+        """
+        SELECT ru.code, ru.rupture_type, ru.minute, s.starts_at AS session_at,
+               s.starts_at + ru.minute * interval '1 minute' AS at, ss.seq,
+               rp.code AS repair_code, rps.starts_at AS repair_session_at,
+               rps.starts_at + rp.minute * interval '1 minute' AS repaired_at,
+               rs.seq AS repair_seq,
+               extract(epoch FROM (rps.starts_at + rp.minute * interval '1 minute')
+                   - (s.starts_at + ru.minute * interval '1 minute')) / 3600.0 AS hours,
+               rs.seq - ss.seq AS sessions_later,
+               extract(epoch FROM %(now)s - s.starts_at) / 86400.0 AS age_days
+        FROM therapy_sessions_ruptureevent ru
+        JOIN therapy_sessions_therapysession s ON s.id = ru.session_id
+        LEFT JOIN dashboards_sessionrollup ss ON ss.session_id = ru.session_id
+        LEFT JOIN therapy_sessions_repairevent rp ON rp.rupture_id = ru.id
+        LEFT JOIN therapy_sessions_therapysession rps ON rps.id = rp.session_id
+        LEFT JOIN dashboards_sessionrollup rs ON rs.session_id = rp.session_id
+        WHERE ru.client_id = %(c)s AND (ss.seq IS NULL OR ss.seq >= %(from)s
+                                        OR rp.id IS NULL)
+        ORDER BY s.starts_at, ru.minute
+        """,
+        params,
+    )
+    indicators: dict[int, dict] = {}
+    by_seq = {row["seq"]: i for i, row in enumerate(sessions)}
+    for row in ratings:
+        ind = indicators.setdefault(
+            row["indicator_id"],
+            {
+                "id": row["indicator_id"],
+                "code": row["code"],
+                "label": row["label"],
+                "group": row["group"],
+                "in_composite": row["in_composite"],
+                "scale": [row["scale_min"], row["scale_max"]],
+                "values": [None] * len(sessions),
+            },
+        )
+        if row["seq"] in by_seq:
+            ind["values"][by_seq[row["seq"]]] = row["value"]
+    for row in sessions:
+        observed = row["hyper"] + row["within"] + row["hypo"]
+        row["observed"] = observed
+        for zone in ("hyper", "within", "hypo"):
+            row[f"{zone}_share"] = row[zone] / observed if observed else None
+        row["repair_rate"] = (
+            row["attune_repairs"] / row["mismatches"] if row["mismatches"] else None
+        )
+    for row in ruptures:
+        row["open"] = row["repair_code"] is None
+        row["open_long"] = row["open"] and row["age_days"] > RUPTURE_OPEN_DAYS
+        row["same_session"] = row["sessions_later"] == 0
+    repaired = [r for r in ruptures if not r["open"]]
+    mismatches = sum(r["mismatches"] for r in sessions)
+    repairs = sum(r["attune_repairs"] for r in sessions)
+    totals = {
+        "ruptures": len(ruptures),
+        "open": sum(1 for r in ruptures if r["open"]),
+        "repaired_same": sum(1 for r in repaired if r["same_session"]),
+        "matches": sum(r["matches"] for r in sessions),
+        "mismatches": mismatches,
+        "attune_repairs": repairs,
+        "repair_rate": repairs / mismatches if mismatches else None,
+    }
+    return Trajectory(
+        sessions=sessions,
+        indicators=list(indicators.values()),
+        ruptures=ruptures,
+        trend=Trend(bounds["slope"], bounds["n"]),
+        window=window,
+        refreshed_at=bounds["refreshed_at"],
+        first_seq=first_seq,
+        totals=totals,
+    )
+
+
+# --- The caseload ----------------------------------------------------------------------------
+
+
+def caseload(therapist_id: int, *, include_inactive: bool = False) -> list[dict]:
+    """The clinician's current caseload with the figures and flags of the caseload table."""
+    now = timezone.now()
+    today = timezone.localdate()
+    rows = _rows(
+        """
+        SELECT c.id, c.code, c.legal_name, c.preferred_name, c.status, a.role,
+               cs.sessions_attended, cs.recent_composites, cs.trend_slope, cs.trend_n,
+               cs.open_ruptures, cs.open_rupture_at[1] AS oldest_open_at,
+               cs.refreshed_at, nx.starts_at AS next_at, ls.starts_at AS last_at,
+               COALESCE(un.unsigned, 0) + COALESCE(nn.missing, 0) AS unsigned,
+               COALESCE(un.late, 0) + COALESCE(nn.late, 0) AS late
+        FROM clients_caseassignment a
+        JOIN clients_client c ON c.id = a.client_id
+        LEFT JOIN dashboards_clientsummary cs ON cs.client_id = c.id
+        LEFT JOIN LATERAL (
+            SELECT starts_at FROM therapy_sessions_therapysession
+            WHERE client_id = c.id AND starts_at > %(now)s AND status = 'SCHEDULED'
+            ORDER BY starts_at LIMIT 1) nx ON true
+        LEFT JOIN LATERAL (
+            SELECT starts_at FROM therapy_sessions_therapysession
+            WHERE client_id = c.id AND starts_at <= %(now)s AND status = 'ATTENDED'
+            ORDER BY starts_at DESC LIMIT 1) ls ON true
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS unsigned,
+                   count(*) FILTER (WHERE s.starts_at + (s.duration_minutes
+                       + %(late_h)s * 60) * interval '1 minute' < %(now)s) AS late
+            FROM therapy_sessions_progressnote n
+            JOIN therapy_sessions_therapysession s ON s.id = n.session_id
+            WHERE n.client_id = c.id AND n.signed_at IS NULL
+              AND n.status IN ('DRAFT', 'RETURNED')) un ON true
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS missing,
+                   count(*) FILTER (WHERE s.starts_at + (s.duration_minutes
+                       + %(late_h)s * 60) * interval '1 minute' < %(now)s) AS late
+            FROM therapy_sessions_therapysession s
+            WHERE s.client_id = c.id AND s.status = 'ATTENDED'
+              AND s.starts_at >= %(recent)s AND s.starts_at <= %(now)s
+              AND NOT EXISTS (SELECT 1 FROM therapy_sessions_progressnote p
+                              WHERE p.session_id = s.id)) nn ON true
+        WHERE a.therapist_id = %(t)s AND a.started_on <= %(today)s
+          AND (a.ended_on IS NULL OR a.ended_on >= %(today)s)
+          AND (%(all)s OR c.status = 'ACTIVE')
+        """,
+        {
+            "t": therapist_id,
+            "now": now,
+            "today": today,
+            "recent": now - timedelta(days=90),
+            "late_h": NOTE_LATE_HOURS,
+            "all": include_inactive,
+        },
+    )
+    for row in rows:
+        trend = Trend(row["trend_slope"], row["trend_n"] or 0)
+        row["trend"] = trend
+        row["name"] = row["preferred_name"] or row["legal_name"]
+        row["sessions_attended"] = row["sessions_attended"] or 0
+        row["open_ruptures"] = row["open_ruptures"] or 0
+        row["oldest_open_days"] = (
+            (now - row["oldest_open_at"]).days if row["oldest_open_at"] else None
+        )
+        row["days_since"] = (now - row["last_at"]).days if row["last_at"] else None
+        row["sparkline"] = sparkline(row["recent_composites"] or [])
+        flags = []
+        if trend.declining:
+            flags.append("Declining trend")
+        if (row["oldest_open_days"] or 0) > RUPTURE_OPEN_DAYS:
+            flags.append(f"Rupture open > {RUPTURE_OPEN_DAYS} days")
+        if row["days_since"] is None or row["days_since"] > NO_SESSION_DAYS:
+            flags.append(f"No session in {NO_SESSION_DAYS} days")
+        if row["late"]:
+            flags.append("Note late")
+        row["flags"] = flags
+    return rows
+
+
+def sparkline(values: list[float], *, width: int = 96, height: int = 24) -> dict:
+    """Points of an inline SVG polyline (scale 0-4), built on the server: no script, no style."""
+    if not values:
+        return {"points": "", "width": width, "height": height, "values": []}
+    step = width / max(1, len(values) - 1)
+    points = " ".join(
+        f"{i * step:.1f},{height - 2 - (min(4.0, max(0.0, v)) / 4.0) * (height - 4):.1f}"
+        for i, v in enumerate(values)
+    )
+    return {
+        "points": points,
+        "width": width,
+        "height": height,
+        "values": [round(v, 1) for v in values],
+    }
+
+
+# --- The supervisor's view -------------------------------------------------------------------
+
+
+def weeks_back(n: int = HISTORY_WEEKS, *, today: date | None = None) -> list[date]:
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=k) for k in range(n - 1, -1, -1)]
+
+
+def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
+    """Per supervisee: headline figures over SUMMARY_WEEKS and weekly series over 26 weeks."""
+    from dashboards.services import SUMMARY_WEEKS
+
+    if not supervisee_ids:
+        return []
+    now = timezone.now()
+    today = timezone.localdate()
+    weeks = weeks_back()
+    params = {
+        "ids": supervisee_ids,
+        "sup": supervisor_id,
+        "today": today,
+        "first": weeks[0],
+        "recent": weeks[-SUMMARY_WEEKS],
+        "old": now - timedelta(days=RUPTURE_OPEN_DAYS),
+        "threshold": TREND_THRESHOLD,
+    }
+    people = _rows(
+        """
+        SELECT u.id, u.code, u.full_name, u.credentials,
+               (SELECT count(*) FROM clients_caseassignment a
+                JOIN clients_client c ON c.id = a.client_id AND c.status = 'ACTIVE'
+                WHERE a.therapist_id = u.id AND a.started_on <= %(today)s
+                  AND (a.ended_on IS NULL OR a.ended_on >= %(today)s)) AS active_clients,
+               (SELECT count(*) FROM therapy_sessions_progressnote n
+                WHERE n.author_id = u.id AND n.status = 'AWAITING_COSIGNATURE'
+                  AND EXISTS (SELECT 1 FROM accounts_supervision l
+                              WHERE l.supervisor_id = %(sup)s AND l.supervisee_id = u.id
+                                AND l.requires_cosignature AND l.started_on <= %(today)s
+                                AND (l.ended_on IS NULL OR l.ended_on >= %(today)s)))
+                   AS cosign_queue,
+               ts.lag_median_hours, ts.notes_signed AS s_signed, ts.notes_late AS s_late,
+               ts.repair_median_hours, ts.refreshed_at, cl.declining, cl.open_old
+        FROM accounts_user u
+        LEFT JOIN dashboards_therapistsummary ts ON ts.therapist_id = u.id
+        LEFT JOIN LATERAL (
+            SELECT count(*) FILTER (
+                       WHERE cs.trend_n >= 3
+                         AND cs.trend_slope * (cs.trend_n - 1) <= -%(threshold)s)
+                       AS declining,
+                   COALESCE(sum((SELECT count(*) FROM unnest(cs.open_rupture_at) AS t
+                                 WHERE t < %(old)s)), 0) AS open_old
+            FROM clients_caseassignment a
+            JOIN clients_client c ON c.id = a.client_id AND c.status = 'ACTIVE'
+            JOIN dashboards_clientsummary cs ON cs.client_id = a.client_id
+            WHERE a.therapist_id = u.id AND a.started_on <= %(today)s
+              AND (a.ended_on IS NULL OR a.ended_on >= %(today)s)) cl ON true
+        WHERE u.id = ANY(%(ids)s)
+        ORDER BY u.full_name, u.id
+        """,
+        params,
+    )
+    weekly = _rows(
+        """
+        SELECT therapist_id, week, sessions, notes_signed, notes_late, lag_median_hours,
+               ruptures, repaired_same_session, repaired_within_two, repair_median_hours
+        FROM dashboards_therapistweek
+        WHERE therapist_id = ANY(%(ids)s) AND week >= %(first)s
+        ORDER BY therapist_id, week
+        """,
+        params,
+    )
+    by_person: dict[int, dict[date, dict]] = {}
+    for row in weekly:
+        by_person.setdefault(row["therapist_id"], {})[row["week"]] = row
+    recent_weeks = weeks[-SUMMARY_WEEKS:]
+    for person in people:
+        mine = by_person.get(person["id"], {})
+        series = [mine.get(w) for w in weeks]
+        recent = [mine[w] for w in recent_weeks if w in mine]
+        sessions = sum(r["sessions"] for r in recent)
+        ruptures = sum(r["ruptures"] for r in recent)
+        person["sessions_per_week"] = sessions / len(recent_weeks)
+        person["late_share"] = (
+            person["s_late"] / person["s_signed"] if person["s_signed"] else None
+        )
+        person["ruptures_per_10"] = ruptures / sessions * 10 if sessions else None
+        person["repaired_same_share"] = (
+            sum(r["repaired_same_session"] for r in recent) / ruptures
+            if ruptures
+            else None
+        )
+        person["repaired_two_share"] = (
+            sum(r["repaired_within_two"] for r in recent) / ruptures
+            if ruptures
+            else None
+        )
+        person["declining"] = person["declining"] or 0
+        person["open_old"] = person["open_old"] or 0
+        person["weeks"] = [
+            {
+                "week": w,
+                "sessions": r["sessions"] if r else 0,
+                "lag": r["lag_median_hours"] if r else None,
+                "ruptures_per_10": (
+                    r["ruptures"] / r["sessions"] * 10 if r and r["sessions"] else None
+                ),
+                "repaired_same": (
+                    r["repaired_same_session"] / r["ruptures"]
+                    if r and r["ruptures"]
+                    else None
+                ),
+            }
+            for w, r in zip(weeks, series, strict=True)
+        ]
+        person["multiples"] = {
+            "sessions": sparkline_scaled([w["sessions"] for w in person["weeks"]]),
+            "lag": sparkline_scaled([w["lag"] for w in person["weeks"]]),
+            "ruptures": sparkline_scaled(
+                [w["ruptures_per_10"] for w in person["weeks"]]
+            ),
+            "repaired": sparkline_scaled(
+                [w["repaired_same"] for w in person["weeks"]], top=1.0
+            ),
+        }
+    return people
+
+
+def sparkline_scaled(
+    values: list[float | None], *, width: int = 150, height: int = 40, top=None
+) -> dict:
+    """A small-multiple line: gaps where a week has no value, scaled to its own maximum."""
+    known = [v for v in values if v is not None]
+    top = top or (max(known) if known else 1) or 1
+    step = width / max(1, len(values) - 1)
+    segments, current = [], []
+    for i, v in enumerate(values):
+        if v is None:
+            if current:
+                segments.append(" ".join(current))
+            current = []
+            continue
+        y = height - 2 - (min(v, top) / top) * (height - 4)
+        current.append(f"{i * step:.1f},{y:.1f}")
+    if current:
+        segments.append(" ".join(current))
+    return {"segments": segments, "width": width, "height": height, "top": top}
+
+
+# --- The practice admin's view ---------------------------------------------------------------
+
+
+def practice_counts() -> dict:
+    """Counts without clinical content: people, second factors, supervision links, volume."""
+    from django.apps import apps
+
+    now = timezone.now()
+    weeks = weeks_back()
+    people = _rows(
+        """
+        SELECT role, count(*) FILTER (WHERE is_active) AS active,
+               count(*) FILTER (WHERE NOT is_active) AS deactivated,
+               count(*) FILTER (WHERE is_active AND (last_login IS NULL
+                                OR last_login < %(idle)s)) AS dormant,
+               (SELECT count(*) FROM accounts_supervision WHERE ended_on IS NULL)
+                   AS open_links
+        FROM accounts_user GROUP BY role ORDER BY role
+        """,
+        {"idle": now - timedelta(days=90)},
+    )
+    if apps.is_installed("allauth.mfa"):
+        enrolled = _rows(
+            """
+            SELECT u.role, count(DISTINCT u.id) AS n FROM accounts_user u
+            JOIN mfa_authenticator m ON m.user_id = u.id
+            WHERE u.is_active GROUP BY u.role
+            """,
+            {},
+        )
+    else:
+        enrolled = []
+    weekly = _rows(
+        """
+        SELECT week, sum(notes_signed) AS documented, sum(sessions) AS sessions,
+               max(lag_median_hours) AS worst_lag
+        FROM dashboards_therapistweek WHERE week >= %(first)s
+        GROUP BY week ORDER BY week
+        """,
+        {"first": weeks[0]},
+    )
+    fresh = _rows(
+        "SELECT max(refreshed_at) AS at FROM dashboards_therapistsummary", {}
+    )[0]["at"]
+    by_week = {r["week"]: r for r in weekly}
+    enrolled_by_role = {r["role"]: r["n"] for r in enrolled}
+    for row in people:
+        row["mfa"] = enrolled_by_role.get(row["role"], 0)
+    return {
+        "people": people,
+        "mfa_installed": apps.is_installed("allauth.mfa"),
+        "open_links": people[0]["open_links"] if people else 0,
+        "weeks": [
+            {
+                "week": w,
+                "documented": int(by_week[w]["documented"]) if w in by_week else 0,
+                "sessions": int(by_week[w]["sessions"]) if w in by_week else 0,
+            }
+            for w in weeks
+        ],
+        "refreshed_at": fresh,
+    }
+
+
+def tz_name() -> str:
+    return settings.TIME_ZONE

@@ -270,3 +270,37 @@ def get_managed_assignment(user: User, code: UUID):
         CaseAssignment.objects.select_related("client", "therapist"), code=code
     )
 
+
+# --- Note editing, addenda and process notes (sessions and notes) ---------------------------------
+
+
+def get_session_note_for_edit(user: User, code: UUID):
+    """(session, its progress note or None) for the note's author to write. 404 if the session is
+    not visible; 403 if the client is not on the user's caseload or the note is another
+    clinician's or no longer editable."""
+    from sessions.models import ProgressNote
+
+    session = get_session(user, code, for_update=True)
+    note = ProgressNote.objects.filter(session=session).first()
+    if note is not None and not can_edit_note(user, note):
+        raise PermissionDenied
+    return session, note
+
+
+def get_note_for_addendum(user: User, code: UUID):
+    """A signed note its author may add an addendum to; 403 for other readers."""
+    note = get_note(user, code)
+    if note.author_id != user.pk or note.is_editable:
+        raise PermissionDenied
+    return note
+
+
+def get_session_for_process_note(user: User, code: UUID):
+    """A session of a client on the user's own caseload; 404 for everyone else, supervisors
+    included, so that nobody but the author can even learn whether a process note exists."""
+    session = get_object_or_404(
+        visible_sessions(user).select_related("client", "therapist"), code=code
+    )
+    if not can_edit_client(user, session.client):
+        raise Http404
+    return session

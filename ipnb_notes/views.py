@@ -25,9 +25,12 @@ def home(request: AuthedRequest) -> HttpResponse:
             }
         }
         return render(request, "home/admin.html", context)
+    from sessions.services.notes import home_context
+
+    context = home_context(user)
     if user.is_supervisor:
-        return render(request, "home/supervisor.html", {})
-    return render(request, "home/therapist.html", {})
+        return render(request, "home/supervisor.html", context)
+    return render(request, "home/therapist.html", context)
 
 
 def _broker_status() -> str:

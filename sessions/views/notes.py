@@ -1,44 +1,571 @@
-"""Sessions, progress notes, signing, addenda, co-signature and process notes.
-
-Placeholders until the clinical record lands: each authorizes, then answers 404.
-"""
+"""Sessions, progress notes, signing, addenda, co-signature, supervision comments, process notes."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from django.http import Http404, HttpResponse
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest
+from sessions.forms_notes import (
+    SERVICE_CODES,
+    AddendumForm,
+    CommentForm,
+    CosignForm,
+    NoteForm,
+    ProcessNoteForm,
+    ReturnForm,
+    SessionForm,
+)
+from sessions.models import ProgressNote
+from sessions.models.records import INTERVENTIONS
+from sessions.services import notes as services
+
+_INTERVENTION_LABELS = dict(INTERVENTIONS)
 
 
-@require_GET
+# --- Sessions ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
 def session_create(request: AuthedRequest, client_code: UUID) -> HttpResponse:
-    access.get_client(request.user, client_code, for_update=True)
-    raise Http404
+    client = access.get_client(request.user, client_code, for_update=True)
+    if request.method == "POST":
+        form = SessionForm(request.POST)
+    else:
+        now = timezone.localtime()
+        form = SessionForm(
+            initial={
+                "date": now.date(),
+                "start_time": now.replace(minute=0, second=0, microsecond=0).time(),
+            }
+        )
+    if request.method == "POST" and form.is_valid():
+        session, created = services.session_create(
+            client=client,
+            by=request.user,
+            idempotency_key=form.cleaned_data.get("idempotency_key"),
+            request=request,
+            **form.service_data(),
+        )
+        if created:
+            messages.success(request, "Session saved.")
+        return redirect(session)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "client": client, "service_codes": SERVICE_CODES}
+    return render(request, "sessions/session_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def session_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
+    session = access.get_session(request.user, code, for_update=True)
+    form = SessionForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_update(
+                session=session,
+                by=request.user,
+                data=form.service_data(),
+                request=request,
+            )
+        except services.NoteError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Session updated.")
+            return redirect(session)
+    status = 400 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "client": session.client,
+        "session": session,
+        "service_codes": SERVICE_CODES,
+    }
+    return render(request, "sessions/session_form.html", context, status=status)
 
 
 @require_GET
 def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
-    access.get_session(request.user, code)
-    raise Http404
+    session = access.get_session(request.user, code)
+    from sessions.services.capture import timeline_context
+
+    note = (
+        access.visible_notes(request.user)
+        .filter(session=session)
+        .select_related("author", "signed_by", "cosigned_by", "session", "client")
+        .first()
+    )
+    services.session_view_audit(session=session, by=request.user, request=request)
+    context = {
+        "session": session,
+        "client": session.client,
+        "can_edit": access.can_edit_client(request.user, session.client),
+        **_record_context(request, note),
+        **timeline_context(session),
+    }
+    return render(request, "sessions/session_detail.html", context)
+
+
+def _record_context(request: AuthedRequest, note: ProgressNote | None) -> dict:
+    """The note as shown read-only, with its addenda, signatures and comments."""
+    if note is None:
+        return {"note": None}
+    if not note.is_editable or note.author_id == request.user.pk:
+        services.note_view_audit(note=note, by=request.user, request=request)
+    sections = note.sections or {}
+    shown = [
+        (services.SECTION_LABELS[k], sections.get(k, ""))
+        for k in services.FORMAT_SECTIONS.get(note.format, [])
+    ]
+    shown.append(("Plan", note.plan))
+    return {
+        "note": note,
+        "note_sections": shown,
+        "note_goals": list(note.goals_addressed.all()),
+        "note_interventions": [
+            _INTERVENTION_LABELS.get(i, i) for i in note.interventions or []
+        ],
+        "addenda": list(note.addenda.all()),
+        "signatures": list(note.signatures.all()),
+        "comments": list(note.comments.select_related("author")),
+        "is_author": note.author_id == request.user.pk,
+    }
+
+
+# --- Progress note editor ---------------------------------------------------------------------------
+
+
+def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
+    context = {
+        "session": session,
+        "client": session.client,
+        "note": note,
+        "form": form,
+        "conflict": conflict,
+        "comments": list(note.comments.select_related("author"))
+        if note.status == ProgressNote.Status.RETURNED
+        else [],
+        "requires_cosignature": services.requires_cosignature(request.user),
+        "login_url": reverse("account_login")
+        + "?next="
+        + reverse("sessions:session_detail", args=[session.code]),
+    }
+    return render(request, "sessions/note_edit.html", context, status=status)
+
+
+def _conflict(note: ProgressNote, form: NoteForm) -> dict:
+    """Both texts, section by section: what the user typed and what is stored now."""
+    current = note
+    stored_sections = current.sections or {}
+    mine = form.data
+    rows = []
+    keys = list(
+        dict.fromkeys(
+            services.FORMAT_SECTIONS.get(mine.get("format"), [])
+            + services.FORMAT_SECTIONS.get(current.format, [])
+        )
+    )
+    for key in keys:
+        rows.append(
+            {
+                "label": services.SECTION_LABELS[key],
+                "mine": mine.get(f"section_{key}", ""),
+                "stored": stored_sections.get(key, ""),
+            }
+        )
+    rows.append({"label": "Plan", "mine": mine.get("plan", ""), "stored": current.plan})
+    rows.append(
+        {
+            "label": "Risk details",
+            "mine": mine.get("risk_details", ""),
+            "stored": current.risk_details,
+        }
+    )
+    for row in rows:
+        row["differs"] = (row["mine"] or "").strip() != (row["stored"] or "").strip()
+    return {
+        "rows": rows,
+        "version": current.version,
+        "saved_at": current.updated_at,
+        "discard_url": reverse("sessions:note_edit", args=[current.session.code]),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def note_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
+    session, note = access.get_session_note_for_edit(request.user, code)
+    if note is None:
+        try:
+            note = services.note_open(session=session, by=request.user, request=request)
+        except services.NoteError as exc:
+            messages.error(request, str(exc))
+            return redirect(session)
+    note.session, note.client = session, session.client
+    if request.method == "GET":
+        services.note_view_audit(note=note, by=request.user, request=request)
+        return _editor(request, session, note, NoteForm(note=note))
+
+    form = NoteForm(request.POST, note=note)
+    if request.POST.get("action") == "load_last":
+        # No-JS path of "Load last note": re-show what was typed with the previous plan in place.
+        data = request.POST.copy()
+        data["plan"] = services.last_signed_plan(note=note) or data.get("plan", "")
+        return _editor(request, session, note, NoteForm(data, note=note))
+    if not form.is_valid() and "version" in form.errors:
+        return _editor(request, session, note, form, status=400)
+    try:
+        note = services.note_save(
+            note=note,
+            by=request.user,
+            data=form.note_data(),
+            version=form.cleaned_data["version"],
+            request=request,
+        )
+    except services.VersionConflict as exc:
+        return _conflict_response(request, session, exc.current, form, full=True)
+    except services.NoteError as exc:
+        messages.error(request, str(exc))
+        return redirect(session)
+    if form.errors:
+        messages.warning(
+            request,
+            "Draft saved, except the fields marked below. Nothing typed was lost.",
+        )
+        data = request.POST.copy()
+        data["version"] = note.version
+        bad = NoteForm(data, note=note)
+        bad.is_valid()
+        return _editor(request, session, note, bad, status=400)
+    messages.success(
+        request, f"Draft saved {timezone.localtime(note.updated_at):%H:%M}."
+    )
+    if form.risk_warning:
+        messages.warning(request, form.risk_warning)
+    return redirect("sessions:note_edit", code=session.code)
+
+
+def _conflict_response(request, session, current, form, *, full: bool) -> HttpResponse:
+    conflict = _conflict(current, form)
+    if not full:
+        return render(
+            request,
+            "sessions/note_edit.html#note-conflict",
+            {"conflict": conflict, "session": session},
+            status=409,
+        )
+    # The form keeps the user's text; its version becomes the stored one, so saving again is
+    # the explicit choice to keep this text over the stored one.
+    data = form.data.copy()
+    data["version"] = current.version
+    return _editor(
+        request,
+        session,
+        current,
+        NoteForm(data, note=current),
+        status=409,
+        conflict=conflict,
+    )
+
+
+@require_POST
+def note_autosave(request: AuthedRequest, code: UUID) -> HttpResponse:
+    session, note = access.get_session_note_for_edit(request.user, code)
+    if note is None:
+        raise Http404
+    note.session, note.client = session, session.client
+    form = NoteForm(request.POST, note=note)
+    form.is_valid()
+    if "version" in form.errors or "version" not in form.cleaned_data:
+        return JsonResponse({"error": "bad_request"}, status=400)
+    try:
+        note = services.note_save(
+            note=note,
+            by=request.user,
+            data=form.note_data(),
+            version=form.cleaned_data["version"],
+            request=request,
+            autosave=True,
+        )
+    except services.VersionConflict as exc:
+        return _conflict_response(request, session, exc.current, form, full=False)
+    except services.NoteError as exc:
+        return JsonResponse({"error": "locked", "message": str(exc)}, status=409)
+    saved = f"{timezone.localtime(note.updated_at):%H:%M}"
+    return JsonResponse(
+        {
+            "version": note.version,
+            "saved_at": saved,
+            "message": f"Saved {saved}",
+            "errors": {k: [str(e) for e in v] for k, v in form.errors.items()},
+            "warning": form.risk_warning,
+        }
+    )
 
 
 @require_GET
-def note_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
-    access.get_session(request.user, code, for_update=True)
-    raise Http404
+def note_last_plan(request: AuthedRequest, code: UUID) -> HttpResponse:
+    session, note = access.get_session_note_for_edit(request.user, code)
+    if note is None:
+        raise Http404
+    note.session = session
+    return JsonResponse({"plan": services.last_signed_plan(note=note)})
+
+
+@require_POST
+def note_sign(request: AuthedRequest, code: UUID) -> HttpResponse:
+    session, note = access.get_session_note_for_edit(request.user, code)
+    if note is None:
+        raise Http404
+    note.session, note.client = session, session.client
+    form = NoteForm(request.POST, note=note, signing=True)
+    if not form.is_valid():
+        return _editor(request, session, note, form, status=400)
+    try:
+        note = services.note_save(
+            note=note,
+            by=request.user,
+            data=form.note_data(),
+            version=form.cleaned_data["version"],
+            request=request,
+        )
+        note = services.note_sign(note=note, by=request.user, request=request)
+    except services.VersionConflict as exc:
+        return _conflict_response(request, session, exc.current, form, full=True)
+    except services.NoteError as exc:
+        form.add_error(None, str(exc))
+        return _editor(request, session, note, form, status=400)
+    if note.status == ProgressNote.Status.AWAITING_COSIGNATURE:
+        messages.success(
+            request, "Signed and sent to your supervisor for co-signature."
+        )
+    else:
+        messages.success(
+            request, "Signed. The note is now locked; corrections are addenda."
+        )
+    return redirect(note)
+
+
+# --- The signed record ------------------------------------------------------------------------------
+
+
+def _note_page(request, note, *, status=200, **forms) -> HttpResponse:
+    user = request.user
+    context = {
+        "session": note.session,
+        "client": note.client,
+        **_record_context(request, note),
+        "can_cosign": access.can_cosign(user, note),
+        "can_comment": access.can_comment(user, note),
+        "can_edit": access.can_edit_note(user, note),
+        "can_addend": note.author_id == user.pk and not note.is_editable,
+    }
+    if context["can_cosign"]:
+        context["cosign_form"] = forms.get("cosign_form") or CosignForm(note=note)
+        context["return_form"] = forms.get("return_form") or ReturnForm()
+    if context["can_comment"]:
+        initial = {}
+        if request.method == "GET" and request.GET.get("anchor_type"):
+            initial = {
+                "anchor_type": request.GET.get("anchor_type"),
+                "anchor_code": request.GET.get("anchor_code"),
+            }
+        context["comment_form"] = forms.get("comment_form") or CommentForm(
+            note=note, initial=initial
+        )
+    if context["can_addend"]:
+        context["addendum_form"] = forms.get("addendum_form") or AddendumForm(note=note)
+    return render(request, "sessions/note_detail.html", context, status=status)
 
 
 @require_GET
 def note_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
-    access.get_note(request.user, code)
-    raise Http404
+    note = access.get_note(request.user, code)
+    if note.is_editable and note.author_id == request.user.pk:
+        return redirect("sessions:note_edit", code=note.session.code)
+    return _note_page(request, note)
 
 
-@require_GET
+@require_POST
+def note_cosign(request: AuthedRequest, code: UUID) -> HttpResponse:
+    note = access.get_note_for_review(request.user, code)
+    form = CosignForm(request.POST, note=note)
+    if form.is_valid():
+        try:
+            services.note_cosign(note=note, by=request.user, request=request)
+        except services.NoteError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Co-signed. The note is now signed and locked.")
+            return redirect("home")
+    return _note_page(request, note, status=400, cosign_form=form)
+
+
+@require_POST
+def note_return(request: AuthedRequest, code: UUID) -> HttpResponse:
+    note = access.get_note_for_review(request.user, code)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_return(
+                note=note,
+                by=request.user,
+                comment=form.cleaned_data["comment"],
+                request=request,
+            )
+        except services.NoteError as exc:
+            form.add_error("comment", str(exc))
+        else:
+            messages.success(request, f"Returned to {note.author} for revision.")
+            return redirect("home")
+    return _note_page(request, note, status=400, return_form=form)
+
+
+@require_POST
+def note_comment(request: AuthedRequest, code: UUID) -> HttpResponse:
+    note = access.get_note_for_comment(request.user, code)
+    form = CommentForm(request.POST, note=note)
+    if form.is_valid():
+        comment = services.comment_add(
+            note=note,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            anchor_type=form.cleaned_data.get("anchor_type") or "",
+            anchor_code=form.cleaned_data.get("anchor_code"),
+            idempotency_key=form.cleaned_data.get("idempotency_key"),
+            request=request,
+        )
+        messages.success(request, "Comment added.")
+        return redirect(comment)
+    return _note_page(request, note, status=400, comment_form=form)
+
+
+@require_POST
+def addendum_create(request: AuthedRequest, code: UUID) -> HttpResponse:
+    note = access.get_note_for_addendum(request.user, code)
+    form = AddendumForm(request.POST, note=note)
+    if form.is_valid():
+        try:
+            addendum = services.addendum_add(
+                note=note,
+                by=request.user,
+                text=form.cleaned_data["text"],
+                idempotency_key=form.cleaned_data.get("idempotency_key"),
+                request=request,
+            )
+        except services.NoteError as exc:
+            raise PermissionDenied from exc
+        messages.success(request, "Addendum signed and added.")
+        return redirect(addendum)
+    return _note_page(request, note, status=400, addendum_form=form)
+
+
+# --- Psychotherapy (process) notes ------------------------------------------------------------------
+
+
+def _process_page(request, session, pnote, form, *, status=200, conflict=None):
+    context = {
+        "session": session,
+        "client": session.client,
+        "pnote": pnote,
+        "form": form,
+        "conflict": conflict,
+        "login_url": reverse("account_login")
+        + "?next="
+        + reverse("sessions:session_detail", args=[session.code]),
+    }
+    return render(request, "sessions/process_note.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 def process_note(request: AuthedRequest, code: UUID) -> HttpResponse:
-    access.get_session(request.user, code, for_update=True)
-    raise Http404
+    session = access.get_session_for_process_note(request.user, code)
+    pnote = services.process_note_open(session=session, by=request.user)
+    if request.method == "GET":
+        services.process_note_view_audit(pnote=pnote, by=request.user, request=request)
+        form = ProcessNoteForm(initial={"version": pnote.version, "text": pnote.text})
+        return _process_page(request, session, pnote, form)
+    form = ProcessNoteForm(request.POST)
+    if not form.is_valid():
+        return _process_page(request, session, pnote, form, status=400)
+    try:
+        pnote = services.process_note_save(
+            pnote=pnote,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            version=form.cleaned_data["version"],
+            request=request,
+        )
+    except services.VersionConflict as exc:
+        data = request.POST.copy()
+        data["version"] = exc.current.version
+        conflict = {
+            "rows": [
+                {
+                    "label": "Psychotherapy note",
+                    "mine": form.cleaned_data["text"],
+                    "stored": exc.current.text,
+                    "differs": True,
+                }
+            ],
+            "version": exc.current.version,
+            "saved_at": exc.current.updated_at,
+            "discard_url": reverse("sessions:process_note", args=[session.code]),
+        }
+        return _process_page(
+            request,
+            session,
+            exc.current,
+            ProcessNoteForm(data),
+            status=409,
+            conflict=conflict,
+        )
+    messages.success(request, f"Saved {timezone.localtime(pnote.updated_at):%H:%M}.")
+    return redirect("sessions:process_note", code=session.code)
+
+
+@require_POST
+def process_note_autosave(request: AuthedRequest, code: UUID) -> HttpResponse:
+    session = access.get_session_for_process_note(request.user, code)
+    pnote = services.process_note_open(session=session, by=request.user)
+    form = ProcessNoteForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": "bad_request"}, status=400)
+    try:
+        pnote = services.process_note_save(
+            pnote=pnote,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            version=form.cleaned_data["version"],
+            request=request,
+            autosave=True,
+        )
+    except services.VersionConflict as exc:
+        conflict = {
+            "rows": [
+                {
+                    "label": "Psychotherapy note",
+                    "mine": form.cleaned_data["text"],
+                    "stored": exc.current.text,
+                    "differs": True,
+                }
+            ],
+            "version": exc.current.version,
+            "saved_at": exc.current.updated_at,
+            "discard_url": reverse("sessions:process_note", args=[session.code]),
+        }
+        return render(
+            request,
+            "sessions/note_edit.html#note-conflict",
+            {"conflict": conflict, "session": session},
+            status=409,
+        )
+    saved = f"{timezone.localtime(pnote.updated_at):%H:%M}"
+    return JsonResponse(
+        {"version": pnote.version, "saved_at": saved, "message": f"Saved {saved}"}
+    )

@@ -111,23 +111,25 @@ def client_update(
 ) -> Client:
     """Save edits by an assigned therapist; the audit event names the fields that changed."""
     values = {name: data[name] for name in CLIENT_FIELDS if name in data}
-    old = {name: getattr(client, name) for name in values}
-    changes = _changes(old, values)
-    if not changes:
-        return client
     with transaction.atomic():
+        # Compare with the stored row, not the instance: a ModelForm has already copied the
+        # submitted values onto the instance while validating.
+        stored = Client.objects.select_for_update().get(pk=client.pk)
+        changes = _changes({name: getattr(stored, name) for name in values}, values)
+        if not changes:
+            return stored
         for name, value in values.items():
-            setattr(client, name, value)
-        client.save()
+            setattr(stored, name, value)
+        stored.save()
         audit.record(
             "client.update",
             actor=by,
             request=request,
-            target=client,
-            client_code=client.code,
+            target=stored,
+            client_code=stored.code,
             changes=changes,
         )
-    return client
+    return stored
 
 
 def goal_create(
@@ -163,22 +165,24 @@ def goal_update(
     values = {
         name: data[name] for name in ("text", "target_date", "status") if name in data
     }
-    changes = _changes({name: getattr(goal, name) for name in values}, values)
-    if not changes:
-        return goal
     with transaction.atomic():
+        # The stored row, not the instance a ModelForm may already have changed.
+        stored = TreatmentGoal.objects.select_for_update().get(pk=goal.pk)
+        changes = _changes({name: getattr(stored, name) for name in values}, values)
+        if not changes:
+            return stored
         for name, value in values.items():
-            setattr(goal, name, value)
-        goal.save()
+            setattr(stored, name, value)
+        stored.save()
         audit.record(
             "goal.update",
             actor=by,
             request=request,
-            target=goal,
+            target=stored,
             client_code=goal.client.code,
             changes=changes,
         )
-    return goal
+    return stored
 
 
 # --- Caseload assignment (practice admins) ------------------------------------------------------

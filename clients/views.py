@@ -181,7 +181,7 @@ def goal_status(request: AuthedRequest, code: UUID) -> HttpResponse:
     goal = access.get_goal(request.user, code, for_update=True)
     form = GoalStatusForm(request.POST)
     if form.is_valid():
-        services.goal_update(
+        goal = services.goal_update(
             goal=goal, data=form.cleaned_data, by=request.user, request=request
         )
         messages.success(request, f"Goal marked {goal.get_status_display().lower()}.")

@@ -1,0 +1,201 @@
+// The capture panel's keyboard shortcuts and clock, and the note editor's "Insert IPNB summary".
+// Everything works without this file: each tag is a plain form post.
+"use strict";
+(function () {
+  if (window.ipnbCaptureLoaded) { return; }
+  window.ipnbCaptureLoaded = true;
+
+  // --- Summary insertion into the progress note (note editor) ---------------------------------
+  // The observation-type section of each note format.
+  var SECTION_FOR = { SOAP: "objective", DAP: "data", BIRP: "behavior", GIRP: "response", PIRP: "response", NARRATIVE: "narrative" };
+  var FALLBACK = ["objective", "data", "behavior", "response", "narrative"];
+
+  function findSection(scope, format) {
+    var names = (SECTION_FOR[format] ? [SECTION_FOR[format]] : []).concat(FALLBACK);
+    for (var i = 0; i < names.length; i++) {
+      var n = names[i];
+      var el = scope.querySelector('textarea[name="' + n + '"], textarea[name$="-' + n + '"], textarea[name$="_' + n + '"]');
+      if (el) { return el; }
+    }
+    return null;
+  }
+
+  function showSummaryButtons() {
+    document.querySelectorAll("[data-capture-summary]").forEach(function (b) { b.hidden = false; });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-capture-summary]");
+    if (!button) { return; }
+    event.preventDefault();
+    var scope = button.closest("form") || document;
+    var status = button.parentElement.querySelector("[data-capture-summary-status]");
+    var format = button.dataset.format;
+    if (!format) {
+      var select = scope.querySelector('[name="format"]');
+      format = select ? select.value : "";
+    }
+    var target = findSection(scope, format);
+    if (!target) {
+      if (status) { status.textContent = "No observation section found in this note."; }
+      return;
+    }
+    fetch(button.dataset.url, { headers: { "HX-Request": "true", "X-IPNB-Background": "1" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.text(); })
+      .then(function (text) {
+        var current = target.value;
+        var sep = current.trim() ? (current.endsWith("\n") ? "\n" : "\n\n") : "";
+        target.value = current + sep + text;
+        // The editor's autosave listens for input.
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+        target.dispatchEvent(new Event("change", { bubbles: true }));
+        if (status) {
+          var label = target.labels && target.labels[0] ? target.labels[0].textContent.trim() : target.name;
+          status.textContent = "IPNB summary inserted into " + label + ".";
+        }
+      })
+      .catch(function () { if (status) { status.textContent = "The summary could not be loaded; use the link instead."; } });
+  });
+
+  // --- The capture panel -------------------------------------------------------------------------
+  function panelInit() {
+    showSummaryButtons();
+    var panel = document.getElementById("capture-panel");
+    if (!panel) { return; }
+
+    var clockData = document.getElementById("capture-clock");
+    var minuteInput = document.getElementById("id_minute");
+    if (clockData) {
+      var clock = JSON.parse(clockData.textContent);
+      var startsAt = Date.parse(clock.starts_at);
+      var tick = function () {
+        var m = Math.floor((Date.now() - startsAt) / 60000);
+        m = Math.max(0, Math.min(m, clock.max_minute));
+        var out = document.getElementById("clock-minute");
+        if (out) { out.textContent = String(m); }
+        if (minuteInput) { minuteInput.placeholder = m + " (clock)"; }
+      };
+      tick();
+      window.setInterval(tick, 15000);
+    }
+
+    var pendingEl = document.getElementById("capture-pending");
+    var help = document.getElementById("capture-help");
+    var SEQUENCES = {
+      r: { label: "Rupture: W withdrawal or C confrontation (Esc cancels)", keys: { w: "rupture-withdrawal", c: "rupture-confrontation" } },
+      w: { label: "Window of tolerance: H hyperarousal, I within, O hypoarousal (Esc cancels)", keys: { h: "hyper", i: "within", o: "hypo" } },
+      t: { label: "Part or trigger: P protective, V vulnerable, C compassionate self, B body sensation, X context (Esc cancels)", keys: { p: "protective-part", v: "vulnerable-part", c: "compassionate-self", b: "body-sensation", x: "context" } }
+    };
+    var SINGLE = { a: "match", m: "mismatch" };
+    var pending = null;
+    var busy = false;
+    var queue = [];
+
+    function setPending(p) {
+      pending = p;
+      if (pendingEl) { pendingEl.textContent = p ? SEQUENCES[p].label : ""; }
+    }
+
+    function submit(form, button) {
+      if (!form) { return; }
+      if (busy) { queue.push([form, button]); return; }
+      if (button) { form.requestSubmit(button); } else { form.requestSubmit(); }
+    }
+
+    function tagButton(tag) {
+      return document.querySelector('#tag-form button[data-tag="' + tag + '"]');
+    }
+
+    function editLast() {
+      var live = document.getElementById("capture-live");
+      var item = null;
+      if (live && live.dataset.lastEvent) { item = document.getElementById(live.dataset.lastEvent); }
+      if (!item) {
+        var items = document.querySelectorAll("#capture-live .timeline-item");
+        item = items.length ? items[items.length - 1] : null;
+      }
+      var link = item ? item.querySelector(".edit-link") : null;
+      if (link) { link.click(); }
+    }
+
+    function isTyping(target) {
+      if (!target || !target.closest) { return false; }
+      if (target.closest("textarea, select, [contenteditable], .editing")) { return true; }
+      var input = target.closest("input");
+      return !!input && ["button", "submit", "reset"].indexOf(input.type) === -1;
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) { return; }
+      if (event.key === "Escape") {
+        if (pending) { setPending(null); event.preventDefault(); return; }
+        var cancel = document.querySelector(".editing .cancel-edit");
+        if (cancel) { event.preventDefault(); cancel.click(); }
+        return;
+      }
+      if (isTyping(event.target)) { return; }
+      var key = event.key.toLowerCase();
+      if (pending) {
+        var tag = SEQUENCES[pending].keys[key];
+        setPending(null);
+        event.preventDefault();
+        if (tag) { submit(document.getElementById("tag-form"), tagButton(tag)); }
+        return;
+      }
+      if (event.key === "?") {
+        event.preventDefault();
+        if (help) { help.open = !help.open; if (help.open) { help.querySelector("summary").focus(); } }
+        return;
+      }
+      if (!document.getElementById("tag-form")) { return; }
+      if (SINGLE[key]) { event.preventDefault(); submit(document.getElementById("tag-form"), tagButton(SINGLE[key])); return; }
+      if (SEQUENCES[key]) { event.preventDefault(); setPending(key); return; }
+      if (key === "p") { event.preventDefault(); submit(document.getElementById("repair-latest-form")); return; }
+      if (key === "u") { event.preventDefault(); submit(document.getElementById("undo-form")); return; }
+      if (key === "e") { event.preventDefault(); editLast(); return; }
+    });
+
+    // One request at a time: presses made while a tag is being saved wait their turn,
+    // and each then carries the fresh idempotency key the server sent back.
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      if (panel.contains(event.target)) { busy = true; }
+    });
+    document.body.addEventListener("htmx:afterRequest", function () {
+      busy = false;
+      var next = queue.shift();
+      if (next) { window.setTimeout(function () { submit(next[0], next[1]); }, 0); }
+    });
+
+    function showMarkersForType(scope) {
+      var checked = scope.querySelector('input[name="rupture_type"]:checked');
+      if (!checked) { return; }
+      scope.querySelectorAll("[data-marker-type]").forEach(function (fs) {
+        var t = fs.getAttribute("data-marker-type");
+        fs.hidden = !(t === "OTHER" || t === checked.value);
+      });
+    }
+
+    document.addEventListener("change", function (event) {
+      if (event.target.name === "rupture_type") { showMarkersForType(event.target.closest("form")); }
+    });
+
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      var root = event.target;
+      var editing = root.classList && root.classList.contains("editing") ? root : root.querySelector && root.querySelector(".editing");
+      if (editing) {
+        showMarkersForType(editing);
+        var first = editing.querySelector("input:not([type=hidden]), select, textarea");
+        if (first) { first.focus(); }
+        return;
+      }
+      var target = document.querySelector("#capture-live [data-autofocus]");
+      if (target) { target.focus(); }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", panelInit);
+  } else {
+    panelInit();
+  }
+})();

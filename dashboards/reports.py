@@ -191,7 +191,9 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         )
         if row["seq"] in by_seq:
             ind["values"][by_seq[row["seq"]]] = row["value"]
-    for row in sessions:
+    ordered = list(indicators.values())
+    for k, row in enumerate(sessions):
+        row["values"] = [ind["values"][k] for ind in ordered]
         observed = row["hyper"] + row["within"] + row["hypo"]
         row["observed"] = observed
         for zone in ("hyper", "within", "hypo"):
@@ -217,7 +219,7 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
     }
     return Trajectory(
         sessions=sessions,
-        indicators=list(indicators.values()),
+        indicators=ordered,
         ruptures=ruptures,
         trend=Trend(bounds["slope"], bounds["n"]),
         window=window,

@@ -1,5 +1,24 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from dashboards import views
+
 app_name = "dashboards"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("ping/", views.ping, name="ping"),
+    path("caseload/", views.caseload, name="caseload"),
+    path("caseload/<uuid:code>/", views.caseload, name="supervisee_caseload"),
+    path("clients/<uuid:code>/", views.trajectory, name="trajectory"),
+    path(
+        "clients/<uuid:code>/<slug:chart>.csv",
+        views.trajectory_csv,
+        name="trajectory_csv",
+    ),
+    path("supervision/", views.supervision, name="supervision"),
+    path("supervision/weekly.csv", views.supervision_csv, name="supervision_csv"),
+    path("practice/", views.practice, name="practice"),
+    path("practice/weekly.csv", views.practice_csv, name="practice_csv"),
+]

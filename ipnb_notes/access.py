@@ -304,3 +304,31 @@ def get_session_for_process_note(user: User, code: UUID):
     if not can_edit_client(user, session.client):
         raise Http404
     return session
+
+
+# --- Dashboards ----------------------------------------------------------------------------------
+# Trajectories follow the caseload rule (visible_clients); supervisors drill into the caseloads
+# of their current supervisees only; practice admins see counts without clinical content.
+
+
+def get_trajectory_client(user: User, code: UUID):
+    """A client whose trajectory this user may see (own caseload, or a supervisee's: read-only)."""
+    return get_object_or_404(visible_clients(user), code=code)
+
+
+def dashboard_supervisees(user: User) -> QuerySet[User]:
+    """Supervisees on a supervisor's dashboard; 404 for anyone who is not a supervisor."""
+    require_clinician(user)
+    if not user.is_supervisor:
+        raise Http404
+    return current_supervisees(user)
+
+
+def get_dashboard_supervisee(user: User, code: UUID) -> User:
+    """A current supervisee whose caseload dashboard this supervisor may read; 404 otherwise."""
+    return get_object_or_404(dashboard_supervisees(user), code=code)
+
+
+def require_practice_counts(user: User) -> None:
+    """The practice view (counts, no clinical content) is for practice admins alone."""
+    require_admin(user)

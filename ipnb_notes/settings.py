@@ -245,7 +245,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+from celery.schedules import crontab  # noqa: E402
+
 CELERY_BEAT_SCHEDULE = {
+    # Rollup ages, 12-week windows and trends move with the clock: rebuild them nightly.
+    "dashboards-rollups-nightly": {
+        "task": "dashboards.tasks.rollup_refresh_all",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
 }
 

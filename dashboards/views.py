@@ -1,0 +1,365 @@
+"""Dashboards: the client's trajectory, the caseload, the supervisor's trends, the practice."""
+
+from __future__ import annotations
+
+import csv
+from uuid import UUID
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+import audit
+from dashboards import reports
+from ipnb_notes import access
+from ipnb_notes.http import AuthedRequest, wants_partial
+
+CASELOAD_SORTS = {
+    "name": (lambda r: r["name"].lower(), False),
+    "last": (lambda r: r["last_at"] or timezone.now().replace(year=1), True),
+    "next": (lambda r: r["next_at"] or timezone.now().replace(year=9999), False),
+    "sessions": (lambda r: r["sessions_attended"], True),
+    "trend": (
+        lambda r: r["trend"].change if r["trend"].change is not None else 0,
+        False,
+    ),
+    "ruptures": (lambda r: (r["open_ruptures"], r["oldest_open_days"] or 0), True),
+    "unsigned": (lambda r: r["unsigned"], True),
+    "days": (lambda r: r["days_since"] if r["days_since"] is not None else 10**6, True),
+    "flags": (lambda r: len(r["flags"]), True),
+}
+
+
+@require_GET
+def index(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    if user.is_practice_admin:
+        access.require_practice_counts(user)
+        return redirect("dashboards:practice")
+    access.require_clinician(user)
+    if user.is_supervisor:
+        return redirect("dashboards:supervision")
+    return redirect("dashboards:caseload")
+
+
+@require_GET
+def ping(request: AuthedRequest) -> HttpResponse:
+    """The smallest authenticated page: the benchmark's yardstick for every other page."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+# --- The client's trajectory -----------------------------------------------------------------
+
+
+def _window(request) -> int:
+    try:
+        return min(52, max(3, int(request.GET.get("window", reports.TREND_WINDOW))))
+    except ValueError:
+        return reports.TREND_WINDOW
+
+
+@require_GET
+def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
+    client = access.get_trajectory_client(request.user, code)
+    window = _window(request)
+    span = request.GET.get("range", "all")
+    if span not in reports.RANGES:
+        span = "all"
+    data = reports.trajectory(client.id, window=window, last=reports.RANGES[span])
+    audit.record(
+        "client.trajectory_view",
+        request=request,
+        target=client,
+        client_code=client.code,
+        changes={"range": span, "window": window},
+    )
+    chart = {
+        "labels": [s["starts_at"].date().isoformat() for s in data.sessions],
+        "composite": [s["composite"] for s in data.sessions],
+        "indicators": [
+            {"code": i["code"], "label": i["label"], "values": i["values"]}
+            for i in data.indicators
+        ],
+        "zones": {
+            z: [s[f"{z}_share"] for s in data.sessions]
+            for z in ("hyper", "within", "hypo")
+        },
+        "attunement": {
+            "matches": [s["matches"] for s in data.sessions],
+            "mismatches": [s["mismatches"] for s in data.sessions],
+            "repair_rate": [s["repair_rate"] for s in data.sessions],
+        },
+        "ruptures": [
+            {
+                "type": r["rupture_type"],
+                "at": r["session_at"].date().isoformat(),
+                "repaired": r["repair_session_at"].date().isoformat()
+                if r["repair_session_at"]
+                else None,
+                "open": r["open"],
+            }
+            for r in data.ruptures
+        ],
+    }
+    context = {
+        "client": client,
+        "data": data,
+        "chart": chart,
+        "window": window,
+        "span": span,
+        "ranges": [
+            ("12", "Last 12 sessions"),
+            ("26", "Last 26"),
+            ("52", "Last 52"),
+            ("all", "All"),
+        ],
+        "read_only": not access.can_edit_client(request.user, client),
+    }
+    template = "dashboards/trajectory.html"
+    if wants_partial(request):
+        template += "#trajectory-body"
+    return render(request, template, context)
+
+
+@require_GET
+def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpResponse:
+    client = access.get_trajectory_client(request.user, code)
+    if chart not in {"indicators", "arousal", "ruptures", "attunement"}:
+        raise Http404
+    data = reports.trajectory(client.id, window=_window(request))
+    audit.record(
+        "client.trajectory_export",
+        request=request,
+        target=client,
+        client_code=client.code,
+        changes={"chart": chart},
+    )
+    dates = [s["starts_at"].date().isoformat() for s in data.sessions]
+    if chart == "indicators":
+        header = ["session_date", "composite"] + [i["label"] for i in data.indicators]
+        rows = [
+            [d, _round(s["composite"])] + [i["values"][k] for i in data.indicators]
+            for k, (d, s) in enumerate(zip(dates, data.sessions, strict=True))
+        ]
+    elif chart == "arousal":
+        header = [
+            "session_date",
+            "observations",
+            "hyper_share",
+            "within_share",
+            "hypo_share",
+        ]
+        rows = [
+            [
+                d,
+                s["observed"],
+                _round(s["hyper_share"]),
+                _round(s["within_share"]),
+                _round(s["hypo_share"]),
+            ]
+            for d, s in zip(dates, data.sessions, strict=True)
+        ]
+    elif chart == "attunement":
+        header = [
+            "session_date",
+            "matches",
+            "mismatches",
+            "interactive_repairs",
+            "repair_rate",
+        ]
+        rows = [
+            [
+                d,
+                s["matches"],
+                s["mismatches"],
+                s["attune_repairs"],
+                _round(s["repair_rate"]),
+            ]
+            for d, s in zip(dates, data.sessions, strict=True)
+        ]
+    else:
+        header = [
+            "rupture_date",
+            "type",
+            "repaired_on",
+            "hours_to_repair",
+            "sessions_later",
+            "open",
+        ]
+        rows = [
+            [
+                r["session_at"].date().isoformat(),
+                r["rupture_type"],
+                r["repair_session_at"].date().isoformat()
+                if r["repair_session_at"]
+                else "",
+                _round(r["hours"]),
+                r["sessions_later"] if r["sessions_later"] is not None else "",
+                "yes" if r["open"] else "no",
+            ]
+            for r in data.ruptures
+        ]
+    return csv_response(f"trajectory-{chart}-{client.code}.csv", header, rows)
+
+
+def _round(value, digits: int = 3):
+    return "" if value is None else round(value, digits)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """Text a spreadsheet would run as a formula gets a leading quote (OWASP CSV injection).
+
+    Numbers stay numbers: only text cells can carry a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_response(filename: str, header: list, rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow([csv_safe(h) for h in header])
+    for row in rows:
+        writer.writerow([csv_safe(v) for v in row])
+    return response
+
+
+# --- The caseload ----------------------------------------------------------------------------
+
+
+@require_GET
+def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
+    if code is not None:
+        therapist = access.get_dashboard_supervisee(request.user, code)
+    else:
+        access.require_clinician(request.user)
+        therapist = request.user
+    include_all = request.GET.get("show") == "all"
+    rows = reports.caseload(therapist.id, include_inactive=include_all)
+    q = request.GET.get("q", "").strip()
+    if q:
+        rows = [
+            r
+            for r in rows
+            if q.lower()
+            in (r["legal_name"] + " " + (r["preferred_name"] or "")).lower()
+        ]
+    flagged = request.GET.get("flagged") == "1"
+    if flagged:
+        rows = [r for r in rows if r["flags"]]
+    sort = request.GET.get("sort", "flags")
+    if sort not in CASELOAD_SORTS:
+        sort = "flags"
+    key, reverse = CASELOAD_SORTS[sort]
+    rows.sort(key=lambda r: r["name"].lower())
+    rows.sort(key=key, reverse=reverse)
+    refreshed = [r["refreshed_at"] for r in rows if r["refreshed_at"]]
+    context = {
+        "therapist": therapist,
+        "own": therapist.pk == request.user.pk,
+        "rows": rows,
+        "q": q,
+        "flagged": flagged,
+        "show": "all" if include_all else "active",
+        "sort": sort,
+        "refreshed_at": min(refreshed) if refreshed else None,
+        "thresholds": {
+            "rupture": reports.RUPTURE_OPEN_DAYS,
+            "session": reports.NO_SESSION_DAYS,
+            "note": reports.NOTE_LATE_HOURS,
+        },
+    }
+    template = "dashboards/caseload.html"
+    if wants_partial(request):
+        template += "#caseload-rows"
+    return render(request, template, context)
+
+
+# --- The supervisor's view -------------------------------------------------------------------
+
+
+@require_GET
+def supervision(request: AuthedRequest) -> HttpResponse:
+    supervisees = access.dashboard_supervisees(request.user)
+    people = reports.supervision(
+        request.user.id, list(supervisees.values_list("id", flat=True))
+    )
+    refreshed = [p["refreshed_at"] for p in people if p["refreshed_at"]]
+    weeks = reports.weeks_back()
+    context = {
+        "people": people,
+        "weeks": weeks,
+        "refreshed_at": min(refreshed) if refreshed else None,
+        "summary_weeks": 12,
+        "thresholds": {
+            "rupture": reports.RUPTURE_OPEN_DAYS,
+            "note": reports.NOTE_LATE_HOURS,
+        },
+    }
+    return render(request, "dashboards/supervision.html", context)
+
+
+@require_GET
+def supervision_csv(request: AuthedRequest) -> HttpResponse:
+    supervisees = access.dashboard_supervisees(request.user)
+    people = reports.supervision(
+        request.user.id, list(supervisees.values_list("id", flat=True))
+    )
+    header = [
+        "clinician",
+        "week",
+        "sessions",
+        "median_lag_hours",
+        "ruptures_per_10_sessions",
+        "share_repaired_same_session",
+    ]
+    rows = [
+        [
+            p["full_name"],
+            w["week"].isoformat(),
+            w["sessions"],
+            _round(w["lag"], 1),
+            _round(w["ruptures_per_10"], 2),
+            _round(w["repaired_same"]),
+        ]
+        for p in people
+        for w in p["weeks"]
+    ]
+    return csv_response("supervision-weekly.csv", header, rows)
+
+
+# --- The practice ----------------------------------------------------------------------------
+
+
+@require_GET
+def practice(request: AuthedRequest) -> HttpResponse:
+    access.require_practice_counts(request.user)
+    counts = reports.practice_counts()
+    chart = {
+        "labels": [w["week"].isoformat() for w in counts["weeks"]],
+        "documented": [w["documented"] for w in counts["weeks"]],
+        "sessions": [w["sessions"] for w in counts["weeks"]],
+    }
+    return render(
+        request, "dashboards/practice.html", {"counts": counts, "chart": chart}
+    )
+
+
+@require_GET
+def practice_csv(request: AuthedRequest) -> HttpResponse:
+    access.require_practice_counts(request.user)
+    counts = reports.practice_counts()
+    rows = [
+        [w["week"].isoformat(), w["sessions"], w["documented"]] for w in counts["weeks"]
+    ]
+    return csv_response(
+        "practice-weekly.csv", ["week", "sessions_attended", "notes_signed"], rows
+    )

@@ -1,0 +1,93 @@
+/* Dashboards: draws Chart.js charts from json_script data; re-draws after htmx swaps.
+   No inline script, no eval: data comes from <script type="application/json"> elements. */
+(function () {
+  "use strict";
+  var charts = {};
+  var COLORS = ["#1f5f7a", "#a15c00", "#2f7d4a", "#7a3b8f", "#a11d2b", "#44546a", "#8a6d00",
+    "#00707a", "#6b4f2a", "#3d5a99", "#8f3b5f", "#4f7a1f", "#5a5a5a", "#005f99"];
+
+  function readJSON(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas || typeof Chart === "undefined") { return; }
+    if (charts[id]) { charts[id].destroy(); }
+    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+    charts[id] = new Chart(canvas, config);
+  }
+
+  function trajectory() {
+    var d = readJSON("trajectory-data");
+    if (!d) { return; }
+    var lines = [{ label: "Composite (descriptive mean)", code: "composite", data: d.composite,
+      borderColor: "#1d232a", borderWidth: 3, spanGaps: true }];
+    d.indicators.forEach(function (ind, i) {
+      lines.push({ label: ind.label, code: ind.code, data: ind.values, borderColor: COLORS[i % COLORS.length],
+        borderWidth: 1.5, spanGaps: true, pointRadius: 2 });
+    });
+    var toggles = document.querySelector("[data-chart-toggles='chart-indicators']");
+    if (toggles) {
+      lines.forEach(function (ds) {
+        var box = toggles.querySelector("input[value='" + ds.code + "']");
+        ds.hidden = box ? !box.checked : false;
+      });
+    }
+    draw("chart-indicators", { type: "line", data: { labels: d.labels, datasets: lines },
+      options: { scales: { y: { title: { display: true, text: "Clinician-rated (non-standardised)" } } },
+        plugins: { legend: { display: false } } } });
+    draw("chart-zones", { type: "bar", data: { labels: d.labels, datasets: [
+      { label: "Hyperarousal", data: d.zones.hyper, backgroundColor: "#c0392b" },
+      { label: "Within the window", data: d.zones.within, backgroundColor: "#2f7d4a" },
+      { label: "Hypoarousal", data: d.zones.hypo, backgroundColor: "#3d5a99" }] },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, min: 0, max: 1,
+        ticks: { callback: function (v) { return Math.round(v * 100) + "%"; } } } } } });
+    var index = {};
+    d.labels.forEach(function (label, i) { index[label] = i; });
+    var links = d.ruptures.map(function (r) {
+      var y = r.type === "WITHDRAWAL" ? 1 : 2;
+      var points = [{ x: r.at, y: y }];
+      if (r.repaired) { points.push({ x: r.repaired, y: y + 0.25 }); }
+      return { label: (r.open ? "Open " : "") + r.type.toLowerCase() + " rupture", data: points, showLine: true,
+        borderColor: r.open ? "#a11d2b" : "#1f5f7a", backgroundColor: r.open ? "#a11d2b" : "#1f5f7a",
+        pointStyle: r.open ? "triangle" : (y === 1 ? "circle" : "rectRot"), pointRadius: r.open ? 7 : 4 };
+    });
+    draw("chart-ruptures", { type: "line", data: { labels: d.labels, datasets: links },
+      options: { plugins: { legend: { display: false } }, scales: { y: { min: 0.5, max: 2.75,
+        ticks: { stepSize: 1, callback: function (v) { return v === 1 ? "Withdrawal" : (v === 2 ? "Confrontation" : ""); } } } } } });
+    draw("chart-attunement", { data: { labels: d.labels, datasets: [
+      { type: "bar", label: "Matches", data: d.attunement.matches, backgroundColor: "#2f7d4a", yAxisID: "y" },
+      { type: "bar", label: "Mismatches", data: d.attunement.mismatches, backgroundColor: "#a15c00", yAxisID: "y" },
+      { type: "line", label: "Repair rate (repairs per mismatch)", data: d.attunement.repair_rate, borderColor: "#1d232a",
+        spanGaps: true, yAxisID: "rate" }] },
+      options: { scales: { y: { beginAtZero: true, title: { display: true, text: "Moments" } },
+        rate: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: "Repair rate" } } } } });
+  }
+
+  function practice() {
+    var d = readJSON("practice-data");
+    if (!d) { return; }
+    draw("chart-practice", { type: "bar", data: { labels: d.labels, datasets: [
+      { label: "Sessions attended", data: d.sessions, backgroundColor: "#9fb8c6" },
+      { label: "Notes signed", data: d.documented, backgroundColor: "#1f5f7a" }] },
+      options: { scales: { y: { beginAtZero: true } } } });
+  }
+
+  function render() { trajectory(); practice(); }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var group = box.closest && box.closest("[data-chart-toggles]");
+    if (!group) { return; }
+    var chart = charts[group.getAttribute("data-chart-toggles")];
+    if (!chart) { return; }
+    chart.data.datasets.forEach(function (ds) {
+      if (ds.code === box.value) { ds.hidden = !box.checked; }
+    });
+    chart.update();
+  });
+  document.addEventListener("DOMContentLoaded", render);
+  document.addEventListener("htmx:afterSettle", render);
+})();

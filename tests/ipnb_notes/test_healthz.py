@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.factories import make_client
@@ -19,16 +21,16 @@ def test_it_answers_json_without_login(client, settings):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_it_reports_an_unreachable_broker_as_a_failure(client, settings):
+def test_it_reports_an_unreachable_broker_as_a_failure(client, settings, monkeypatch):
     from ipnb_notes.celery import app
 
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    original = app.conf.broker_url
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = original
+    unreachable = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_URL = unreachable
+    # Celery prefers the environment variable to its configuration; set both.
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    monkeypatch.setattr(app.conf, "broker_url", unreachable)
+
+    response = client.get("/healthz")
 
     assert response.status_code == 503
     assert response.json() == {
@@ -52,3 +54,16 @@ def test_it_is_not_redirected_to_https(client, settings):
     settings.SECURE_SSL_REDIRECT = True
 
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CELERY_BROKER_URL"),
+    reason="CELERY_BROKER_URL is not set (CI sets it)",
+)
+def test_it_reports_a_reachable_broker(client, settings):
+    settings.CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["broker"] == "ok"

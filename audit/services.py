@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from ipnb_notes.http import client_ip
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -84,7 +85,7 @@ def record(
             target_type=target_type,
             target_code=target_code,
             client_code=client_code,
-            ip=request.META.get("REMOTE_ADDR") if request is not None else None,
+            ip=client_ip(request) if request is not None else None,
             request_id=getattr(request, "request_id", "")
             if request is not None
             else "",

@@ -29,6 +29,20 @@ def wants_partial(request: HttpRequest) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address. X-Forwarded-For is read only when TRUSTED_PROXY_COUNT proxies are
+    configured, and then only the entry the outermost trusted proxy appended: anything to its
+    left was written by the client and can be forged."""
+    from django.conf import settings
+
+    trusted = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if trusted > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= trusted:
+            return forwarded[-trusted]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -6,6 +6,7 @@ IPNB_ENV picks the defaults: "production" (the default: secure, nothing assumed)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -50,7 +51,9 @@ INSTALLED_APPS = [
     "pgtrigger",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "allauth.usersessions",
+    "axes",
     "ipnb_notes",
     "accounts",
     "audit",
@@ -70,12 +73,16 @@ MIDDLEWARE = [
     "ipnb_notes.http.HtmxAwareLoginRequiredMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "ipnb_notes.middleware.security.SessionLifetimeMiddleware",
+    "ipnb_notes.middleware.security.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ipnb_notes.http.PrivateResponseMiddleware",
+    # Last, so that it sees every failed login (django-axes documents this position).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ipnb_notes.urls"
@@ -162,7 +169,11 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
 
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username/IP before the password is even checked.
+    "ipnb_notes.lockout.LockoutBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -189,6 +200,59 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ipnb-notes] "
 USERSESSIONS_TRACK_ACTIVITY = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Sudo mode: exports, role changes, key rotation and break-glass ask for the password (or a
+# second factor) again when the last authentication is older than this.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("REAUTHENTICATION_TIMEOUT_SECONDS", 300)
+
+# Idle timeout and absolute lifetime, enforced by ipnb_notes.middleware.security.
+IDLE_TIMEOUT_SECONDS = env_int("IDLE_TIMEOUT_SECONDS", 15 * 60)
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+
+# --- Second factor (every role; RequireMFAMiddleware sends the unenrolled to enrolment) ---------
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_TOLERANCE = 0
+MFA_TOTP_ISSUER = "ipnb-notes"
+MFA_TRUST_ENABLED = False
+MFA_PASSKEY_LOGIN_ENABLED = False
+# Browsers allow WebAuthn on http://localhost only; production is HTTPS.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# Never set: a bypass code would defeat the second factor (a settings test guards this).
+MFA_TOTP_INSECURE_BYPASS_CODE = None
+
+# --- Client IP, lockout and rate limits --------------------------------------------------------
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0 (the default)
+# trusts only REMOTE_ADDR, so a forged header cannot dodge a lockout.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "ipnb_notes.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "ipnb_notes.http.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+
+# Rate limits, TOTP replay protection and lockout counters need a cache shared by every
+# worker process: Redis when CACHE_URL is set, otherwise a table in PostgreSQL.
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "ipnb_cache",
+        }
+    )
+}
 INVITATION_TTL_HOURS = env_int("INVITATION_TTL_HOURS", 72)
 
 # --- Security headers ------------------------------------------------------------------------
@@ -208,6 +272,12 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+if SESSION_COOKIE_SECURE:
+    # __Host- cookies are HTTPS-only, host-only and path=/ (ASVS 3.3.3).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+if CSRF_COOKIE_SECURE:
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+MFA_TRUST_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": [CSP.SELF],

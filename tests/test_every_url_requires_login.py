@@ -21,6 +21,7 @@ PUBLIC = {
     "account_email_verification_sent",
     "account_confirm_email",
     "account_confirm_login_code",  # an allauth sign-in step; with no pending sign-in it goes to login
+    "mfa_authenticate",  # the second-factor step of sign-in; with no pending sign-in it goes to login
 }
 
 ROUTES = all_routes()

@@ -190,7 +190,10 @@ def test_the_invitee_then_signs_in(client, ada, django_capture_on_commit_callbac
         {"login": "NIA.okoro@example.org", "password": NEW_PASSWORD},
     )
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    # Signed in, and sent to set up a second factor before anything else (every role).
+    home = client.get("/")
+    assert home.status_code == 302
+    assert home["Location"] == reverse("mfa_index")
 
 
 def test_it_refuses_an_expired_link(client, ada, django_capture_on_commit_callbacks):

@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
-from tests.factories import PASSWORD
+import time
+
+from tests.factories import PASSWORD, TOTP_SECRET
+
+# A TOTP code is accepted once: remember the period each user last used, so that a second
+# sign-in within the same 30 seconds waits for a fresh code instead of failing.
+_last_period: dict[int, int] = {}
 
 
-def login(page, live_server, user, password: str = PASSWORD) -> None:
-    """Sign in through the real login form and wait for the home page."""
+def fresh_totp_code(user, secret: str = TOTP_SECRET) -> str:
+    from accounts.mfa import totp_code
+
+    period = int(time.time() // 30)
+    if _last_period.get(user.pk) == period:
+        time.sleep(30 - time.time() % 30 + 0.2)
+        period = int(time.time() // 30)
+    _last_period[user.pk] = period
+    return totp_code(secret)
+
+
+def complete_totp_step(page, user, secret: str = TOTP_SECRET) -> None:
+    """On the second-factor page, type the current code and submit it."""
+    page.get_by_label("Code").fill(fresh_totp_code(user, secret))
+    page.get_by_role("button", name="Verify").click()
+
+
+def login(
+    page,
+    live_server,
+    user,
+    password: str = PASSWORD,
+    *,
+    totp_secret: str = TOTP_SECRET,
+    next_url: str | None = None,
+) -> None:
+    """Sign in through the real login form and the second-factor step, then wait for the
+    home page (or `next_url`)."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    complete_totp_step(page, user, totp_secret)
+    page.wait_for_url(next_url or f"{live_server.url}/")
 
 
 def assert_no_serious_axe_violations(page) -> None:

@@ -1,0 +1,168 @@
+"""Session lifetime (idle and absolute) and mandatory second factor, enforced server-side."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from ipnb_notes.http import is_background
+
+# Session keys written at login (accounts.signals) and maintained here.
+AUTH_AT = "ipnb.auth_at"
+SEEN_AT = "ipnb.seen_at"
+MFA_ENROLLED = "ipnb.mfa_enrolled"
+
+# The stored activity time is refreshed at most this often, so that ordinary requests do
+# not write the session row each time. The timer therefore runs out up to this many seconds
+# early, never late.
+SEEN_RESOLUTION_SECONDS = 30
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", None)) or (
+        request.headers.get("HX-Request") == "true"
+    )
+
+
+def _login_url(request: HttpRequest) -> str:
+    from urllib.parse import quote
+
+    path = request.get_full_path()
+    if _is_htmx(request):
+        from urllib.parse import urlsplit
+
+        current = request.headers.get("HX-Current-URL")
+        if current:
+            parts = urlsplit(current)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return reverse(settings.LOGIN_URL) + "?next=" + quote(path)
+
+
+def signed_out_response(request: HttpRequest, reason: str) -> HttpResponse:
+    """What a request gets when its login has just ended: pages go to sign-in, htmx swaps get
+    HX-Redirect (never a login page inside a fragment), background saves get a 401 so the
+    editor keeps its text and retries after the user signs in again."""
+    login_url = _login_url(request)
+    if is_background(request):
+        return JsonResponse(
+            {"error": "login_required", "reason": reason, "login_url": login_url},
+            status=401,
+        )
+    if _is_htmx(request):
+        return HttpResponseClientRedirect(login_url)
+    return redirect(login_url)
+
+
+class SessionLifetimeMiddleware:
+    """Idle timeout (IDLE_TIMEOUT_SECONDS, 15 minutes by default) and absolute lifetime
+    (SESSION_ABSOLUTE_SECONDS, 12 hours). Background requests (autosave, polling) never
+    extend idleness, but once the session is idle they are refused like any other."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            session = request.session
+            auth_at = session.get(AUTH_AT)
+            seen_at = session.get(SEEN_AT)
+            if auth_at is None or seen_at is None:
+                # A session from before these keys existed: start its clocks now.
+                session[AUTH_AT] = auth_at = now
+                session[SEEN_AT] = seen_at = now
+            reason = None
+            if now - seen_at > settings.IDLE_TIMEOUT_SECONDS:
+                reason = "idle"
+            elif now - auth_at > settings.SESSION_ABSOLUTE_SECONDS:
+                reason = "absolute"
+            if reason:
+                _record_timeout(request, user, reason)
+                logout(request)
+                return signed_out_response(request, reason)
+            if not is_background(request) and now - seen_at >= SEEN_RESOLUTION_SECONDS:
+                session[SEEN_AT] = now
+        return self.get_response(request)
+
+
+def _record_timeout(request: HttpRequest, user, reason: str) -> None:
+    import audit
+
+    audit.record(
+        "auth.session_timeout",
+        actor=user,
+        request=request,
+        target=user,
+        changes={"reason": reason},
+    )
+
+
+# Views a signed-in user without a second factor may still reach: enrolment itself,
+# re-authentication (allauth asks for it before enrolment), sign-out and the health probe.
+MFA_ENROLMENT_ALLOWED = {
+    "mfa_index",
+    "mfa_activate_totp",
+    "mfa_add_webauthn",
+    "mfa_generate_recovery_codes",
+    "mfa_view_recovery_codes",
+    "mfa_download_recovery_codes",
+    "mfa_reauthenticate",
+    "account_reauthenticate",
+    "account_logout",
+    "account_login",
+    "healthz",
+}
+
+
+def user_has_mfa(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return (
+        Authenticator.objects.filter(user_id=user.pk)
+        .exclude(type=Authenticator.Type.RECOVERY_CODES)
+        .exists()
+    )
+
+
+class RequireMFAMiddleware:
+    """Every role needs a second factor: until one is enrolled, every page except enrolment,
+    sign-out, static files and the health probe sends the user to enrolment."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        enrolled = request.session.get(MFA_ENROLLED)
+        if not enrolled:
+            # Not cached yet (or not enrolled): ask the database, and remember a yes.
+            enrolled = user_has_mfa(user)
+            if enrolled:
+                request.session[MFA_ENROLLED] = True
+        if enrolled:
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in MFA_ENROLMENT_ALLOWED:
+            return None
+        if request.path.startswith(settings.STATIC_URL):
+            return None
+        target = reverse("mfa_index")
+        if is_background(request):
+            return JsonResponse(
+                {"error": "mfa_enrolment_required", "enrol_url": target}, status=401
+            )
+        if _is_htmx(request):
+            return HttpResponseClientRedirect(target)
+        return redirect(target)

@@ -5,7 +5,12 @@ WORKDIR /app
 COPY pyproject.toml uv.lock .python-version ./
 RUN uv sync --locked --no-default-groups --no-install-project
 COPY . .
-RUN IPNB_ENV=test DATABASE_URL=postgresql://build@localhost/build /app/.venv/bin/python manage.py collectstatic --noinput
+# Production settings, so the hashed, compressed files and their manifest are what gets
+# collected; these throwaway values exist only for this build step.
+RUN IPNB_ENV=production SECRET_KEY=build-only-not-a-secret-0123456789-abcdefghijklmnop \
+    FIELD_ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= AUDIT_HMAC_KEY=build-only \
+    DATABASE_URL=postgresql://build@localhost/build \
+    /app/.venv/bin/python manage.py collectstatic --noinput
 USER ipnb
 EXPOSE 8000
 CMD ["/app/.venv/bin/gunicorn", "ipnb_notes.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -74,6 +74,8 @@ def test_the_database_and_broker_have_healthchecks_the_app_waits_for():
         depends = services[name]["depends_on"]
         assert depends["db"]["condition"] == "service_healthy", name
         assert depends["redis"]["condition"] == "service_healthy", name
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+    assert "migrate" in _services()["migrate"]["command"]
 
 
 def test_the_app_talks_to_postgresql_and_redis_and_reads_secrets_from_env():

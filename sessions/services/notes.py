@@ -710,13 +710,17 @@ def note_view_audit(*, note: ProgressNote, by: User, request=None) -> None:
     )
 
 
-def session_view_audit(*, session: TherapySession, by: User, request=None) -> None:
+def session_view_audit(
+    *, session: TherapySession, by: User, request=None, note=None
+) -> None:
+    """Record a read of the session page, and of the note shown on it (code and status)."""
     audit.record(
         "session.view",
         actor=by,
         request=request,
         target=session,
         client_code=session.client.code,
+        changes={"note": str(note.code), "note_status": note.status} if note else {},
     )
 
 

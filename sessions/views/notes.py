@@ -101,22 +101,27 @@ def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
         .select_related("author", "signed_by", "cosigned_by", "session", "client")
         .first()
     )
-    services.session_view_audit(session=session, by=request.user, request=request)
+    # One audit event for the page: the session read, naming the note shown with it.
+    services.session_view_audit(
+        session=session, by=request.user, request=request, note=note
+    )
     context = {
         "session": session,
         "client": session.client,
         "can_edit": access.can_edit_client(request.user, session.client),
-        **_record_context(request, note),
+        **_record_context(request, note, audit=False),
         **timeline_context(session),
     }
     return render(request, "sessions/session_detail.html", context)
 
 
-def _record_context(request: AuthedRequest, note: ProgressNote | None) -> dict:
+def _record_context(
+    request: AuthedRequest, note: ProgressNote | None, *, audit: bool = True
+) -> dict:
     """The note as shown read-only, with its addenda, signatures and comments."""
     if note is None:
         return {"note": None}
-    if not note.is_editable or note.author_id == request.user.pk:
+    if audit:
         services.note_view_audit(note=note, by=request.user, request=request)
     sections = note.sections or {}
     shown = [

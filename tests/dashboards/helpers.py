@@ -1,0 +1,96 @@
+"""Hand-made clinical data for the dashboards' arithmetic."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from sessions.models import (
+    ArousalObservation,
+    AttunementMoment,
+    IntegrationIndicator,
+    IntegrationRating,
+    ProgressNote,
+    RepairEvent,
+    RuptureEvent,
+)
+from tests.factories import make_session
+
+NY = ZoneInfo("America/New_York")
+
+
+def weeks_ago(n: float, hour: int = 10) -> datetime:
+    """A session start n weeks before now, at a fixed local hour."""
+    day = timezone.localtime() - timedelta(weeks=n)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def session(client, therapist, starts_at, **kwargs):
+    return make_session(client, therapist, starts_at=starts_at, **kwargs)
+
+
+def rate(sess, values: dict[str, int], by=None):
+    """Ratings by indicator code."""
+    by = by or sess.therapist
+    for code, value in values.items():
+        IntegrationRating.objects.create(
+            session=sess,
+            indicator=IntegrationIndicator.objects.get(code=code),
+            value=value,
+            rated_by=by,
+        )
+
+
+def rate_composite(sess, value: int):
+    """Every FACES indicator at the same value: the session's composite is that value."""
+    rate(
+        sess,
+        dict.fromkeys(
+            ("flexible", "adaptive", "coherent", "energized", "stable"), value
+        ),
+    )
+
+
+def arousal(sess, zone: str, minute: int = 10):
+    return ArousalObservation.objects.create(
+        session=sess, zone=zone, minute=minute, created_by=sess.therapist
+    )
+
+
+def attune(sess, process: str, minute: int = 10):
+    return AttunementMoment.objects.create(
+        session=sess, process=process, minute=minute, created_by=sess.therapist
+    )
+
+
+def rupture(sess, minute: int = 10, rupture_type: str = "WITHDRAWAL"):
+    return RuptureEvent.objects.create(
+        session=sess,
+        client=sess.client,
+        minute=minute,
+        rupture_type=rupture_type,
+        created_by=sess.therapist,
+    )
+
+
+def repair(rup, sess, minute: int = 20):
+    return RepairEvent.objects.create(
+        session=sess, rupture=rup, minute=minute, created_by=sess.therapist
+    )
+
+
+def signed_note(sess, hours_after_end: float, **kwargs):
+    """A note signed this many hours after the session ended (written straight to the row)."""
+    end = sess.starts_at + timedelta(minutes=sess.duration_minutes)
+    return ProgressNote.objects.create(
+        session=sess,
+        client=sess.client,
+        author=sess.therapist,
+        sections={"subjective": "x"},
+        status=ProgressNote.Status.SIGNED,
+        signed_at=end + timedelta(hours=hours_after_end),
+        signed_by=sess.therapist,
+        **kwargs,
+    )

@@ -1,0 +1,355 @@
+"""Who sees which dashboard, what the pages say, CSV safety, and bounded query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from dashboards import services
+from dashboards.views import csv_safe
+from sessions.models import IntegrationIndicator
+from tests.dashboards.helpers import (
+    arousal,
+    attune,
+    rate,
+    rate_composite,
+    repair,
+    rupture,
+    session,
+    signed_note,
+    weeks_ago,
+)
+from tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+MAX_QUERIES = 15
+
+
+def fill(client, therapist, sessions: int):
+    for k in range(sessions):
+        s = session(client, therapist, weeks_ago(sessions - k + 1))
+        rate_composite(s, k % 5)
+        rate(s, {"river-position": 0})
+        arousal(s, "WITHIN")
+        arousal(s, "HYPER")
+        attune(s, "MATCH")
+        attune(s, "MISMATCH")
+        r = rupture(s)
+        if k % 2:
+            repair(r, s)
+        signed_note(s, 30)
+    services.rollup_refresh_client(client_id=client.id)
+
+
+@pytest.fixture
+def record(alice):
+    client = make_client(alice, legal_name="Dana Example")
+    fill(client, alice, 3)
+    return client
+
+
+def urls(record, alice):
+    return {
+        "index": reverse("dashboards:index"),
+        "ping": reverse("dashboards:ping"),
+        "caseload": reverse("dashboards:caseload"),
+        "supervisee_caseload": reverse(
+            "dashboards:supervisee_caseload", args=[alice.code]
+        ),
+        "trajectory": reverse("dashboards:trajectory", args=[record.code]),
+        "trajectory_csv": reverse(
+            "dashboards:trajectory_csv", args=[record.code, "indicators"]
+        ),
+        "supervision": reverse("dashboards:supervision"),
+        "supervision_csv": reverse("dashboards:supervision_csv"),
+        "practice": reverse("dashboards:practice"),
+        "practice_csv": reverse("dashboards:practice_csv"),
+    }
+
+
+# Expected status per persona; 302 for index means a redirect to the role's own dashboard.
+EXPECTED = {
+    "alice": {
+        "index": 302,
+        "ping": 200,
+        "caseload": 200,
+        "supervisee_caseload": 404,
+        "trajectory": 200,
+        "trajectory_csv": 200,
+        "supervision": 404,
+        "supervision_csv": 404,
+        "practice": 404,
+        "practice_csv": 404,
+    },
+    "bob": {
+        "index": 302,
+        "ping": 200,
+        "caseload": 200,
+        "supervisee_caseload": 200,
+        "trajectory": 200,
+        "trajectory_csv": 200,
+        "supervision": 200,
+        "supervision_csv": 200,
+        "practice": 404,
+        "practice_csv": 404,
+    },
+    "charlie": {
+        "index": 302,
+        "ping": 200,
+        "caseload": 200,
+        "supervisee_caseload": 404,
+        "trajectory": 404,
+        "trajectory_csv": 404,
+        "supervision": 404,
+        "supervision_csv": 404,
+        "practice": 404,
+        "practice_csv": 404,
+    },
+    "ada": {
+        "index": 302,
+        "ping": 200,
+        "caseload": 404,
+        "supervisee_caseload": 404,
+        "trajectory": 404,
+        "trajectory_csv": 404,
+        "supervision": 404,
+        "supervision_csv": 404,
+        "practice": 200,
+        "practice_csv": 200,
+    },
+}
+
+
+@pytest.mark.parametrize("persona", list(EXPECTED))
+def test_access_to_every_dashboard_url(client, personas, record, persona):
+    client.force_login(personas[persona])
+    for name, url in urls(record, personas["alice"]).items():
+        response = client.get(url)
+        assert response.status_code == EXPECTED[persona][name], (persona, name)
+
+
+def test_anonymous_users_go_to_login(client, personas, record):
+    for url in urls(record, personas["alice"]).values():
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_index_sends_each_role_to_its_dashboard(client, personas):
+    expected = {
+        "alice": "dashboards:caseload",
+        "bob": "dashboards:supervision",
+        "ada": "dashboards:practice",
+    }
+    for persona, name in expected.items():
+        client.force_login(personas[persona])
+        assert client.get(reverse("dashboards:index"))["Location"] == reverse(name)
+
+
+def test_a_former_supervisee_is_not_visible(client, alice, bob, record):
+    from accounts.models import Supervision
+
+    Supervision.objects.filter(supervisor=bob).update(
+        started_on="2024-01-01", ended_on="2024-12-31"
+    )
+    client.force_login(bob)
+    assert (
+        client.get(reverse("dashboards:trajectory", args=[record.code])).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            reverse("dashboards:supervisee_caseload", args=[alice.code])
+        ).status_code
+        == 404
+    )
+    assert (
+        b"no current supervisees"
+        in client.get(reverse("dashboards:supervision")).content
+    )
+
+
+def test_trajectory_page_labels_and_audit(client, alice, bob, record):
+    from audit.models import AuditEvent
+
+    client.force_login(alice)
+    response = client.get(reverse("dashboards:trajectory", args=[record.code]))
+    html = response.content.decode()
+    assert "clinician-rated, non-standardised" in html
+    assert "descriptive mean of clinician-rated, non-standardised indicators" in html
+    assert "not a validated score" in html
+    assert "over the last 3 rated sessions" in html
+    assert "Data as of" in html
+    assert 'id="trajectory-data"' in html
+    assert "Read-only" not in html
+    assert html.count("<details") == 4
+    assert "style=" not in html
+    event = AuditEvent.objects.filter(action="client.trajectory_view").latest("seq")
+    assert event.actor_id == alice.id
+    client.force_login(bob)
+    assert (
+        "Read-only"
+        in client.get(
+            reverse("dashboards:trajectory", args=[record.code])
+        ).content.decode()
+    )
+
+
+def test_trajectory_htmx_filter_returns_the_fragment(client, alice, record):
+    client.force_login(alice)
+    response = client.get(
+        reverse("dashboards:trajectory", args=[record.code]),
+        {"range": "12", "window": "3"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "over the last 3 rated sessions" in html
+
+
+def test_bad_filter_values_fall_back_to_defaults(client, alice, record):
+    client.force_login(alice)
+    response = client.get(
+        reverse("dashboards:trajectory", args=[record.code]),
+        {"range": "nonsense", "window": "abc"},
+    )
+    assert response.status_code == 200
+    assert response.context["window"] == 8 and response.context["span"] == "all"
+    response = client.get(reverse("dashboards:caseload"), {"sort": "evil"})
+    assert response.status_code == 200 and response.context["sort"] == "flags"
+
+
+def test_caseload_filters_and_sorts(client, alice, record):
+    other = make_client(alice, legal_name="Zed Person")
+    services.rollup_refresh_client(client_id=other.id)
+    client.force_login(alice)
+    response = client.get(reverse("dashboards:caseload"), {"sort": "name"})
+    names = [r["legal_name"] for r in response.context["rows"]]
+    assert names == ["Dana Example", "Zed Person"]
+    response = client.get(reverse("dashboards:caseload"), {"q": "zed"})
+    assert [r["legal_name"] for r in response.context["rows"]] == ["Zed Person"]
+    html = client.get(reverse("dashboards:caseload")).content.decode()
+    assert "<svg" in html and "<polyline" in html and "style=" not in html
+    assert "No session in 21 days" in html  # Zed has never been seen
+
+
+def test_supervision_page_shows_no_process_notes_and_links_to_drill_down(
+    client, alice, bob, record
+):
+    client.force_login(bob)
+    html = client.get(reverse("dashboards:supervision")).content.decode()
+    assert alice.full_name in html
+    assert reverse("dashboards:supervisee_caseload", args=[alice.code]) in html
+    assert "Process notes are never included" in html
+    html = client.get(
+        reverse("dashboards:supervisee_caseload", args=[alice.code])
+    ).content.decode()
+    assert "Dana Example" in html and "Read-only" in html
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("=SUM(A1:A2)", "'=SUM(A1:A2)"),
+        ("+1", "'+1"),
+        ("-1+2", "'-1+2"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("", ""),
+        (-0.5, -0.5),
+        (3, 3),
+        (None, None),
+    ],
+)
+def test_csv_safe(value, expected):
+    assert csv_safe(value) == expected
+
+
+def test_csv_export_escapes_formulas_in_labels(client, alice, record):
+    IntegrationIndicator.objects.create(
+        code="evil", group="PRACTICE", label='=HYPERLINK("http://x")', sort_order=999
+    )
+    s = session(record, alice, weeks_ago(0.5))
+    rate(s, {"evil": 2})
+    services.rollup_refresh_client(client_id=record.id)
+    client.force_login(alice)
+    for chart in ("indicators", "arousal", "ruptures", "attunement"):
+        response = client.get(
+            reverse("dashboards:trajectory_csv", args=[record.code, chart])
+        )
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/csv")
+    response = client.get(
+        reverse("dashboards:trajectory_csv", args=[record.code, "indicators"])
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][-1] == '\'=HYPERLINK("http://x")'
+    assert rows[-1][-1] == "2"
+    assert len(rows) == 1 + 4
+    assert (
+        client.get(
+            reverse("dashboards:trajectory_csv", args=[record.code, "nope"])
+        ).status_code
+        == 404
+    )
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def _count(client, url, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm the session's second-factor flag
+    with (
+        CaptureQueriesContext(connection) as ctx,
+        django_assert_max_num_queries(MAX_QUERIES),
+    ):
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_counts_are_bounded_and_do_not_grow_with_data(
+    client, alice, bob, ada, record, django_assert_max_num_queries
+):
+    pages = {
+        alice: [
+            reverse("dashboards:caseload"),
+            reverse("dashboards:trajectory", args=[record.code]),
+        ],
+        bob: [
+            reverse("dashboards:supervision"),
+            reverse("dashboards:supervisee_caseload", args=[alice.code]),
+        ],
+        ada: [reverse("dashboards:practice")],
+    }
+    small = {}
+    for user, page_urls in pages.items():
+        client.force_login(user)
+        for url in page_urls:
+            small[url] = _count(client, url, django_assert_max_num_queries)
+    # Grow the data: more sessions for this client, more clients, another supervisee.
+    fill(record, alice, 6)
+    for _ in range(3):
+        fill(make_client(alice), alice, 2)
+    from accounts.models import User
+    from tests.factories import make_supervision, make_user
+
+    second = make_user(role=User.Role.THERAPIST)
+    make_supervision(bob, second)
+    fill(make_client(second), second, 2)
+    for user, page_urls in pages.items():
+        client.force_login(user)
+        for url in page_urls:
+            assert _count(client, url, django_assert_max_num_queries) == small[url], url

@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := .tools/bin/uv
 MANAGE := $(UV) run --locked python manage.py
 
-.PHONY: run test setup lint format migrations-check worker beat stop-db clean
+.PHONY: run test setup lint format migrations-check worker beat demo-code stop-db clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -46,6 +46,10 @@ worker: setup
 
 beat: setup
 	$(UV) run --locked celery -A ipnb_notes beat --loglevel=INFO
+
+## The current second-factor code of the demo accounts (they share a published TOTP secret).
+demo-code: setup
+	@IPNB_ENV=development $(UV) run --locked --quiet python manage.py shell -v 0 -c "from accounts.mfa import DEMO_TOTP_SECRET, totp_code; print(totp_code(DEMO_TOTP_SECRET))"
 
 ## Stop the embedded PostgreSQL server.
 stop-db:

@@ -42,12 +42,20 @@ class Command(BaseCommand):
             users = self.seed_users()
             self.seed_links(users)
             self.seed_clinical(users)
+            second_factor = self.seed_second_factors(users)
         self.stdout.write(
             self.style.SUCCESS("Demo practice ready. Sign in with any of:")
         )
         for email, name, *_ in [ADMIN, *SUPERVISORS, *THERAPISTS]:
             self.stdout.write(f"  {email:32} {name}")
         self.stdout.write(f"  password for all: {DEMO_PASSWORD}")
+        if second_factor:
+            from accounts.mfa import DEMO_TOTP_SECRET
+
+            self.stdout.write(
+                f"  second factor for all: TOTP secret {DEMO_TOTP_SECRET} "
+                "(add it to an authenticator app, or run `make demo-code`)"
+            )
 
     def seed_users(self) -> dict[str, User]:
         people = [ADMIN] + [(*s, User.Role.SUPERVISOR) for s in SUPERVISORS]
@@ -65,6 +73,27 @@ class Command(BaseCommand):
                 )
             users[email] = user
         return users
+
+    def seed_second_factors(self, users: dict[str, User]) -> bool:
+        """Every role must use a second factor; the demo accounts share a published TOTP
+        secret so that anyone can sign in to the demo. Development only: elsewhere a demo
+        practice (if any) enrols like real users do."""
+        from allauth.mfa.models import Authenticator
+        from django.conf import settings
+
+        from accounts.mfa import enrol_demo_totp
+
+        if settings.IPNB_ENV != "development":
+            return False
+        enrolled = set(
+            Authenticator.objects.filter(
+                user__in=users.values(), type=Authenticator.Type.TOTP
+            ).values_list("user_id", flat=True)
+        )
+        for user in users.values():
+            if user.id not in enrolled:
+                enrol_demo_totp(user)
+        return True
 
     def seed_links(self, users: dict[str, User]) -> None:
         for supervisor, supervisee, cosign in LINKS:

@@ -50,6 +50,7 @@ def test_a_therapist_creates_a_client_adds_a_goal_and_sees_the_client_page(
     assert page.get_by_text("(they/them)").is_visible()
     assert page.get_by_text("Generalized anxiety disorder").is_visible()
 
+    page.get_by_text("Add a goal").click()
     page.get_by_role("textbox", name="Goal", exact=True).fill(
         "Sleep through most nights"
     )

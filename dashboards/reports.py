@@ -26,6 +26,14 @@ NOTE_LATE_HOURS = 48
 HISTORY_WEEKS = 26
 
 
+def _fmt(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{round(value * 100)}%"
+
+
 def _rows(sql: str, params: dict) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -201,6 +209,22 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         row["repair_rate"] = (
             row["attune_repairs"] / row["mismatches"] if row["mismatches"] else None
         )
+        # Pre-formatted cells: the data tables are the page's longest loops.
+        local = timezone.localtime(row["starts_at"])
+        row["date_label"] = local.strftime("%b %-d, %Y")
+        row["date_iso"] = local.date().isoformat()
+        row["indicator_cells"] = [_fmt(row["composite"], 2)] + [
+            "–" if v is None else str(v) for v in row["values"]
+        ]
+        row["zone_cells"] = [str(observed)] + [
+            _pct(row[f"{zone}_share"]) for zone in ("hyper", "within", "hypo")
+        ]
+        row["attune_cells"] = [
+            str(row["matches"]),
+            str(row["mismatches"]),
+            str(row["attune_repairs"]),
+            _fmt(row["repair_rate"], 2),
+        ]
     for row in ruptures:
         row["open"] = row["repair_code"] is None
         row["open_long"] = row["open"] and row["age_days"] > RUPTURE_OPEN_DAYS
@@ -323,6 +347,7 @@ def sparkline(values: list[float], *, width: int = 96, height: int = 24) -> dict
         "width": width,
         "height": height,
         "values": [round(v, 1) for v in values],
+        "label": ", ".join(f"{v:.1f}" for v in values),
     }
 
 
@@ -441,16 +466,31 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
             }
             for w, r in zip(weeks, series, strict=True)
         ]
-        person["multiples"] = {
-            "sessions": sparkline_scaled([w["sessions"] for w in person["weeks"]]),
-            "lag": sparkline_scaled([w["lag"] for w in person["weeks"]]),
-            "ruptures": sparkline_scaled(
-                [w["ruptures_per_10"] for w in person["weeks"]]
+        person["multiples"] = [
+            ("Sessions", sparkline_scaled([w["sessions"] for w in person["weeks"]])),
+            (
+                "Median documentation lag (h)",
+                sparkline_scaled([w["lag"] for w in person["weeks"]]),
             ),
-            "repaired": sparkline_scaled(
-                [w["repaired_same"] for w in person["weeks"]], top=1.0
+            (
+                "Ruptures per 10 sessions",
+                sparkline_scaled([w["ruptures_per_10"] for w in person["weeks"]]),
             ),
-        }
+            (
+                "Share repaired in the same session",
+                sparkline_scaled(
+                    [w["repaired_same"] for w in person["weeks"]], top=1.0
+                ),
+            ),
+        ]
+        for w in person["weeks"]:
+            w["cells"] = [
+                str(w["sessions"]),
+                _fmt(w["lag"], 1),
+                _fmt(w["ruptures_per_10"], 1),
+                _pct(w["repaired_same"]),
+            ]
+            w["label"] = w["week"].strftime("%b %-d, %Y")
     return people
 
 
@@ -472,7 +512,13 @@ def sparkline_scaled(
         current.append(f"{i * step:.1f},{y:.1f}")
     if current:
         segments.append(" ".join(current))
-    return {"segments": segments, "width": width, "height": height, "top": top}
+    return {
+        "segments": segments,
+        "width": width,
+        "height": height,
+        "top": f"{top:.1f}",
+        "axis": height - 2,
+    }
 
 
 # --- The practice admin's view ---------------------------------------------------------------

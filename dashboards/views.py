@@ -63,9 +63,10 @@ def _window(request) -> int:
 def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_trajectory_client(request.user, code)
     window = _window(request)
-    span = request.GET.get("range", "all")
+    # Half a year of weekly sessions by default; "all" is one choice away.
+    span = request.GET.get("range", "26")
     if span not in reports.RANGES:
-        span = "all"
+        span = "26"
     data = reports.trajectory(client.id, window=window, last=reports.RANGES[span])
     audit.record(
         "client.trajectory_view",
@@ -75,7 +76,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
         changes={"range": span, "window": window},
     )
     chart = {
-        "labels": [s["starts_at"].date().isoformat() for s in data.sessions],
+        "labels": [s["date_iso"] for s in data.sessions],
         "composite": [s["composite"] for s in data.sessions],
         "indicators": [
             {"code": i["code"], "label": i["label"], "values": i["values"]}

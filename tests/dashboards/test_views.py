@@ -218,7 +218,7 @@ def test_bad_filter_values_fall_back_to_defaults(client, alice, record):
         {"range": "nonsense", "window": "abc"},
     )
     assert response.status_code == 200
-    assert response.context["window"] == 8 and response.context["span"] == "all"
+    assert response.context["window"] == 8 and response.context["span"] == "26"
     response = client.get(reverse("dashboards:caseload"), {"sort": "evil"})
     assert response.status_code == 200 and response.context["sort"] == "flags"
 

@@ -233,3 +233,24 @@ def test_goal_text_is_encrypted_at_rest(alices_goal):
         )
         (raw,) = cursor.fetchone()
     assert "grounding" not in raw
+
+
+def test_a_co_therapist_may_edit_and_an_unchanged_save_writes_no_event(
+    client, charlie, alices_client
+):
+    from tests.factories import make_assignment
+
+    make_assignment(alices_client, charlie)
+    client.force_login(charlie)
+    edit = reverse("clients:client_edit", args=[alices_client.code])
+    form = client.get(edit).context["form"]
+    data = {
+        name: ("" if value is None else value)
+        for name, value in ((f.name, f.value()) for f in form)
+    }
+    assert client.post(edit, data).status_code == 302
+    assert not AuditEvent.objects.filter(action="client.update").exists()
+    data["pronouns"] = "she/they"
+    assert client.post(edit, data).status_code == 302
+    event = AuditEvent.objects.get(action="client.update")
+    assert event.actor == charlie and event.changes == {"fields": ["pronouns"]}

@@ -14,8 +14,11 @@
     var names = (SECTION_FOR[format] ? [SECTION_FOR[format]] : []).concat(FALLBACK);
     for (var i = 0; i < names.length; i++) {
       var n = names[i];
-      var el = scope.querySelector('textarea[name="' + n + '"], textarea[name$="-' + n + '"], textarea[name$="_' + n + '"]');
-      if (el) { return el; }
+      var found = scope.querySelectorAll('textarea[name="' + n + '"], textarea[name$="-' + n + '"], textarea[name$="_' + n + '"]');
+      for (var j = 0; j < found.length; j++) {
+        // Sections of other formats stay in the editor, hidden: skip them.
+        if (!found[j].closest("[hidden]")) { return found[j]; }
+      }
     }
     return null;
   }
@@ -30,11 +33,9 @@
     event.preventDefault();
     var scope = button.closest("form") || document;
     var status = button.parentElement.querySelector("[data-capture-summary-status]");
-    var format = button.dataset.format;
-    if (!format) {
-      var select = scope.querySelector('[name="format"]');
-      format = select ? select.value : "";
-    }
+    // The format chosen in the editor now, which may differ from the stored one.
+    var select = scope.querySelector('[name="format"]');
+    var format = (select && select.value) || button.dataset.format || "";
     var target = findSection(scope, format);
     if (!target) {
       if (status) { status.textContent = "No observation section found in this note."; }
@@ -99,7 +100,9 @@
     function submit(form, button) {
       if (!form) { return; }
       if (busy) { queue.push([form, button]); return; }
-      if (button) { form.requestSubmit(button); } else { form.requestSubmit(); }
+      // A click (not requestSubmit) so that htmx sends the pressed button's name and value.
+      var target = button || form.querySelector('button[type="submit"]');
+      if (target) { target.click(); }
     }
 
     function tagButton(tag) {

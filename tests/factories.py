@@ -119,19 +119,3 @@ def make_assignment(client, therapist: User, **kwargs):
     kwargs.setdefault("role", CaseAssignment.Role.CO_THERAPIST)
     kwargs.setdefault("started_on", date(2025, 1, 6))
     return CaseAssignment.objects.create(client=client, therapist=therapist, **kwargs)
-
-
-def make_goal(client, created_by: User, **kwargs):
-    from clients.models import TreatmentGoal
-
-    kwargs.setdefault("text", "Notice early signs of overwhelm and use a grounding practice.")
-    return TreatmentGoal.objects.create(client=client, created_by=created_by, **kwargs)
-
-
-def make_assignment(client, therapist: User, **kwargs):
-    """An open case assignment (co-therapist unless role is given)."""
-    from clients.models import CaseAssignment
-
-    kwargs.setdefault("role", CaseAssignment.Role.CO_THERAPIST)
-    kwargs.setdefault("started_on", date(2025, 1, 6))
-    return CaseAssignment.objects.create(client=client, therapist=therapist, **kwargs)

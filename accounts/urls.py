@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts import views
+from accounts import mfa_views, views
 
 app_name = "accounts"
 
@@ -28,6 +28,9 @@ urlpatterns = [
         "users/<uuid:code>/end-sessions/",
         views.user_end_sessions,
         name="user_end_sessions",
+    ),
+    path(
+        "users/<uuid:code>/reset-mfa/", mfa_views.user_mfa_reset, name="user_mfa_reset"
     ),
     path(
         "users/<uuid:code>/resend-invitation/",

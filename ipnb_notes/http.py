@@ -111,3 +111,18 @@ class PrivateResponseMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, private"
         return response
+
+
+def require_recent_authentication(request: HttpRequest) -> None:
+    """Sudo mode for exports, role changes, key rotation and break-glass: call it right after
+    the view's authorization line. When the user has not entered their password or second
+    factor within ACCOUNT_REAUTHENTICATION_TIMEOUT, allauth's middleware sends them to
+    re-authenticate and then resumes the request (a POST included).
+
+    It is allauth's `reauthentication_required` decorator, but run after the access check so
+    that someone who may not use the view gets its 404/403, not a password prompt."""
+    from allauth.account.internal.flows.reauthentication import (
+        raise_if_reauthentication_required,
+    )
+
+    raise_if_reauthentication_required(request, app="")

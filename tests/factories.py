@@ -119,3 +119,22 @@ def make_assignment(client, therapist: User, **kwargs):
     kwargs.setdefault("role", CaseAssignment.Role.CO_THERAPIST)
     kwargs.setdefault("started_on", date(2025, 1, 6))
     return CaseAssignment.objects.create(client=client, therapist=therapist, **kwargs)
+
+
+def mark_recently_authenticated(client, user) -> None:
+    """Let a force-logged-in test client pass sudo mode, as if the user had just re-entered
+    their password (what allauth records after its re-authentication form)."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.account.internal.userkit import user_id_to_str
+
+    session = client.session
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session.save()

@@ -1,0 +1,32 @@
+"""The practice admin's reset of a user's lost second factor."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from accounts import mfa
+from accounts.services import AccountError
+from ipnb_notes import access
+from ipnb_notes.http import AuthedRequest, require_recent_authentication
+
+
+@require_POST
+def user_mfa_reset(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    require_recent_authentication(request)
+    try:
+        removed = mfa.mfa_reset(user=user, by=request.user, request=request)
+    except AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Removed {removed} second factor(s) of {user}; they are signed out and "
+            "will set up a new one at their next sign-in.",
+        )
+    return redirect(user)

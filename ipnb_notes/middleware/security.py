@@ -23,6 +23,10 @@ MFA_ENROLLED = "ipnb.mfa_enrolled"
 # early, never late.
 SEEN_RESOLUTION_SECONDS = 30
 
+# Sent when a login ends: the browser drops its HTTP cache, cookies and any storage of this
+# origin, so nothing of a clinical page stays on the device (WEB-06, ONC (d)(7)).
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", None)) or (
@@ -50,13 +54,18 @@ def signed_out_response(request: HttpRequest, reason: str) -> HttpResponse:
     editor keeps its text and retries after the user signs in again."""
     login_url = _login_url(request)
     if is_background(request):
-        return JsonResponse(
+        response = JsonResponse(
             {"error": "login_required", "reason": reason, "login_url": login_url},
             status=401,
         )
-    if _is_htmx(request):
-        return HttpResponseClientRedirect(login_url)
-    return redirect(login_url)
+    elif _is_htmx(request):
+        response = HttpResponseClientRedirect(login_url)
+    else:
+        response = redirect(login_url)
+    if not is_background(request):
+        # Not on the editor's background save: its page is still open and keeps the text.
+        response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 class SessionLifetimeMiddleware:
@@ -89,7 +98,15 @@ class SessionLifetimeMiddleware:
                 return signed_out_response(request, reason)
             if not is_background(request) and now - seen_at >= SEEN_RESOLUTION_SECONDS:
                 session[SEEN_AT] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        match = request.resolver_match
+        if (
+            request.method == "POST"
+            and match is not None
+            and match.view_name == "account_logout"
+        ):
+            response["Clear-Site-Data"] = CLEAR_SITE_DATA
+        return response
 
 
 def _record_timeout(request: HttpRequest, user, reason: str) -> None:

@@ -31,7 +31,13 @@ class _MinuteMixin:
 
 
 class TagForm(_MinuteMixin, forms.Form):
-    tag = forms.ChoiceField(choices=[(t, t) for t in TAGS])
+    tag = forms.ChoiceField(
+        choices=[(t, t) for t in TAGS],
+        error_messages={
+            "required": "Choose what to tag.",
+            "invalid_choice": "Unknown tag.",
+        },
+    )
     minute = forms.IntegerField(
         required=False,
         label="Minute",
@@ -87,6 +93,15 @@ class _EventForm(_MinuteMixin, forms.ModelForm):
         )
         self.fields["note"].widget = forms.Textarea(attrs={"rows": 2})
         self.fields["note"].help_text = "Optional; stored encrypted."
+        # Radio groups and selects of required choices get no empty "Select an option".
+        for field in self.fields.values():
+            if (
+                isinstance(field, forms.TypedChoiceField)
+                and field.required
+                and field.choices
+                and field.choices[0][0] == ""
+            ):
+                field.choices = field.choices[1:]
 
 
 class AttunementForm(_EventForm):
@@ -220,8 +235,10 @@ class RatingsForm(forms.Form):
                 f"Choose a value from {ind.scale_min} ({ind.min_label}) "
                 f"to {ind.scale_max} ({ind.max_label})."
             )
+            ends = {ind.scale_min: ind.min_label, ind.scale_max: ind.max_label}
             choices = [("", "Not rated")] + [
-                (str(v), str(v)) for v in range(ind.scale_min, ind.scale_max + 1)
+                (str(v), f"{v} ({ends[v]})" if v in ends else str(v))
+                for v in range(ind.scale_min, ind.scale_max + 1)
             ]
             self.fields[f"indicator_{ind.id}"] = forms.IntegerField(
                 required=False,
@@ -280,6 +297,12 @@ class IndicatorCreateForm(forms.ModelForm):
             "code": "A short permanent identifier (letters, digits, hyphens).",
             "in_composite": "Counted in the composite trend line (leave off for bipolar scales).",
         }
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].lower()
+        if code == "new":  # the URL of the "add" page
+            raise forms.ValidationError("“new” is reserved; choose another code.")
+        return code
 
     def clean(self):
         data = super().clean()

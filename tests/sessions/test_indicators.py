@@ -54,6 +54,7 @@ def test_admin_adds_an_indicator(client, ada):
     ("data", "field", "message"),
     [
         ({"code": "flexible"}, "code", "already exists"),
+        ({"code": "new"}, "code", "is reserved"),
         ({"scale_min": "4", "scale_max": "2"}, "scale_max", "above its bottom"),
         ({"label": ""}, "label", "This field is required"),
     ],

@@ -712,3 +712,56 @@ def test_capture_panel_queries_do_not_grow_with_events(
 
 
 PANEL_QUERIES = 18
+
+
+# --- Dashboards are told, htmx responses vary ---------------------------------------------
+
+
+def test_every_event_change_requests_a_rollup(
+    alice, alices_session, django_capture_on_commit_callbacks
+):
+    from dashboards import tasks
+
+    calls = []
+
+    def count(client_id):
+        calls.append(client_id)
+
+    original = tasks.rollup_refresh_client.run
+    tasks.rollup_refresh_client.run = count
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            event, _ = services.event_create(
+                session=alices_session, tag="rupture-withdrawal", minute=5, by=alice
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.event_update(event=event, data={"salience": 3}, by=alice)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.repair_create(
+                session=alices_session, rupture=event, minute=6, by=alice
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.event_undo(session=alices_session, by=alice)
+        indicator = services.IntegrationIndicator.objects.get(code="stable")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ratings_save(
+                session=alices_session, values={indicator.id: 2}, by=alice
+            )
+    finally:
+        tasks.rollup_refresh_client.run = original
+    assert calls == [alices_session.client_id] * 5
+
+
+def test_htmx_responses_vary_on_hx_request(client, alice, alices_session):
+    client.force_login(alice)
+    response = client.post(
+        reverse("sessions:capture_tag", args=[alices_session.code]),
+        {"tag": "match", "minute": "1"},
+        headers=HX,
+    )
+    assert "HX-Request" in response["Vary"]
+    boosted = client.get(
+        reverse("sessions:capture", args=[alices_session.code]),
+        headers={**HX, "HX-Boosted": "true"},
+    )
+    assert b"<html" in boosted.content

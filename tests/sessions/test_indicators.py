@@ -150,3 +150,23 @@ def test_reinstate_offers_it_again(client, ada, alice, second_session):
         reverse("sessions:ratings", args=[second_session.code])
     ).content.decode()
     assert "Domains of integration" in html and "Narrative integration" in html
+
+
+def test_indicator_list_queries_are_pinned(
+    client, ada, alice, alices_session, django_assert_num_queries
+):
+    client.force_login(ada)
+    url = reverse("sessions:indicator_list")
+    client.get(url)
+    with django_assert_num_queries(INDICATOR_LIST_QUERIES):
+        client.get(url)
+    for n in range(5):
+        services.indicator_create(
+            data={"code": f"extra-{n}", "group": "PRACTICE", "label": f"Extra {n}"},
+            by=ada,
+        )
+    with django_assert_num_queries(INDICATOR_LIST_QUERIES):
+        client.get(url)
+
+
+INDICATOR_LIST_QUERIES = 3

@@ -116,3 +116,22 @@ def verify_chain() -> list[str]:
             )
         expected_seq, prev_hash = event.seq + 1, event.hash
     return problems
+
+
+def verify_chain_report() -> dict[str, Any]:
+    """verify_chain() plus what the nightly job and the command report: the number of events,
+    the chain head (to anchor elsewhere) and the first broken sequence number."""
+    import re
+
+    problems = verify_chain()
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    first_bad = None
+    if problems:
+        first_bad = min(int(re.match(r"seq (\d+)", p).group(1)) for p in problems)
+    return {
+        "problems": problems,
+        "events": AuditEvent.objects.count(),
+        "head_seq": head[0] if head else 0,
+        "head_hash": head[1] if head else GENESIS,
+        "first_bad_seq": first_bad,
+    }

@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
     },
     "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
+    # Walk the whole audit hash chain every night; a break is logged and itself audited.
+    "audit-verify-nightly": {
+        "task": "audit.tasks.audit_verify",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
         name="accept_invitation",
     ),
     path("practice/", include("accounts.urls")),
+    path("practice/audit/", include("audit.urls")),
     # The clinical pages live under clients/, the admin assignment pages under practice/.
     path("", include("clients.urls")),
     path("", include("sessions.urls")),

@@ -1,0 +1,64 @@
+"""The practice admin's audit report and its CSV export. Both are audited themselves."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+import audit
+from audit.reports import AuditFilterForm, csv_lines, filtered_events
+from ipnb_notes import access
+from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
+
+
+@require_GET
+def event_list(request: AuthedRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    form = AuditFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        # Unknown sort keys and malformed filters are refused, never passed to the query.
+        return render(request, "audit/event_list.html", {"form": form}, status=400)
+    data = form.cleaned_data if request.GET else {"sort": "-seq"}
+    page = Paginator(filtered_events(data), 50).get_page(request.GET.get("page"))
+    audit.record(
+        "audit.report_view",
+        request=request,
+        changes={
+            "filters": form.active_filters() if request.GET else {},
+            "sort": data.get("sort") or "-seq",
+            "page": page.number,
+        },
+    )
+    template = "audit/event_list.html"
+    if wants_partial(request):
+        template += "#event-rows"
+    return render(request, template, {"form": form, "page": page})
+
+
+@require_GET
+def event_export(request: AuthedRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    require_recent_authentication(request)
+    form = AuditFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "audit/event_list.html", {"form": form}, status=400)
+    data = form.cleaned_data if request.GET else {"sort": "-seq"}
+    events = filtered_events(data)
+    audit.record(
+        "audit.report_export",
+        request=request,
+        changes={
+            "filters": form.active_filters() if request.GET else {},
+            "sort": data.get("sort") or "-seq",
+            "rows": events.count(),
+        },
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response = StreamingHttpResponse(
+        csv_lines(events.iterator(chunk_size=2000)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -77,10 +78,15 @@ def user_invite(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Invitation sent to {user.email}. The link expires in 72 hours.",
+                f"Invitation sent to {user.email}. The link expires in "
+                f"{settings.INVITATION_TTL_HOURS} hours.",
             )
             return redirect(user)
-    return render(request, "accounts/user_invite.html", {"form": form})
+    return render(
+        request,
+        "accounts/user_invite.html",
+        {"form": form, "ttl_hours": settings.INVITATION_TTL_HOURS},
+    )
 
 
 @require_GET

@@ -316,3 +316,18 @@ def test_housekeeping_revokes_expired_invitations(ada):
 
     assert services.purge_expired()["invitations"] == 1
     assert Invitation.objects.get().revoked_at is not None
+
+
+def test_the_link_lifetime_follows_the_setting(
+    client, ada, settings, django_capture_on_commit_callbacks
+):
+    settings.INVITATION_TTL_HOURS = 24
+    client.force_login(ada)
+
+    assert "expires in 24 hours" in client.get(INVITE_URL).content.decode()
+    response = _invite(client, django_capture_on_commit_callbacks)
+    invitation = Invitation.objects.get()
+
+    lifetime = invitation.expires_at - invitation.created_at
+    assert abs(lifetime - timedelta(hours=24)) < timedelta(seconds=1)
+    assert "expires in 24 hours" in client.get(response["Location"]).content.decode()

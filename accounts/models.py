@@ -48,6 +48,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    can_break_glass = models.BooleanField(
+        "may use emergency access",
+        default=False,
+        help_text="Designated to open a client's record read-only in an emergency "
+        "(practice admins always may).",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -83,6 +89,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_practice_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+    @property
+    def may_break_glass(self) -> bool:
+        return self.is_active and (self.can_break_glass or self.is_practice_admin)
 
     @property
     def is_clinician(self) -> bool:

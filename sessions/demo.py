@@ -330,14 +330,27 @@ def _seed_client(
         notes.append(note)
         goal_links += [(note, g) for g in chosen]
 
+    # Inserted as drafts so that their goals can be linked (the goals of a signed note are
+    # locked in the database too), then moved to their state with one UPDATE per state.
+    states = {id(n): n.status for n in notes}
+    for note in notes:
+        note.status = ProgressNote.Status.DRAFT
     ProgressNote.objects.bulk_create(notes)
-    for sig in signatures:
-        sig.note_id = sig.note.pk
-    NoteSignature.objects.bulk_create(signatures)
     Through = ProgressNote.goals_addressed.through
     Through.objects.bulk_create(
         [Through(progressnote_id=n.pk, treatmentgoal_id=g.pk) for n, g in goal_links]
     )
+    for state in (
+        ProgressNote.Status.SIGNED,
+        ProgressNote.Status.AWAITING_COSIGNATURE,
+    ):
+        ids = [n.pk for n in notes if states[id(n)] == state]
+        ProgressNote.objects.filter(pk__in=ids).update(status=state)
+    for note in notes:
+        note.status = states[id(note)]
+    for sig in signatures:
+        sig.note_id = sig.note.pk
+    NoteSignature.objects.bulk_create(signatures)
 
     # The rest goes through the services: their state and audit trail are the real ones.
     awaiting = [

@@ -87,3 +87,21 @@ def test_a_draft_can_still_be_changed_and_deleted(alices_draft):
     ProgressNote.objects.filter(pk=alices_draft.pk).update(plan="Changed")
     assert ProgressNote.objects.get(pk=alices_draft.pk).plan == "Changed"
     alices_draft.delete()
+
+
+def test_the_goals_of_a_signed_note_are_locked_too(alice, alices_client, alices_draft):
+    from clients.models import TreatmentGoal
+    from tests.sessions.conftest import sign
+
+    goal = TreatmentGoal.objects.create(
+        client=alices_client, created_by=alice, text="Notice overwhelm early."
+    )
+    other = TreatmentGoal.objects.create(
+        client=alices_client, created_by=alice, text="Speak up at work."
+    )
+    alices_draft.goals_addressed.add(goal)
+    note = sign(alices_draft, alice)
+    assert refused(lambda: note.goals_addressed.add(other))
+    assert refused(lambda: note.goals_addressed.remove(goal))
+    assert refused(lambda: note.goals_addressed.clear())
+    assert list(note.goals_addressed.all()) == [goal]

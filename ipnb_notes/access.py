@@ -73,11 +73,33 @@ def require_post_allowed(allowed: bool) -> None:
 
 
 def visible_clients(user: User):
-    """Clients whose clinical record this user may read."""
+    """Clients whose clinical record this user may read: their caseload (and, for a
+    supervisor, their supervisees' caseloads), plus any client opened through an active
+    emergency-access grant (read-only: such a client is never on their own caseload)."""
+    from clients.models import Client
+
+    if not (user.is_authenticated and user.is_active):
+        return Client.objects.none()
+    emergency = None
+    if user.may_break_glass:
+        from audit.models import EmergencyAccess
+
+        emergency = Q(
+            pk__in=EmergencyAccess.objects.active()
+            .filter(user=user)
+            .values("client_id")
+        )
+    if not user.is_clinician:
+        return Client.objects.filter(emergency) if emergency else Client.objects.none()
+    caseload = _caseload_clients(user)
+    if emergency is None:
+        return caseload
+    return Client.objects.filter(Q(pk__in=caseload.values("pk")) | emergency)
+
+
+def _caseload_clients(user: User):
     from clients.models import CaseAssignment, Client
 
-    if not (user.is_authenticated and user.is_active and user.is_clinician):
-        return Client.objects.none()
     readers = [user.pk]
     if user.is_supervisor:
         readers += list(
@@ -111,7 +133,28 @@ def get_client(user: User, code: UUID, *, for_update: bool = False):
     client = get_object_or_404(visible_clients(user), code=code)
     if for_update and not can_edit_client(user, client):
         raise PermissionDenied
+    if user.may_break_glass:
+        _record_emergency_read(user, client)
     return client
+
+
+def _record_emergency_read(user: User, client) -> None:
+    """Every read made through an emergency grant is audited, naming the grant."""
+    from audit.models import EmergencyAccess
+
+    grant = EmergencyAccess.objects.active().filter(user=user, client=client).first()
+    if grant is None:
+        return
+    if user.is_clinician and _caseload_clients(user).filter(pk=client.pk).exists():
+        return  # their own caseload: an ordinary read
+    import audit
+
+    audit.record(
+        "emergency_access.read",
+        actor=user,
+        target=grant,
+        client_code=client.code,
+    )
 
 
 def can_edit_client(user: User, client) -> bool:
@@ -332,3 +375,49 @@ def get_dashboard_supervisee(user: User, code: UUID) -> User:
 def require_practice_counts(user: User) -> None:
     """The practice view (counts, no clinical content) is for practice admins alone."""
     require_admin(user)
+
+
+def own_ruptures(user: User):
+    """Alliance ruptures of clients on this user's own caseload: the ones they may repair."""
+    from sessions.models import RuptureEvent
+
+    return RuptureEvent.objects.filter(client__in=own_clients(user))
+
+
+# --- Emergency (break-glass) access -----------------------------------------------------------------
+
+
+def require_break_glass(user: User) -> None:
+    """Only practice admins and designated users may open a record in an emergency; anyone
+    else is refused (403: the feature is documented, the record is not revealed)."""
+    if not (user.is_authenticated and user.may_break_glass):
+        raise PermissionDenied
+
+
+def break_glass_clients(user: User):
+    """Clients an emergency grant may name: all of them, for designated users alone."""
+    from clients.models import Client
+
+    require_break_glass(user)
+    return Client.objects.all()
+
+
+def emergency_notices(user: User):
+    """Emergency grants on clients of this clinician's own caseload in the last 30 days:
+    shown to them (who, when, why)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit.models import EmergencyAccess
+
+    if not (user.is_authenticated and user.is_clinician):
+        return EmergencyAccess.objects.none()
+    return (
+        EmergencyAccess.objects.filter(
+            client__in=own_clients(user),
+            granted_at__gte=timezone.now() - timedelta(days=30),
+        )
+        .exclude(user=user)
+        .select_related("user", "client")
+    )

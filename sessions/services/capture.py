@@ -640,6 +640,11 @@ def _item(kind, event, session, session_starts) -> TimelineItem:
     )
 
 
+def describe(event, session) -> TimelineItem:
+    """How one event reads on the timeline and in announcements ("Withdrawal rupture")."""
+    return _item(MODEL_KINDS[type(event)], event, session, [])
+
+
 def _session_events(session):
     """The session's events by kind: one query per kind, whatever their number."""
     return {

@@ -25,7 +25,7 @@ from sessions.forms_capture import (
     RatingsForm,
     TagForm,
 )
-from sessions.models import IntegrationIndicator, RuptureEvent
+from sessions.models import IntegrationIndicator
 from sessions.services import capture as services
 
 SHORTCUTS = [
@@ -176,7 +176,7 @@ def capture_tag(request: AuthedRequest, code: UUID) -> HttpResponse:
         if exc.field in form.fields:
             form.add_error(exc.field, str(exc))
         return _after_action(request, session, error=f"Not saved: {exc}", form=form)
-    item = services._item(services.MODEL_KINDS[type(event)], event, session, [])
+    item = services.describe(event, session)
     return _after_action(request, session, said=item.announcement, last=event.code)
 
 
@@ -189,12 +189,9 @@ def capture_repair(request: AuthedRequest, code: UUID) -> HttpResponse:
         return _after_action(request, session, error=f"Not saved: {error}")
     rupture = None
     if form.cleaned_data["rupture"]:
-        # Only ruptures of clients on this user's own caseload can be named here.
         rupture = (
-            RuptureEvent.objects.filter(
-                code=form.cleaned_data["rupture"],
-                client__in=access.own_clients(request.user),
-            )
+            access.own_ruptures(request.user)
+            .filter(code=form.cleaned_data["rupture"])
             .select_related("session")
             .first()
         )
@@ -232,7 +229,7 @@ def capture_undo(request: AuthedRequest, code: UUID) -> HttpResponse:
         return _after_action(
             request, session, error="There is no tag of yours to undo."
         )
-    item = services._item(services.MODEL_KINDS[type(event)], event, session, [])
+    item = services.describe(event, session)
     return _after_action(
         request, session, said=f"Undone: {item.title} at minute {event.minute}"
     )
@@ -273,7 +270,7 @@ def event_edit(
         except services.CaptureError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
-            said = f"Updated: {services._item(kind, fresh, session, []).title} at minute {fresh.minute}"
+            said = f"Updated: {services.describe(fresh, session).title} at minute {fresh.minute}"
             if wants_partial(request):
                 response = _live(
                     request, session, said=said, focus=fresh.code, last=fresh.code

@@ -135,3 +135,74 @@ def verify_chain_report() -> dict[str, Any]:
         "head_hash": head[1] if head else GENESIS,
         "first_bad_seq": first_bad,
     }
+
+
+def emergency_access_grant(*, user: User, client, reason: str, request=None):
+    """Open one client's record read-only for BREAK_GLASS_HOURS. Audited, and the client's
+    therapists and the practice admins are emailed (who, when; the reason is on the page)."""
+    from datetime import timedelta
+
+    from audit.models import EmergencyAccess
+
+    now = timezone.now()
+    with transaction.atomic():
+        grant = EmergencyAccess.objects.create(
+            user=user,
+            client=client,
+            reason=reason.strip(),
+            granted_at=now,
+            expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+        )
+        record(
+            "emergency_access.grant",
+            actor=user,
+            request=request,
+            target=grant,
+            client_code=client.code,
+            changes={
+                "expires_at": grant.expires_at.isoformat(),
+                "hours": settings.BREAK_GLASS_HOURS,
+            },
+        )
+    from audit.tasks import emergency_access_notify
+
+    emergency_access_notify.delay_on_commit(grant.id)
+    return grant
+
+
+def emergency_access_notify(grant_id: int) -> int:
+    """Email the client's current therapists and every active practice admin (the privacy
+    officer's role here). No client name in the email: it travels outside the app."""
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from accounts.models import User
+    from audit.models import EmergencyAccess
+    from clients.models import CaseAssignment
+
+    grant = EmergencyAccess.objects.select_related("user", "client").get(pk=grant_id)
+    therapists = User.objects.filter(
+        pk__in=CaseAssignment.objects.current()
+        .filter(client=grant.client)
+        .values("therapist_id"),
+        is_active=True,
+    )
+    admins = User.objects.filter(role=User.Role.ADMIN, is_active=True)
+    recipients = sorted({u.email for u in [*therapists, *admins] if u != grant.user})
+    if not recipients:
+        return 0
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "clients:client_detail", args=[grant.client.code]
+    )
+    send_mail(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Emergency access to a client record",
+        message=(
+            f"{grant.user} ({grant.user.email}) used emergency access to open a client's "
+            f"record at {timezone.localtime(grant.granted_at):%Y-%m-%d %H:%M %Z}, "
+            f"read-only until {timezone.localtime(grant.expires_at):%Y-%m-%d %H:%M %Z}.\n\n"
+            f"The reason they gave is shown on the client's page: {link}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)

@@ -10,4 +10,5 @@ urlpatterns = [
     # /practice/audit/
     path("", views.event_list, name="event_list"),
     path("export.csv", views.event_export, name="event_export"),
+    path("emergency-access/", views.emergency_access, name="emergency_access"),
 ]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
+from audit import services
+from audit.forms import EmergencyAccessForm
 from audit.reports import AuditFilterForm, csv_lines, filtered_events
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
@@ -62,3 +65,30 @@ def event_export(request: AuthedRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def emergency_access(request: AuthedRequest) -> HttpResponse:
+    access.require_break_glass(request.user)
+    form = EmergencyAccessForm(
+        request.POST or None, client_choices=access.break_glass_clients(request.user)
+    )
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(
+                request, "audit/emergency_access.html", {"form": form}, status=400
+            )
+        require_recent_authentication(request)
+        grant = services.emergency_access_grant(
+            user=request.user,
+            client=form.cleaned_data["client"],
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+        messages.warning(
+            request,
+            f"Emergency access granted, read-only, until "
+            f"{timezone.localtime(grant.expires_at):%H:%M %b %d}. Every page you open is recorded.",
+        )
+        return redirect(grant)
+    return render(request, "audit/emergency_access.html", {"form": form})

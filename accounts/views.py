@@ -17,7 +17,7 @@ from accounts import services
 from accounts.forms import InviteForm, RoleForm, SetPasswordForm, SupervisionForm
 from accounts.models import Supervision, User
 from ipnb_notes import access
-from ipnb_notes.http import AuthedRequest, wants_partial
+from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
 
 USER_SORTS = {
     "name": "full_name",
@@ -118,6 +118,9 @@ def _render_detail(
 @require_POST
 def user_change_role(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
+    require_recent_authentication(
+        request
+    )  # sudo mode: a role changes what one may read
     form = RoleForm(request.POST)
     if form.is_valid():
         try:

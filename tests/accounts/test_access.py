@@ -22,6 +22,7 @@ ACCOUNT_URLS = [
     ("accounts:user_reactivate", "post", "user"),
     ("accounts:user_end_sessions", "post", "user"),
     ("accounts:invitation_resend", "post", "user"),
+    ("accounts:user_mfa_reset", "post", "user"),
     ("accounts:supervision_end", "post", "link"),
 ]
 

@@ -12,7 +12,12 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Supervision, User
 from audit.models import AuditEvent
-from tests.factories import PASSWORD, make_supervision, make_user
+from tests.factories import (
+    PASSWORD,
+    make_supervision,
+    make_user,
+    mark_recently_authenticated,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +115,7 @@ def test_the_list_costs_the_same_queries_for_many_users(
 
 def test_it_changes_a_role_and_records_old_and_new(client, ada, alice):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:user_change_role", args=[alice.code]), {"role": "SUPERVISOR"}
     )
@@ -125,6 +131,7 @@ def test_it_changes_a_role_and_records_old_and_new(client, ada, alice):
 
 def test_it_refuses_an_unknown_role_with_a_field_error(client, ada, alice):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:user_change_role", args=[alice.code]), {"role": "ROOT"}
     )
@@ -136,8 +143,20 @@ def test_it_refuses_an_unknown_role_with_a_field_error(client, ada, alice):
     assert not AuditEvent.objects.filter(action="user.role_change").exists()
 
 
+def test_a_role_change_asks_for_recent_authentication_first(client, ada, alice):
+    client.force_login(ada)
+    response = client.post(
+        reverse("accounts:user_change_role", args=[alice.code]), {"role": "ADMIN"}
+    )
+    assert response.status_code == 302
+    assert "reauthenticate" in response["Location"]
+    alice.refresh_from_db()
+    assert alice.role == User.Role.THERAPIST
+
+
 def test_an_admin_cannot_drop_their_own_admin_role(client, ada):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:user_change_role", args=[ada.code]), {"role": "THERAPIST"}
     )

@@ -54,6 +54,7 @@ def test_return_revise_and_cosign(browser, live_server, alice, bob):
     expect(revision).to_contain_text("Please name the interventions")
     assert_no_serious_axe_violations(alice_page)
     revision.get_by_role("link", name=re.compile("Jay")).click()
+    alice_page.wait_for_url("**/note/")
     expect(
         alice_page.get_by_role("region", name="Returned for revision")
     ).to_contain_text("Please name the interventions")

@@ -28,6 +28,7 @@ def test_write_autosave_reload_sign_and_add_an_addendum(
     page.goto(f"{live_server.url}{session.get_absolute_url()}")
     assert_no_serious_axe_violations(page)
     page.get_by_role("link", name="Write note").click()
+    page.wait_for_url("**/note/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Progress note")
 
     page.get_by_label("Note format").select_option("SOAP")
@@ -110,4 +111,52 @@ def test_an_expired_sign_in_keeps_the_text_and_saves_after_signing_in_again(
     page.reload()
     expect(page.get_by_label("Subjective")).to_have_value(
         "First thoughts. Then more, typed after expiry."
+    )
+
+
+def test_two_tabs_conflict_shows_both_texts_and_the_user_chooses(
+    page, live_server, alice, session
+):
+    login(page, live_server, alice)
+    url = f"{live_server.url}/sessions/{session.code}/note/"
+    page.goto(url)
+    other = page.context.new_page()
+    other.goto(url)
+
+    page.get_by_label("Subjective").fill("Written in the first tab.")
+    expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
+
+    other.get_by_label("Subjective").fill("Written in the second tab.")
+    conflict = other.get_by_role(
+        "region", name=re.compile("Not saved: this note was changed")
+    )
+    expect(conflict).to_contain_text("Written in the first tab.", timeout=10_000)
+    expect(conflict).to_contain_text("Written in the second tab.")
+    expect(other.get_by_label("Subjective")).to_have_value("Written in the second tab.")
+    assert_no_serious_axe_violations(other)
+    other.get_by_role("button", name="Keep my text").click()
+    expect(other.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
+
+    page.reload()
+    expect(page.get_by_label("Subjective")).to_have_value("Written in the second tab.")
+
+
+def test_the_process_note_is_labelled_private_and_autosaves(
+    page, live_server, alice, session
+):
+    login(page, live_server, alice)
+    page.goto(f"{live_server.url}{session.get_absolute_url()}")
+    page.get_by_role("link", name="Psychotherapy note (private to you)").click()
+    page.wait_for_url("**/process-note/")
+    expect(
+        page.get_by_text("Psychotherapy note — private to you; not part of the record")
+    ).to_be_visible()
+    page.get_by_role("textbox", name="Psychotherapy note").fill(
+        "A hunch about the mother."
+    )
+    expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
+    assert_no_serious_axe_violations(page)
+    page.reload()
+    expect(page.get_by_role("textbox", name="Psychotherapy note")).to_have_value(
+        "A hunch about the mother."
     )

@@ -23,6 +23,7 @@ ACCOUNT_URLS = [
     ("accounts:user_end_sessions", "post", "user"),
     ("accounts:invitation_resend", "post", "user"),
     ("accounts:user_mfa_reset", "post", "user"),
+    ("accounts:user_mfa_reset", "post", "user"),
     ("accounts:supervision_end", "post", "link"),
 ]
 

@@ -168,6 +168,15 @@
       return null;
     }
 
+    form.addEventListener("keydown", function (event) {
+      // Ctrl+S / Cmd+S saves at once instead of opening the browser's "save page" dialog.
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
+        event.preventDefault();
+        dirty = true;
+        blocked = false;
+        save();
+      }
+    });
     form.addEventListener("input", markDirty);
     form.addEventListener("change", markDirty);
     window.addEventListener("focus", function () {

@@ -76,6 +76,9 @@ TAGS = {
 }
 
 LOCKED_MESSAGE = "This session's note is signed; record changes in an addendum."
+REUSED_KEY = (
+    "This form was already used for another session; reload the page and tag again."
+)
 
 
 class CaptureError(Exception):
@@ -249,7 +252,7 @@ def event_create(
         # The same key raced in from a second request: the first one won.
         existing = _existing(model, idempotency_key, session)
         if existing is None:
-            raise
+            raise CaptureError(REUSED_KEY) from None
         return existing, False
     _rollup(session)
     return event, True
@@ -329,6 +332,11 @@ def repair_create(
         existing = _existing(RepairEvent, idempotency_key, session)
         if existing is not None:
             return existing, False
+        if (
+            idempotency_key
+            and RepairEvent.objects.filter(idempotency_key=idempotency_key).exists()
+        ):
+            raise CaptureError(REUSED_KEY) from None
         raise CaptureError(
             "That rupture has already been repaired.", field="rupture"
         ) from None

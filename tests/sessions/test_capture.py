@@ -765,3 +765,34 @@ def test_htmx_responses_vary_on_hx_request(client, alice, alices_session):
         headers={**HX, "HX-Boosted": "true"},
     )
     assert b"<html" in boosted.content
+
+
+def test_a_key_replayed_on_another_session_is_a_clear_error(
+    client, alice, alices_session, second_session
+):
+    key = uuid.uuid4()
+    services.event_create(
+        session=alices_session, tag="match", minute=1, idempotency_key=key, by=alice
+    )
+    rupture = _rupture(second_session, alice, minute=1)
+    services.repair_create(
+        session=second_session, rupture=rupture, minute=2, idempotency_key=key, by=alice
+    )
+    client.force_login(alice)
+    response = client.post(
+        reverse("sessions:capture_tag", args=[second_session.code]),
+        {"tag": "match", "minute": "3", "idempotency_key": str(key)},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert "This form was already used" in text(response)
+    other = _rupture(alices_session, alice, minute=3)
+    with pytest.raises(services.CaptureError, match="already used"):
+        services.repair_create(
+            session=alices_session,
+            rupture=other,
+            minute=4,
+            idempotency_key=key,
+            by=alice,
+        )
+    assert AttunementMoment.objects.count() == 1

@@ -169,6 +169,24 @@
       if (next) { window.setTimeout(function () { submit(next[0], next[1]); }, 0); }
     });
 
+    // A second press of the same tag within DOUBLE_PRESS_MS is the same press: it resends the
+    // first press's idempotency key, so the server answers with the event it already made.
+    var DOUBLE_PRESS_MS = 800;
+    var lastPress = { id: null, at: 0, key: null };
+    document.body.addEventListener("htmx:configRequest", function (event) {
+      var form = event.detail.elt;
+      if (!form || form.tagName !== "FORM" || !panel.contains(form)) { return; }
+      var trigger = event.detail.triggeringEvent;
+      var submitter = trigger && trigger.submitter;
+      var id = form.id + ":" + (submitter ? submitter.value : "") + ":" + (event.detail.parameters.rupture || "");
+      var now = Date.now();
+      if (lastPress.id === id && now - lastPress.at < DOUBLE_PRESS_MS && lastPress.key) {
+        event.detail.parameters.idempotency_key = lastPress.key;
+      } else {
+        lastPress = { id: id, at: now, key: event.detail.parameters.idempotency_key };
+      }
+    });
+
     function showMarkersForType(scope) {
       var checked = scope.querySelector('input[name="rupture_type"]:checked');
       if (!checked) { return; }

@@ -147,3 +147,27 @@ def test_capture_by_keyboard_alone(page, live_server, alice):
         "IPNB summary inserted"
     )
     assert_no_serious_axe_violations(page)
+
+
+def test_fast_presses_are_all_saved_and_a_double_click_once(page, live_server, alice):
+    client = make_client(alice, legal_name="Sam Quick")
+    session = make_session(
+        client, alice, starts_at=timezone.now() - timedelta(minutes=5)
+    )
+    login(page, live_server, alice)
+    page.goto(f"{live_server.url}/sessions/{session.code}/capture/")
+    # Three tags in quick succession: presses made while one is saving wait their turn.
+    page.keyboard.press("a")
+    page.keyboard.press("m")
+    page.keyboard.press("a")
+    expect(page.locator(".timeline-item.kind-attunement")).to_have_count(3)
+    # A double click on a tag button saves one event.
+    page.get_by_role("button", name="Hypoarousal").dblclick()
+    expect(page.locator(".timeline-item.kind-arousal")).to_have_count(1)
+    page.wait_for_timeout(500)
+    assert ArousalObservation.objects.filter(session=session).count() == 1
+    assert sorted(
+        AttunementMoment.objects.filter(session=session).values_list(
+            "process", flat=True
+        )
+    ) == ["MATCH", "MATCH", "MISMATCH"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 from uuid import UUID
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -120,6 +122,8 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
     template = "dashboards/trajectory.html"
     if wants_partial(request):
         template += "#trajectory-body"
+        context["partial"] = True
+        context["chart_json"] = json.dumps(chart, cls=DjangoJSONEncoder)
     return render(request, template, context)
 
 

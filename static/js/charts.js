@@ -8,13 +8,18 @@
 
   function readJSON(id) {
     var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
+    if (!el) { return null; }
+    return JSON.parse(el.tagName === "SCRIPT" ? el.textContent : el.getAttribute("data-json"));
   }
 
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas || typeof Chart === "undefined") { return; }
-    if (charts[id]) { charts[id].destroy(); }
+    if (charts[id]) {
+      // The old canvas may already be gone (an htmx swap replaced it).
+      try { charts[id].destroy(); } catch (e) { /* nothing left to release */ }
+      delete charts[id];
+    }
     config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
     charts[id] = new Chart(canvas, config);
   }
@@ -90,4 +95,7 @@
   });
   document.addEventListener("DOMContentLoaded", render);
   document.addEventListener("htmx:afterSettle", render);
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target && event.target.querySelector && event.target.querySelector("canvas[data-chart]")) { render(); }
+  });
 })();

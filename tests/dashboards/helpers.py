@@ -94,3 +94,30 @@ def signed_note(sess, hours_after_end: float, **kwargs):
         signed_by=sess.therapist,
         **kwargs,
     )
+
+
+def ensure_indicators() -> None:
+    """The default indicators come from a data migration, which transactional (browser) tests
+    flush away: put back the ones these tests rate."""
+    for order, code in enumerate(
+        ("flexible", "adaptive", "coherent", "energized", "stable"), start=1
+    ):
+        IntegrationIndicator.objects.get_or_create(
+            code=code,
+            defaults={
+                "group": "FACES",
+                "label": code.capitalize(),
+                "sort_order": order,
+            },
+        )
+    IntegrationIndicator.objects.get_or_create(
+        code="river-position",
+        defaults={
+            "group": "RIVER",
+            "label": "Position on the river of integration",
+            "scale_min": -3,
+            "scale_max": 3,
+            "in_composite": False,
+            "sort_order": 99,
+        },
+    )

@@ -125,3 +125,24 @@ def test_rotate_keys_twice_changes_nothing_the_second_time(record, settings):
     assert (
         AuditEvent.objects.filter(action="keys.rotate").last().changes["rotated"] == 0
     )
+
+
+def test_rotate_keys_finds_every_encrypted_field():
+    from sessions.management.commands.rotate_keys import encrypted_columns
+
+    found = {
+        f"{model._meta.label}.{field.name}"
+        for model, fields in encrypted_columns()
+        for field in fields
+    }
+    assert {
+        "clients.Client.presenting_concerns",
+        "clients.TreatmentGoal.text",
+        "therapy_sessions.ProgressNote.sections",
+        "therapy_sessions.ProgressNote.plan",
+        "therapy_sessions.ProgressNote.risk_details",
+        "therapy_sessions.Addendum.text",
+        "therapy_sessions.SupervisionComment.text",
+        "therapy_sessions.PsychotherapyNote.text",
+        "therapy_sessions.RuptureEvent.note",
+    } <= found

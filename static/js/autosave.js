@@ -8,7 +8,8 @@
 
   function csrfToken(form) {
     // Signing in again (in another tab) rotates the CSRF cookie, so read it fresh each time.
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    // In production the cookie is "__Host-csrftoken" (secure cookies).
+    var match = document.cookie.match(/(?:^|;\s*)(?:__Host-)?csrftoken=([^;]+)/);
     if (match) return decodeURIComponent(match[1]);
     var input = form.querySelector('input[name="csrfmiddlewaretoken"]');
     return input ? input.value : "";
@@ -153,6 +154,24 @@
             heading.tabIndex = -1;
             heading.focus();
           }
+        });
+      }
+      if (response.status === 403 && type.indexOf("application/json") !== 0) {
+        return response.text().then(function (text) {
+          if (text.indexOf("CSRF") === -1) {
+            blocked = true;
+            say("Not saved");
+            alertText("Not saved: this note can no longer be edited here (it may have been signed). Copy your text before leaving the page.");
+            return;
+          }
+          // The security token changed (a sign-in elsewhere): keep the text and retry.
+          dirty = true;
+          say("Not saved");
+          alertText(
+            "Not saved: your sign-in has changed — sign in again (opens a new tab).",
+            { href: form.dataset.loginUrl, text: "Sign in again" }
+          );
+          retryLater();
         });
       }
       if (response.status === 409 || response.status === 403 || response.status === 404) {

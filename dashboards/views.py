@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 import audit
-from dashboards import reports
+from dashboards import html, reports
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, wants_partial
 
@@ -271,6 +271,7 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
         "therapist": therapist,
         "own": therapist.pk == request.user.pk,
         "rows": rows,
+        "rows_html": html.caseload_rows(rows),
         "q": q,
         "flagged": flagged,
         "show": "all" if include_all else "active",

@@ -353,3 +353,13 @@ def test_query_counts_are_bounded_and_do_not_grow_with_data(
         client.force_login(user)
         for url in page_urls:
             assert _count(client, url, django_assert_max_num_queries) == small[url], url
+
+
+def test_prebuilt_table_rows_escape_everything():
+    from dashboards.reports import numeric_rows
+
+    html = numeric_rows([("<b>x</b>", ["1", "<script>"])])
+    assert html == (
+        '<tr><th scope="row">&lt;b&gt;x&lt;/b&gt;</th><td class="num">1</td>'
+        '<td class="num">&lt;script&gt;</td></tr>'
+    )

@@ -140,6 +140,11 @@ def _record_context(
         "signatures": list(note.signatures.all()),
         "comments": list(note.comments.select_related("author")),
         "is_author": note.author_id == request.user.pk,
+        # DOMAIN.md 5.3: a note signed well after the service is marked as a late entry.
+        "late_entry": bool(
+            note.signed_at
+            and note.signed_at - note.session.ends_at > services.LATE_AFTER
+        ),
     }
 
 

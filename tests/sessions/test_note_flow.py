@@ -223,3 +223,12 @@ def test_addendum_is_signed_and_idempotent(client, alice, alices_signed_note):
     assert alices_signed_note.addenda.count() == 1
     page = client.get(alices_signed_note.get_absolute_url()).content.decode()
     assert "the next session moves to Thursday" in page
+
+
+def test_a_note_signed_long_after_the_session_is_marked_a_late_entry(
+    client, alice, alices_signed_note
+):
+    # The session was on March 2, 2026; the note is signed "now", long after.
+    client.force_login(alice)
+    html = client.get(alices_signed_note.get_absolute_url()).content.decode()
+    assert "Late entry" in html

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ipnb_notes.http.PrivateResponseMiddleware",
+    "ipnb_notes.middleware.security.DeniedAccessAuditMiddleware",
     # Last, so that it sees every failed login (django-axes documents this position).
     "axes.middleware.AxesMiddleware",
 ]

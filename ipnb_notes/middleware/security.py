@@ -183,3 +183,39 @@ class RequireMFAMiddleware:
         if _is_htmx(request):
             return HttpResponseClientRedirect(target)
         return redirect(target)
+
+
+class DeniedAccessAuditMiddleware:
+    """A signed-in user refused a page (403) or sent away from a record that is not theirs
+    (404) leaves an `access.denied` event: probing for other people's records shows up in
+    the audit report (AUD-08, AUTHZ-02). Codes and view names only, never page content."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in (403, 404):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                self._record(request, user, response.status_code)
+        return response
+
+    def _record(self, request: HttpRequest, user, status: int) -> None:
+        import audit
+
+        match = request.resolver_match
+        code = ""
+        if match is not None:
+            code = str(match.kwargs.get("code", ""))[:64]
+        audit.record(
+            "access.denied",
+            actor=user,
+            request=request,
+            target_code=code,
+            changes={
+                "status": status,
+                "method": request.method,
+                "view": match.view_name if match is not None else "",
+            },
+        )

@@ -215,3 +215,23 @@ def _production_settings_output(code, python, subprocess) -> str:
         check=True,
     )
     return result.stdout.strip()
+
+
+# --- AUD-08: refused access is recorded -----------------------------------------------------------
+
+
+def test_a_refused_record_leaves_an_access_denied_event(client, charlie, alice):
+    from tests.factories import make_client
+
+    record = make_client(alice)
+    client.force_login(charlie)
+    response = client.get(reverse("clients:client_detail", args=[record.code]))
+    assert response.status_code == 404
+    event = AuditEvent.objects.get(action="access.denied")
+    assert event.actor == charlie
+    assert event.target_code == str(record.code)
+    assert event.changes == {
+        "status": 404,
+        "method": "GET",
+        "view": "clients:client_detail",
+    }

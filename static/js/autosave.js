@@ -201,6 +201,10 @@
     window.addEventListener("focus", function () {
       if (dirty && !blocked) save();
     });
+    document.addEventListener("visibilitychange", function () {
+      // Switching tabs or apps: save now rather than after the debounce.
+      if (document.visibilityState === "hidden" && dirty && !blocked) save();
+    });
     window.addEventListener("online", function () {
       if (dirty && !blocked) save();
     });

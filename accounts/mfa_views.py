@@ -30,3 +30,18 @@ def user_mfa_reset(request: AuthedRequest, code: UUID) -> HttpResponse:
             "will set up a new one at their next sign-in.",
         )
     return redirect(user)
+
+
+@require_POST
+def user_break_glass(request: AuthedRequest, code: UUID) -> HttpResponse:
+    user = access.get_managed_user(request.user, code)
+    require_recent_authentication(request)
+    allowed = request.POST.get("can_break_glass") == "on"
+    mfa.break_glass_designate(
+        user=user, allowed=allowed, by=request.user, request=request
+    )
+    messages.success(
+        request,
+        f"{user} {'may now' if allowed else 'may no longer'} use emergency access.",
+    )
+    return redirect(user)

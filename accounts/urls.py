@@ -33,6 +33,11 @@ urlpatterns = [
         "users/<uuid:code>/reset-mfa/", mfa_views.user_mfa_reset, name="user_mfa_reset"
     ),
     path(
+        "users/<uuid:code>/emergency-access/",
+        mfa_views.user_break_glass,
+        name="user_break_glass",
+    ),
+    path(
         "users/<uuid:code>/resend-invitation/",
         views.invitation_resend,
         name="invitation_resend",

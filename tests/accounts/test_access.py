@@ -23,7 +23,9 @@ ACCOUNT_URLS = [
     ("accounts:user_end_sessions", "post", "user"),
     ("accounts:invitation_resend", "post", "user"),
     ("accounts:user_mfa_reset", "post", "user"),
+    ("accounts:user_break_glass", "post", "user"),
     ("accounts:user_mfa_reset", "post", "user"),
+    ("accounts:user_break_glass", "post", "user"),
     ("accounts:supervision_end", "post", "link"),
 ]
 

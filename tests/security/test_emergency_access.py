@@ -141,3 +141,20 @@ def test_a_grant_cannot_be_edited_or_removed(client, dana, record):
         EmergencyAccess.objects.filter(pk=grant.pk).update(
             expires_at=grant.expires_at + timedelta(days=30)
         )
+
+
+def test_an_admin_designates_a_user_with_an_audited_change(client, ada, charlie):
+    client.force_login(ada)
+    mark_recently_authenticated(client, ada)
+    page = client.get(reverse("accounts:user_detail", args=[charlie.code]))
+    assert "Designate for emergency access" in page.content.decode()
+    response = client.post(
+        reverse("accounts:user_break_glass", args=[charlie.code]),
+        {"can_break_glass": "on"},
+    )
+    assert response.status_code == 302
+    charlie.refresh_from_db()
+    assert charlie.can_break_glass
+    event = AuditEvent.objects.get(action="user.break_glass_designation")
+    assert event.changes == {"can_break_glass": [False, True]}
+    assert event.actor == ada

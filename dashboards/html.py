@@ -112,3 +112,67 @@ def caseload_rows(rows: list[dict]) -> SafeString:
             )
         )
     return mark_safe("".join(out))  # noqa: S308 - each row is a format_html result
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%b %-d, %Y %H:%M")
+
+
+def rupture_rows(ruptures: list[dict]) -> SafeString:
+    """The <tbody> content of the trajectory's rupture table."""
+    out = []
+    for r in ruptures:
+        if r["open"]:
+            repaired = format_html(
+                '<span class="badge {}">Open, {} days</span>',
+                "badge-danger" if r["open_long"] else "badge-warn",
+                f"{r['age_days']:.0f}",
+            )
+            timing = "–"
+        else:
+            repaired = _when(r["repaired_at"])
+            if r["same_session"]:
+                timing = f"{r['hours'] * 60:.0f} min, same session"
+            else:
+                later = r["sessions_later"]
+                timing = (
+                    f"{r['hours']:.0f} h, {later} session{'s' if later != 1 else ''} later"
+                    if later is not None
+                    else f"{r['hours']:.0f} h"
+                )
+        out.append(
+            format_html(
+                '<tr{}><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>',
+                mark_safe(' class="late"') if r["open_long"] else "",
+                _when(r["at"]),
+                r["rupture_type"].capitalize(),
+                repaired,
+                timing,
+            )
+        )
+    return mark_safe("".join(out))  # noqa: S308 - each row is a format_html result
+
+
+def small_multiples(multiples: list[tuple[str, dict]]) -> SafeString:
+    """Four inline SVG lines per supervisee; CSS draws them (no style attributes)."""
+    out = []
+    for label, m in multiples:
+        lines = format_html_join(
+            "", '<polyline points="{}"/>', ((seg,) for seg in m["segments"])
+        )
+        out.append(
+            format_html(
+                '<figure class="multiple"><svg viewBox="0 0 {w} {h}" width="{w}" '
+                'height="{h}" role="img" aria-label="{label}, weekly over 26 weeks; see the '
+                'data table"><line class="axis" x1="0" y1="{axis}" x2="{w}" y2="{axis}"/>'
+                '{lines}</svg><figcaption>{label} <span class="muted">(max {top})</span>'
+                "</figcaption></figure>",
+                w=m["width"],
+                h=m["height"],
+                axis=m["axis"],
+                label=label,
+                lines=lines,
+                top=m["top"],
+            )
+        )
+    return mark_safe("".join(out))  # noqa: S308 - each figure is a format_html result

@@ -118,6 +118,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
             ("all", "All"),
         ],
         "read_only": not access.can_edit_client(request.user, client),
+        "rupture_rows": html.rupture_rows(data.ruptures),
     }
     template = "dashboards/trajectory.html"
     if wants_partial(request):
@@ -299,6 +300,8 @@ def supervision(request: AuthedRequest) -> HttpResponse:
         request.user.id, list(supervisees.values_list("id", flat=True))
     )
     refreshed = [p["refreshed_at"] for p in people if p["refreshed_at"]]
+    for person in people:
+        person["multiples_html"] = html.small_multiples(person["multiples"])
     weeks = reports.weeks_back()
     context = {
         "people": people,

@@ -186,6 +186,9 @@ def test_trajectory_page_labels_and_audit(client, alice, bob, record):
     assert 'id="trajectory-data"' in html
     assert "Read-only" not in html
     assert html.count("<details") == 4
+    # fill(): ruptures 4 and 2 weeks old are open (> 14 days); the one between was repaired.
+    assert html.count("badge-danger") == 2
+    assert "0 min, same session" in html
     assert "style=" not in html
     event = AuditEvent.objects.filter(action="client.trajectory_view").latest("seq")
     assert event.actor_id == alice.id

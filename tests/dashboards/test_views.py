@@ -366,3 +366,37 @@ def test_prebuilt_table_rows_escape_everything():
         '<tr><th scope="row">&lt;b&gt;x&lt;/b&gt;</th><td class="num">1</td>'
         '<td class="num">&lt;script&gt;</td></tr>'
     )
+
+
+def test_no_dashboard_reads_process_notes(client, alice, bob, ada, record):
+    """Process notes stay their author's alone: no dashboard query touches their table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboards import services as dashboard_services
+
+    pages = {
+        alice: [
+            reverse("dashboards:caseload"),
+            reverse("dashboards:trajectory", args=[record.code]),
+        ]
+        + [
+            reverse("dashboards:trajectory_csv", args=[record.code, chart])
+            for chart in ("indicators", "arousal", "ruptures", "attunement")
+        ],
+        bob: [
+            reverse("dashboards:supervision"),
+            reverse("dashboards:supervision_csv"),
+            reverse("dashboards:supervisee_caseload", args=[alice.code]),
+        ],
+        ada: [reverse("dashboards:practice"), reverse("dashboards:practice_csv")],
+    }
+    with CaptureQueriesContext(connection) as ctx:
+        for user, page_urls in pages.items():
+            client.force_login(user)
+            for url in page_urls:
+                assert client.get(url).status_code == 200
+        dashboard_services.rollup_refresh_client(client_id=record.id)
+        dashboard_services.rollup_refresh_all()
+    assert ctx.captured_queries
+    assert not [q for q in ctx.captured_queries if "psychotherapynote" in q["sql"]]

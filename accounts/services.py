@@ -10,7 +10,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +45,14 @@ def user_invite(
             email=email, full_name=full_name, role=role, credentials=credentials
         )
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Two admins inviting the same address at once: the unique index decides.
+            raise AccountError(
+                "An account with this email address already exists."
+            ) from None
         invitation = _new_invitation(user=user, by=by)
         audit.record(
             "user.invite",

@@ -331,3 +331,37 @@ def test_the_link_lifetime_follows_the_setting(
     lifetime = invitation.expires_at - invitation.created_at
     assert abs(lifetime - timedelta(hours=24)) < timedelta(seconds=1)
     assert "expires in 24 hours" in client.get(response["Location"]).content.decode()
+
+
+def test_the_database_itself_refuses_a_case_variant_of_an_email(alice):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(email="ALICE@example.org", full_name="Case Variant")
+
+
+def test_a_simultaneous_duplicate_invitation_is_refused_cleanly(
+    ada, alice, monkeypatch
+):
+    # Another admin's invitation commits between this one's check and its insert.
+    manager = User.objects
+    real_filter = manager.filter
+    monkeypatch.setattr(
+        manager,
+        "filter",
+        lambda *a, **kw: (
+            manager.none() if "email__iexact" in kw else real_filter(*a, **kw)
+        ),
+    )
+
+    with pytest.raises(services.AccountError, match="already exists"):
+        services.user_invite(
+            email="Alice@example.org",
+            full_name="Second Alice",
+            role=User.Role.THERAPIST,
+            by=ada,
+        )
+    monkeypatch.undo()
+    assert User.objects.filter(email__iexact="alice@example.org").count() == 1
+    assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action="user.invite").exists()

@@ -53,7 +53,7 @@ def _trend(trend) -> SafeString:
         '<span class="visually-hidden"> trend {}</span>',
         css,
         _ARROWS[trend.direction],
-        f"{trend.change:+.1f}",
+        f"{round(trend.change, 1) + 0.0:+.1f}",
         trend.direction,
     )
 

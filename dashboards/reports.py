@@ -74,7 +74,8 @@ class Trend:
         """Fitted change from the first to the last session of the window."""
         if self.slope is None or self.n < 2:
             return None
-        return self.slope * (self.n - 1)
+        # + 0.0 turns a rounded -0.0 into 0.0, so a flat line never reads "-0.0".
+        return round(self.slope * (self.n - 1), 6) + 0.0
 
     @property
     def direction(self) -> str:
@@ -94,9 +95,11 @@ class Trend:
     def statement(self, label: str = "Composite") -> str:
         if self.change is None:
             return f"{label}: not enough rated sessions for a trend (at least 2 are needed)."
+        change = round(self.change, 1) + 0.0
+        slope = round(self.slope, 2) + 0.0
         return (
-            f"{label} {self.change:+.1f} over the last {self.n} rated sessions; "
-            f"slope {self.slope:+.2f} per session (least-squares fit; change = slope "
+            f"{label} {change:+.1f} over the last {self.n} rated sessions; "
+            f"slope {slope:+.2f} per session (least-squares fit; change = slope "
             f"× {self.n - 1} intervals)."
         )
 

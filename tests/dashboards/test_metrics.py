@@ -383,3 +383,9 @@ def test_a_change_is_reflected_after_the_next_refresh(alice):
     repair(r, s)
     refresh(client)
     assert ClientSummary.objects.get(client=client).open_ruptures == 0
+
+
+def test_a_flat_trend_never_reads_minus_zero():
+    trend = reports.Trend(slope=-0.001, n=8)
+    assert trend.statement().startswith("Composite +0.0 over the last 8 rated sessions")
+    assert "slope +0.00 per session" in trend.statement()

@@ -388,3 +388,28 @@ def test_the_detail_page_shows_the_account_and_its_links(client, ada, alice, bob
     bobs = client.get(bob.get_absolute_url()).content.decode()
     assert "Supervisees of Bob Supervisor" in bobs
     assert "Alice Therapist" in bobs
+
+
+def test_the_detail_page_costs_the_same_queries_for_many_links(
+    client, ada, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    supervisor = make_user(role=User.Role.SUPERVISOR)
+    client.force_login(ada)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(supervisor.get_absolute_url()).status_code == 200
+        return len(queries)
+
+    make_supervision(supervisor, make_user())
+    few = count()
+    for _ in range(20):
+        make_supervision(supervisor, make_user())
+        make_user(role=User.Role.SUPERVISOR)
+    assert count() == few
+    # session, user, the account, its links, its invitation, the supervisor choices
+    with django_assert_num_queries(6):
+        client.get(supervisor.get_absolute_url())

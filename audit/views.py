@@ -71,7 +71,8 @@ def event_export(request: AuthedRequest) -> HttpResponse:
 def emergency_access(request: AuthedRequest) -> HttpResponse:
     access.require_break_glass(request.user)
     form = EmergencyAccessForm(
-        request.POST or None, client_choices=access.break_glass_clients(request.user)
+        request.POST if request.method == "POST" else None,
+        client_choices=access.break_glass_clients(request.user),
     )
     if request.method == "POST":
         if not form.is_valid():

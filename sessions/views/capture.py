@@ -255,7 +255,11 @@ def event_edit(
     session = access.get_session(request.user, code, for_update=True)
     event = services.get_event(session, kind, event_code)
     form_class = EDIT_FORMS[kind]
-    form = form_class(request.POST or None, instance=event, session=session)
+    form = form_class(
+        request.POST if request.method == "POST" else None,
+        instance=event,
+        session=session,
+    )
     refusal = services.capture_refusal(session)
     if request.method == "POST" and refusal:
         form.is_valid()
@@ -304,7 +308,7 @@ def ratings(request: AuthedRequest, code: UUID) -> HttpResponse:
         access.require_post_allowed(False)
     refusal = services.capture_refusal(session)
     rows = services.rating_rows(session)
-    form = RatingsForm(request.POST or None, rows=rows)
+    form = RatingsForm(request.POST if request.method == "POST" else None, rows=rows)
     status = 200
     if request.method == "POST":
         if refusal:

@@ -1,0 +1,159 @@
+"""A small practice in which every URL of the project has a real object to point at, for the
+authorization matrix and the hostile-input tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import Supervision, User
+from tests.factories import (
+    make_assignment,
+    make_client,
+    make_goal,
+    make_note,
+    make_session,
+)
+
+
+@dataclass
+class World:
+    alice: User
+    bob: User
+    charlie: User
+    ada: User
+    client: object
+    goal: object
+    session: object
+    note: object
+    event: object
+    event_kind: str
+    supervision: object
+    assignment: object
+    indicator: str
+
+
+def build_world(alice, bob, charlie, ada) -> World:
+    from sessions.models import IntegrationIndicator
+    from sessions.services import capture
+    from sessions.services.notes import note_sign
+
+    client = make_client(alice, legal_name="Matrix Client")
+    goal = make_goal(client, alice)
+    # A session that started ten minutes ago: capture is open, the note can be written.
+    session = make_session(
+        client, alice, starts_at=timezone.now() - timedelta(minutes=10)
+    )
+    event, _ = capture.event_create(session=session, tag="match", minute=3, by=alice)
+    note = note_sign(note=make_note(session), by=alice)  # awaits Bob's co-signature
+    kind = capture.MODEL_KINDS[type(event)]
+    other = make_client(alice, legal_name="Other Client")
+    dora = User.objects.create_user(
+        email="dora@example.org", password=None, full_name="Dora Cotherapist"
+    )
+    assignment = make_assignment(other, dora)
+    indicator = (
+        IntegrationIndicator.objects.order_by("pk")
+        .values_list("code", flat=True)
+        .first()
+    )
+    return World(
+        alice=alice,
+        bob=bob,
+        charlie=charlie,
+        ada=ada,
+        client=client,
+        goal=goal,
+        session=session,
+        note=note,
+        event=event,
+        event_kind=kind,
+        supervision=Supervision.objects.get(supervisor=bob, supervisee=alice),
+        assignment=assignment,
+        indicator=indicator,
+    )
+
+
+def url_kwargs(name: str, pattern: str, world: World) -> dict:
+    """Arguments for a URL name, pointing at the world's objects."""
+    target = TARGETS.get(name)
+    kwargs = {}
+    if "<uuid:client_code>" in pattern:
+        kwargs["client_code"] = world.client.code
+    if "<uuid:code>" in pattern:
+        kwargs["code"] = {
+            "client": lambda: world.client.code,
+            "goal": lambda: world.goal.code,
+            "session": lambda: world.session.code,
+            "note": lambda: world.note.code,
+            "user": lambda: world.alice.code,
+            "supervision": lambda: world.supervision.code,
+            "assignment": lambda: world.assignment.code,
+        }[target]()
+    if "<slug:code>" in pattern:
+        kwargs["code"] = world.indicator
+    if "<slug:kind>" in pattern:
+        kwargs["kind"] = world.event_kind
+        kwargs["event_code"] = world.event.code
+    if "<slug:chart>" in pattern:
+        kwargs["chart"] = "indicators"
+    if "<int:pk>" in pattern:
+        kwargs["pk"] = 1
+    import re
+
+    # allauth's keyed links (email confirmation, password reset): a made-up key.
+    for group in re.findall(r"\(\?P<(\w+)>", pattern):
+        kwargs[group] = "sample-key"
+    for group in re.findall(r"<str:(\w+)>", pattern):
+        kwargs[group] = "sample-key"
+    return kwargs
+
+
+# Which object a URL's <uuid:code> names.
+TARGETS = {
+    "accounts:user_detail": "user",
+    "accounts:user_change_role": "user",
+    "accounts:supervision_create": "user",
+    "accounts:user_deactivate": "user",
+    "accounts:user_reactivate": "user",
+    "accounts:user_end_sessions": "user",
+    "accounts:user_mfa_reset": "user",
+    "accounts:user_break_glass": "user",
+    "accounts:invitation_resend": "user",
+    "accounts:supervision_end": "supervision",
+    "clients:client_detail": "client",
+    "clients:client_edit": "client",
+    "clients:goal_create": "client",
+    "clients:goal_edit": "goal",
+    "clients:goal_status": "goal",
+    "clients:assign_detail": "client",
+    "clients:assign_primary": "client",
+    "clients:cotherapist_add": "client",
+    "clients:assignment_end": "assignment",
+    "clients:caseload_transfer": "user",
+    "sessions:session_detail": "session",
+    "sessions:session_edit": "session",
+    "sessions:note_edit": "session",
+    "sessions:note_autosave": "session",
+    "sessions:note_sign": "session",
+    "sessions:note_last_plan": "session",
+    "sessions:process_note": "session",
+    "sessions:process_note_autosave": "session",
+    "sessions:note_detail": "note",
+    "sessions:note_cosign": "note",
+    "sessions:note_return": "note",
+    "sessions:note_comment": "note",
+    "sessions:addendum_create": "note",
+    "sessions:capture": "session",
+    "sessions:capture_tag": "session",
+    "sessions:capture_repair": "session",
+    "sessions:capture_undo": "session",
+    "sessions:capture_summary": "session",
+    "sessions:event_edit": "session",
+    "sessions:ratings": "session",
+    "dashboards:supervisee_caseload": "user",
+    "dashboards:trajectory": "client",
+    "dashboards:trajectory_csv": "client",
+}

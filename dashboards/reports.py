@@ -169,15 +169,20 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         """,
         params,
     )
+    # One row per indicator, its values as arrays in session order (the database does the
+    # pivot; Python only places each value at its session's position).
     ratings = _rows(
         """
-        SELECT sr.seq, i.id AS indicator_id, i.code, i.label, i."group", i.in_composite,
-               i.scale_min, i.scale_max, i.sort_order, r.value
+        SELECT i.id AS indicator_id, i.code, i.label, i."group", i.in_composite,
+               i.scale_min, i.scale_max,
+               array_agg(sr.seq ORDER BY sr.seq) AS seqs,
+               array_agg(r.value ORDER BY sr.seq) AS vals
         FROM dashboards_sessionrollup sr
         JOIN therapy_sessions_integrationrating r ON r.session_id = sr.session_id
         JOIN therapy_sessions_integrationindicator i ON i.id = r.indicator_id
         WHERE sr.client_id = %(c)s AND sr.seq >= %(from)s
-        ORDER BY i.sort_order, i.id, sr.seq
+        GROUP BY i.id
+        ORDER BY i.sort_order, i.id
         """,
         params,
     )
@@ -206,23 +211,22 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         """,
         params,
     )
-    indicators: dict[int, dict] = {}
     by_seq = {row["seq"]: i for i, row in enumerate(sessions)}
+    indicators: dict[int, dict] = {}
     for row in ratings:
-        ind = indicators.setdefault(
-            row["indicator_id"],
-            {
-                "id": row["indicator_id"],
-                "code": row["code"],
-                "label": row["label"],
-                "group": row["group"],
-                "in_composite": row["in_composite"],
-                "scale": [row["scale_min"], row["scale_max"]],
-                "values": [None] * len(sessions),
-            },
-        )
-        if row["seq"] in by_seq:
-            ind["values"][by_seq[row["seq"]]] = row["value"]
+        values: list[int | None] = [None] * len(sessions)
+        for seq, value in zip(row["seqs"], row["vals"], strict=True):
+            if seq in by_seq:
+                values[by_seq[seq]] = value
+        indicators[row["indicator_id"]] = {
+            "id": row["indicator_id"],
+            "code": row["code"],
+            "label": row["label"],
+            "group": row["group"],
+            "in_composite": row["in_composite"],
+            "scale": [row["scale_min"], row["scale_max"]],
+            "values": values,
+        }
     ordered = list(indicators.values())
     for k, row in enumerate(sessions):
         row["values"] = [ind["values"][k] for ind in ordered]

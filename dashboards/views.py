@@ -63,7 +63,7 @@ def _window(request) -> int:
 
 @require_GET
 def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
-    client = access.get_trajectory_client(request.user, code)
+    client, can_edit = access.get_trajectory_client_and_mode(request.user, code)
     window = _window(request)
     # Half a year of weekly sessions by default; "all" is one choice away.
     span = request.GET.get("range", "26")
@@ -117,7 +117,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
             ("52", "Last 52"),
             ("all", "All"),
         ],
-        "read_only": not access.can_edit_client(request.user, client),
+        "read_only": not can_edit,
         "rupture_rows": html.rupture_rows(data.ruptures),
     }
     template = "dashboards/trajectory.html"

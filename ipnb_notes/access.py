@@ -421,3 +421,22 @@ def emergency_notices(user: User):
         .exclude(user=user)
         .select_related("user", "client")
     )
+
+
+def get_trajectory_client_and_mode(user: User, code: UUID):
+    """(client, can_edit) in one query: the trajectory shows supervisors a read-only badge."""
+    from django.db.models import Exists, OuterRef
+
+    from clients.models import CaseAssignment
+
+    client = get_object_or_404(
+        visible_clients(user).annotate(
+            own=Exists(
+                CaseAssignment.objects.current().filter(
+                    client=OuterRef("pk"), therapist=user
+                )
+            )
+        ),
+        code=code,
+    )
+    return client, client.own

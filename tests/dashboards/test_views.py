@@ -400,3 +400,11 @@ def test_no_dashboard_reads_process_notes(client, alice, bob, ada, record):
         dashboard_services.rollup_refresh_all()
     assert ctx.captured_queries
     assert not [q for q in ctx.captured_queries if "psychotherapynote" in q["sql"]]
+
+
+def test_caseload_rows_escape_client_names(client, alice):
+    make_client(alice, legal_name="<b>Eve</b> O'Neil")
+    client.force_login(alice)
+    html = client.get(reverse("dashboards:caseload")).content.decode()
+    assert "&lt;b&gt;Eve&lt;/b&gt; O&#x27;Neil" in html
+    assert "<b>Eve</b>" not in html

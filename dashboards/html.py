@@ -11,7 +11,7 @@ from uuid import UUID
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 _ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
@@ -140,22 +140,13 @@ def small_multiples(multiples: list[tuple[str, dict]]) -> SafeString:
     """Four inline SVG lines per supervisee; CSS draws them (no style attributes)."""
     out = []
     for label, m in multiples:
-        lines = format_html_join(
-            "", '<polyline points="{}"/>', ((seg,) for seg in m["segments"])
-        )
+        lines = "".join(f'<polyline points="{_e(seg)}"/>' for seg in m["segments"])
+        w, h, axis, text = m["width"], m["height"], m["axis"], _e(label)
         out.append(
-            format_html(
-                '<figure class="multiple"><svg viewBox="0 0 {w} {h}" width="{w}" '
-                'height="{h}" role="img" aria-label="{label}, weekly over 26 weeks; see the '
-                'data table"><line class="axis" x1="0" y1="{axis}" x2="{w}" y2="{axis}"/>'
-                '{lines}</svg><figcaption>{label} <span class="muted">(max {top})</span>'
-                "</figcaption></figure>",
-                w=m["width"],
-                h=m["height"],
-                axis=m["axis"],
-                label=label,
-                lines=lines,
-                top=m["top"],
-            )
+            f'<figure class="multiple"><svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+            f'role="img" aria-label="{text}, weekly over 26 weeks; see the data table">'
+            f'<line class="axis" x1="0" y1="{axis}" x2="{w}" y2="{axis}"/>{lines}</svg>'
+            f'<figcaption>{text} <span class="muted">(max {_e(m["top"])})</span>'
+            "</figcaption></figure>"
         )
-    return mark_safe("".join(out))  # noqa: S308 - each figure is a format_html result
+    return mark_safe("".join(out))  # noqa: S308 - text values escaped above

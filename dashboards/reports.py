@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from html import escape as _escape
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from dashboards.services import TREND_WINDOW
@@ -44,10 +44,8 @@ def numeric_rows(rows) -> str:
     """
     return mark_safe(  # noqa: S308 - every value goes through escape() below
         "".join(
-            '<tr><th scope="row">'
-            + escape(label)
-            + "</th>"
-            + "".join('<td class="num">' + escape(c) + "</td>" for c in cells)
+            f'<tr><th scope="row">{_escape(str(label))}</th>'
+            + "".join(f'<td class="num">{_escape(str(c))}</td>' for c in cells)
             + "</tr>"
             for label, cells in rows
         )

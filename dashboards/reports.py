@@ -437,8 +437,13 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
                    COALESCE(sum((SELECT count(*) FROM unnest(cs.open_rupture_at) AS t
                                  WHERE t < %(old)s)), 0) AS open_old
             FROM clients_caseassignment a
-            JOIN clients_client c ON c.id = a.client_id AND c.status = 'ACTIVE'
-            LEFT JOIN dashboards_clientsummary cs ON cs.client_id = a.client_id
+            -- OFFSET 0 keeps this a per-row index probe instead of a scan of every client.
+            JOIN LATERAL (SELECT 1 FROM clients_client c
+                          WHERE c.id = a.client_id AND c.status = 'ACTIVE' OFFSET 0) c
+              ON true
+            LEFT JOIN LATERAL (
+                SELECT trend_n, trend_slope, open_rupture_at FROM dashboards_clientsummary
+                WHERE client_id = a.client_id OFFSET 0) cs ON true
             WHERE a.therapist_id = u.id AND a.started_on <= %(today)s
               AND (a.ended_on IS NULL OR a.ended_on >= %(today)s)) cl ON true
         WHERE u.id = ANY(%(ids)s)

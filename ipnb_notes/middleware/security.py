@@ -219,3 +219,28 @@ class DeniedAccessAuditMiddleware:
                 "view": match.view_name if match is not None else "",
             },
         )
+
+
+class RejectNulMiddleware:
+    """A NUL character in a query string or form field answers 400 at once. PostgreSQL text
+    cannot hold one, so letting it reach a filter or a save would end in a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.http import HttpResponseBadRequest
+
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sources.append(request.POST)
+        for data in sources:
+            for key, values in data.lists():
+                if "\x00" in key or any("\x00" in v for v in values):
+                    return HttpResponseBadRequest(
+                        "The request contained a character that is not allowed."
+                    )
+        return self.get_response(request)

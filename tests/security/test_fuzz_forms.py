@@ -137,3 +137,59 @@ def test_no_form_or_json_endpoint_answers_500_or_writes_partially(personas):
     assert len(targets) > 20
     for target in targets:
         _fuzzer(*target)()
+
+
+PARAMS = (
+    "q",
+    "sort",
+    "status",
+    "role",
+    "page",
+    "window",
+    "date_from",
+    "date_to",
+    "action",
+    "actor",
+    "client",
+    "ip",
+    "target",
+    "target_type",
+    "request",
+    "seq",
+    "format",
+    "all",
+)
+
+
+def _get_fuzzer(browser, url):
+    @settings(
+        max_examples=8,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+        ],
+    )
+    @given(
+        params=st.dictionaries(
+            st.sampled_from(PARAMS),
+            text | st.just("1,extractvalue(1,concat(0x7e,version()))"),
+            max_size=4,
+        ),
+        htmx=st.booleans(),
+    )
+    def fuzz(params, htmx):
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = browser.get(url, params, headers=headers)
+        assert response.status_code < 500, (url, params, response.status_code)
+
+    return fuzz
+
+
+def test_no_page_answers_500_to_any_filter_or_sort_parameter(personas):
+    world = build_world(*(personas[p] for p in PERSONAS))
+    for index, persona in enumerate(PERSONAS):
+        browser = _browser(personas[persona])
+        for url in _pages(world, index):
+            _get_fuzzer(browser, url)()

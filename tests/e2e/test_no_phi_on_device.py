@@ -32,6 +32,13 @@ def test_no_phi_in_browser_storage_during_use_or_after_sign_out(
     client = make_client(alice, legal_name=f"Robin {SENTINEL}")
     session = make_session(client, alice)
 
+    violations = []
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(m.text) if "Content Security Policy" in m.text else None
+        ),
+    )
     login(page, live_server, alice)
     page.goto(live_server.url + reverse("clients:client_detail", args=[client.code]))
     expect(page.get_by_text(SENTINEL).first).to_be_visible()
@@ -46,6 +53,9 @@ def test_no_phi_in_browser_storage_during_use_or_after_sign_out(
     assert SENTINEL not in during["local"]
     assert SENTINEL not in during["session"]
     assert during["idb"] == []
+
+    # WEB-03 (3): the main flow ran without a single CSP violation.
+    assert violations == []
 
     page.goto(live_server.url + "/")
     page.get_by_role("button", name=re.compile("Sign out", re.I)).click()

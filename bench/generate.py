@@ -189,9 +189,9 @@ def generate(started: float) -> dict[str, int]:
     password = make_password(PASSWORD)
     counts: dict[str, int] = {}
     indicators = list(
-        IntegrationIndicator.objects.order_by("sort_order").values_list(
-            "id", "in_composite", "scale_min", "scale_max"
-        )
+        IntegrationIndicator.objects.filter(retired_at__isnull=True)
+        .order_by("sort_order")
+        .values_list("id", "in_composite", "scale_min", "scale_max")
     )
 
     with transaction.atomic(), connection.cursor() as cur:
@@ -545,26 +545,37 @@ def generate(started: float) -> dict[str, int]:
             ids[key] += 1
             return ids[key]
 
+        kind_of = {row[0]: row[2] for row in plan_client}
         for cid, therapist, _kind, start, n, weekday, hour in plan_client:
             if n == 0:
                 continue
             baseline = rng.uniform(0.8, 2.0)
             gain = rng.gauss(1.0, 0.8)  # some clients decline
             offsets = [rng.gauss(0, 0.3) for _ in indicators]
-            week = start - timedelta(days=start.weekday()) + timedelta(days=weekday)
+            # Weekly, with one week in ten skipped (holidays, illness). Active clients are
+            # laid out backwards from their next booked session, so the practice's weekly
+            # volume stays steady up to today; others run forwards from their intake.
+            days: list = []
+            if kind_of[cid] == "ACTIVE":
+                day = today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+                while len(days) < n:
+                    if rng.random() >= 0.1:
+                        days.append(day)
+                    day -= timedelta(weeks=1)
+                days.reverse()
+            else:
+                day = start - timedelta(days=start.weekday()) + timedelta(days=weekday)
+                while len(days) < n:
+                    if rng.random() >= 0.1:
+                        days.append(day)
+                    day += timedelta(weeks=1)
             # Pending repairs: rupture id -> attended sessions left to repair it in.
             pending: list[list] = []
             attended_seq = 0
-            made = 0
-            while made < n:
-                if rng.random() < 0.1:  # holidays, illness: no session that week
-                    week += timedelta(weeks=1)
-                    continue
+            for day in days:
                 local = datetime(
-                    week.year, week.month, week.day, hour, 0, tzinfo=tz
+                    day.year, day.month, day.day, hour, 0, tzinfo=tz
                 ).astimezone(UTC)
-                week += timedelta(weeks=1)
-                made += 1
                 sid = next_id("s")
                 future = local > now
                 if future:

@@ -11,6 +11,12 @@ urlpatterns = [
     path("ping/", views.ping, name="ping"),
     path("caseload/", views.caseload, name="caseload"),
     path("caseload/<uuid:code>/", views.caseload, name="supervisee_caseload"),
+    path("caseload.csv", views.caseload_csv, name="caseload_csv"),
+    path(
+        "caseload/<uuid:code>/caseload.csv",
+        views.caseload_csv,
+        name="supervisee_caseload_csv",
+    ),
     path("clients/<uuid:code>/", views.trajectory, name="trajectory"),
     path(
         "clients/<uuid:code>/<slug:chart>.csv",

@@ -290,6 +290,61 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     return render(request, template, context)
 
 
+@require_GET
+def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
+    if code is not None:
+        therapist = access.get_dashboard_supervisee(request.user, code)
+    else:
+        access.require_clinician(request.user)
+        therapist = request.user
+    rows = reports.caseload(
+        therapist.id, include_inactive=request.GET.get("show") == "all"
+    )
+    rows.sort(key=lambda r: r["name"].lower())
+    audit.record(
+        "caseload.export",
+        request=request,
+        target=therapist,
+        changes={"clients": len(rows)},
+    )
+    header = [
+        "client",
+        "status",
+        "last_session",
+        "next_session",
+        "sessions_attended",
+        "recent_composites",
+        "trend_change",
+        "open_ruptures",
+        "oldest_open_rupture_days",
+        "unsigned_notes",
+        "late_notes",
+        "days_since_last_session",
+        "flags",
+    ]
+    out = [
+        [
+            r["name"],
+            r["status"],
+            timezone.localtime(r["last_at"]).date().isoformat() if r["last_at"] else "",
+            timezone.localtime(r["next_at"]).isoformat(timespec="minutes")
+            if r["next_at"]
+            else "",
+            r["sessions_attended"],
+            " ".join(f"{v:.2f}" for v in r["recent_composites"] or []),
+            _round(r["trend"].change, 2),
+            r["open_ruptures"],
+            "" if r["oldest_open_days"] is None else r["oldest_open_days"],
+            r["unsigned"],
+            r["late"],
+            "" if r["days_since"] is None else r["days_since"],
+            "; ".join(r["flags"]),
+        ]
+        for r in rows
+    ]
+    return csv_response(f"caseload-{therapist.code}.csv", header, out)
+
+
 # --- The supervisor's view -------------------------------------------------------------------
 
 

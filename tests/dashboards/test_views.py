@@ -63,6 +63,10 @@ def urls(record, alice):
         "trajectory_csv": reverse(
             "dashboards:trajectory_csv", args=[record.code, "indicators"]
         ),
+        "caseload_csv": reverse("dashboards:caseload_csv"),
+        "supervisee_caseload_csv": reverse(
+            "dashboards:supervisee_caseload_csv", args=[alice.code]
+        ),
         "supervision": reverse("dashboards:supervision"),
         "supervision_csv": reverse("dashboards:supervision_csv"),
         "practice": reverse("dashboards:practice"),
@@ -73,6 +77,8 @@ def urls(record, alice):
 # Expected status per persona; 302 for index means a redirect to the role's own dashboard.
 EXPECTED = {
     "alice": {
+        "caseload_csv": 200,
+        "supervisee_caseload_csv": 404,
         "index": 302,
         "ping": 200,
         "caseload": 200,
@@ -85,6 +91,8 @@ EXPECTED = {
         "practice_csv": 404,
     },
     "bob": {
+        "caseload_csv": 200,
+        "supervisee_caseload_csv": 200,
         "index": 302,
         "ping": 200,
         "caseload": 200,
@@ -97,6 +105,8 @@ EXPECTED = {
         "practice_csv": 404,
     },
     "charlie": {
+        "caseload_csv": 200,
+        "supervisee_caseload_csv": 404,
         "index": 302,
         "ping": 200,
         "caseload": 200,
@@ -109,6 +119,8 @@ EXPECTED = {
         "practice_csv": 404,
     },
     "ada": {
+        "caseload_csv": 404,
+        "supervisee_caseload_csv": 404,
         "index": 302,
         "ping": 200,
         "caseload": 404,
@@ -408,3 +420,16 @@ def test_caseload_rows_escape_client_names(client, alice):
     html = client.get(reverse("dashboards:caseload")).content.decode()
     assert "&lt;b&gt;Eve&lt;/b&gt; O&#x27;Neil" in html
     assert "<b>Eve</b>" not in html
+
+
+def test_caseload_csv(client, alice, bob, record):
+    client.force_login(bob)
+    response = client.get(
+        reverse("dashboards:supervisee_caseload_csv", args=[alice.code])
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][0] == "client" and rows[1][0] == "Dana Example"
+    assert rows[1][4] == "3"
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="caseload.export", actor=bob).exists()

@@ -134,6 +134,7 @@ def test_logout_invalidates_the_session_server_side_and_clears_site_data(alice):
     response = browser.post(reverse("account_logout"))
     assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     assert not Session.objects.filter(session_key=cookie).exists()
+    assert AuditEvent.objects.filter(action="auth.logout", actor=alice).exists()
     replay = Client()
     replay.cookies["sessionid"] = cookie
     assert replay.get("/").status_code == 302

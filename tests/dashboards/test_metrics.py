@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -389,3 +390,25 @@ def test_a_flat_trend_never_reads_minus_zero():
     trend = reports.Trend(slope=-0.001, n=8)
     assert trend.statement().startswith("Composite +0.0 over the last 8 rated sessions")
     assert "slope +0.00 per session" in trend.statement()
+
+
+def test_refresh_rollups_command_and_nightly_task(alice):
+    from django.core.management import call_command
+
+    from dashboards.tasks import rollup_refresh_all, rollup_refresh_client
+
+    client = make_client(alice)
+    rate_composite(session(client, alice, weeks_ago(1)), 3)
+    call_command("refresh_rollups", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert SessionRollup.objects.get(client=client).composite == 3
+    SessionRollup.objects.all().delete()
+    rollup_refresh_all.delay()  # eager in tests: runs now
+    assert SessionRollup.objects.filter(client=client).count() == 1
+    SessionRollup.objects.all().delete()
+    rollup_refresh_client.delay(client.id)
+    assert SessionRollup.objects.filter(client=client).count() == 1
+
+
+def test_the_nightly_refresh_is_scheduled(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["dashboards-rollups-nightly"]
+    assert entry["task"] == "dashboards.tasks.rollup_refresh_all"

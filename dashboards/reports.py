@@ -52,6 +52,17 @@ def numeric_rows(rows) -> str:
     )
 
 
+def duration_label(hours: float | None) -> str:
+    """'25 min' under an hour, '3.5 h' under two days, else '4.2 days'."""
+    if hours is None:
+        return "–"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
 def _rows(sql: str, params: dict) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -486,6 +497,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
             if ruptures
             else None
         )
+        person["repair_median_label"] = duration_label(person["repair_median_hours"])
         person["declining"] = person["declining"] or 0
         person["open_old"] = person["open_old"] or 0
         person["weeks"] = [

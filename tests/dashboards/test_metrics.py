@@ -412,3 +412,10 @@ def test_refresh_rollups_command_and_nightly_task(alice):
 def test_the_nightly_refresh_is_scheduled(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["dashboards-rollups-nightly"]
     assert entry["task"] == "dashboards.tasks.rollup_refresh_all"
+
+
+def test_duration_labels():
+    assert reports.duration_label(None) == "–"
+    assert reports.duration_label(0.375) == "22 min"
+    assert reports.duration_label(5.25) == "5.2 h"
+    assert reports.duration_label(72) == "3.0 days"

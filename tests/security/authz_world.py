@@ -154,6 +154,7 @@ TARGETS = {
     "sessions:event_edit": "session",
     "sessions:ratings": "session",
     "dashboards:supervisee_caseload": "user",
+    "dashboards:supervisee_caseload_csv": "user",
     "dashboards:trajectory": "client",
     "dashboards:trajectory_csv": "client",
 }

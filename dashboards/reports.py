@@ -63,6 +63,22 @@ def duration_label(hours: float | None) -> str:
     return f"{hours / 24:.1f} days"
 
 
+def _multi(statements: list[str], params: dict) -> list[list[dict]]:
+    """Several read-only statements sent in one round trip (client-side binding allows it);
+    one result list per statement. Round trips, not SQL, dominate these pages' latency."""
+    results = []
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(statements), params)
+        while True:
+            cols = [c.name for c in cursor.description]
+            results.append(
+                [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+            )
+            if not cursor.nextset():
+                break
+    return results
+
+
 def _rows(sql: str, params: dict) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -145,10 +161,15 @@ class Trajectory:
 
 
 def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None = None):
-    """Everything the trajectory page shows, in four statements."""
+    """Everything the trajectory page shows: four statements in one round trip."""
     now = timezone.now()
-    bounds = _rows(
-        """
+    # The first session shown: all of them, or the last `last` ones.
+    first = (
+        "(CASE WHEN %(last)s = 0 THEN 1 ELSE GREATEST(1, (SELECT COALESCE(max(seq), 0) "
+        "FROM dashboards_sessionrollup WHERE client_id = %(c)s) - %(last)s + 1) END)"
+    )
+    params = {"c": client_id, "w": window, "last": last or 0, "now": now}
+    bounds_sql = """
         SELECT COALESCE(max(seq), 0) AS last_seq,
                (SELECT refreshed_at FROM dashboards_clientsummary WHERE client_id = %(c)s)
                    AS refreshed_at,
@@ -162,26 +183,18 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
                     WHERE client_id = %(c)s AND composite IS NOT NULL
                     ORDER BY seq DESC LIMIT %(w)s) a) AS n
         FROM dashboards_sessionrollup WHERE client_id = %(c)s
-        """,
-        {"c": client_id, "w": window},
-    )[0]
-    first_seq = max(1, bounds["last_seq"] - last + 1) if last else 1
-    params = {"c": client_id, "from": first_seq, "now": now}
-    sessions = _rows(
         """
+    sessions_sql = f"""
         SELECT sr.seq, sr.starts_at, sr.composite, sr.composite_n, sr.hyper, sr.within,
                sr.hypo, sr.matches, sr.mismatches, sr.attune_repairs, sr.ruptures, s.code
         FROM dashboards_sessionrollup sr
         JOIN therapy_sessions_therapysession s ON s.id = sr.session_id
-        WHERE sr.client_id = %(c)s AND sr.seq >= %(from)s
+        WHERE sr.client_id = %(c)s AND sr.seq >= {first}
         ORDER BY sr.seq
-        """,
-        params,
-    )
+        """
     # One row per indicator, its values as arrays in session order (the database does the
     # pivot; Python only places each value at its session's position).
-    ratings = _rows(
-        """
+    ratings_sql = f"""
         SELECT i.id AS indicator_id, i.code, i.label, i."group", i.in_composite,
                i.scale_min, i.scale_max,
                array_agg(sr.seq ORDER BY sr.seq) AS seqs,
@@ -189,16 +202,13 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         FROM dashboards_sessionrollup sr
         JOIN therapy_sessions_integrationrating r ON r.session_id = sr.session_id
         JOIN therapy_sessions_integrationindicator i ON i.id = r.indicator_id
-        WHERE sr.client_id = %(c)s AND sr.seq >= %(from)s
+        WHERE sr.client_id = %(c)s AND sr.seq >= {first}
         GROUP BY i.id
         ORDER BY i.sort_order, i.id
-        """,
-        params,
-    )
+        """
     # Time to repair: minutes within a session, otherwise hours between the two moments;
     # sessions_later counts the client's attended sessions in between (0 = same session).
-    ruptures = _rows(
-        """
+    ruptures_sql = f"""
         SELECT ru.code, ru.rupture_type, ru.minute, s.starts_at AS session_at,
                s.starts_at + ru.minute * interval '1 minute' AS at, ss.seq,
                rp.code AS repair_code, rps.starts_at AS repair_session_at,
@@ -214,12 +224,14 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         LEFT JOIN therapy_sessions_repairevent rp ON rp.rupture_id = ru.id
         LEFT JOIN therapy_sessions_therapysession rps ON rps.id = rp.session_id
         LEFT JOIN dashboards_sessionrollup rs ON rs.session_id = rp.session_id
-        WHERE ru.client_id = %(c)s AND (ss.seq IS NULL OR ss.seq >= %(from)s
+        WHERE ru.client_id = %(c)s AND (ss.seq IS NULL OR ss.seq >= {first}
                                         OR rp.id IS NULL)
         ORDER BY s.starts_at, ru.minute
-        """,
-        params,
+        """
+    [bounds], sessions, ratings, ruptures = _multi(
+        [bounds_sql, sessions_sql, ratings_sql, ruptures_sql], params
     )
+    first_seq = max(1, bounds["last_seq"] - last + 1) if last else 1
     by_seq = {row["seq"]: i for i, row in enumerate(sessions)}
     indicators: dict[int, dict] = {}
     for row in ratings:
@@ -423,8 +435,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
         "old": now - timedelta(days=RUPTURE_OPEN_DAYS),
         "threshold": TREND_THRESHOLD,
     }
-    people = _rows(
-        """
+    people_sql = """
         SELECT u.id, u.code, u.full_name, u.credentials,
                (SELECT count(*) FROM therapy_sessions_progressnote n
                 WHERE n.author_id = u.id AND n.status = 'AWAITING_COSIGNATURE'
@@ -459,19 +470,15 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
               AND (a.ended_on IS NULL OR a.ended_on >= %(today)s)) cl ON true
         WHERE u.id = ANY(%(ids)s)
         ORDER BY u.full_name, u.id
-        """,
-        params,
-    )
-    weekly = _rows(
         """
+    weekly_sql = """
         SELECT therapist_id, week, sessions, notes_signed, notes_late, lag_median_hours,
                ruptures, repaired_same_session, repaired_within_two, repair_median_hours
         FROM dashboards_therapistweek
         WHERE therapist_id = ANY(%(ids)s) AND week >= %(first)s
         ORDER BY therapist_id, week
-        """,
-        params,
-    )
+        """
+    people, weekly = _multi([people_sql, weekly_sql], params)
     by_person: dict[int, dict[date, dict]] = {}
     for row in weekly:
         by_person.setdefault(row["therapist_id"], {})[row["week"]] = row
@@ -583,7 +590,7 @@ def practice_counts() -> dict:
 
     now = timezone.now()
     weeks = weeks_back()
-    people = _rows(
+    statements = [
         """
         SELECT role, count(*) FILTER (WHERE is_active) AS active,
                count(*) FILTER (WHERE NOT is_active) AS deactivated,
@@ -593,38 +600,33 @@ def practice_counts() -> dict:
                    AS open_links
         FROM accounts_user GROUP BY role ORDER BY role
         """,
-        {"idle": now - timedelta(days=90)},
-    )
-    if apps.is_installed("allauth.mfa"):
-        enrolled = _rows(
+        """
+        SELECT week, sum(notes_signed) AS documented, sum(sessions) AS sessions
+        FROM dashboards_therapistweek WHERE week >= %(first)s
+        GROUP BY week ORDER BY week
+        """,
+        "SELECT max(refreshed_at) AS at FROM dashboards_therapistsummary",
+    ]
+    mfa_installed = apps.is_installed("allauth.mfa")
+    if mfa_installed:
+        statements.append(
             """
             SELECT u.role, count(DISTINCT u.id) AS n FROM accounts_user u
             JOIN mfa_authenticator m ON m.user_id = u.id
             WHERE u.is_active GROUP BY u.role
-            """,
-            {},
+            """
         )
-    else:
-        enrolled = []
-    weekly = _rows(
-        """
-        SELECT week, sum(notes_signed) AS documented, sum(sessions) AS sessions,
-               max(lag_median_hours) AS worst_lag
-        FROM dashboards_therapistweek WHERE week >= %(first)s
-        GROUP BY week ORDER BY week
-        """,
-        {"first": weeks[0]},
-    )
-    fresh = _rows(
-        "SELECT max(refreshed_at) AS at FROM dashboards_therapistsummary", {}
-    )[0]["at"]
+    results = _multi(statements, {"idle": now - timedelta(days=90), "first": weeks[0]})
+    people, weekly, [fresh_row] = results[:3]
+    enrolled = results[3] if mfa_installed else []
+    fresh = fresh_row["at"]
     by_week = {r["week"]: r for r in weekly}
     enrolled_by_role = {r["role"]: r["n"] for r in enrolled}
     for row in people:
         row["mfa"] = enrolled_by_role.get(row["role"], 0)
     return {
         "people": people,
-        "mfa_installed": apps.is_installed("allauth.mfa"),
+        "mfa_installed": mfa_installed,
         "open_links": people[0]["open_links"] if people else 0,
         "weeks": [
             {

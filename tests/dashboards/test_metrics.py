@@ -419,3 +419,23 @@ def test_duration_labels():
     assert reports.duration_label(0.375) == "22 min"
     assert reports.duration_label(5.25) == "5.2 h"
     assert reports.duration_label(72) == "3.0 days"
+
+
+def test_the_range_shows_the_last_sessions_with_their_own_values(alice):
+    client = make_client(alice)
+    for k, value in enumerate([0, 1, 2, 3, 4]):
+        s = session(client, alice, weeks_ago(6 - k))
+        rate_composite(s, value)
+        arousal(s, "WITHIN")
+    rupture(
+        session(client, alice, weeks_ago(7))
+    )  # before the range, open: still listed
+    refresh(client)
+    data = reports.trajectory(client.id, last=2, window=5)
+    assert [s["seq"] for s in data.sessions] == [5, 6]
+    assert [s["composite"] for s in data.sessions] == [3, 4]
+    flexible = next(i for i in data.indicators if i["code"] == "flexible")
+    assert flexible["values"] == [3, 4]
+    assert data.trend.n == 5 and data.trend.slope == pytest.approx(1.0)
+    assert len(data.ruptures) == 1 and data.ruptures[0]["open"]
+    assert data.first_seq == 5

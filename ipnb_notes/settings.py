@@ -146,6 +146,15 @@ if DATABASE_URL:
         "HOST": parse_qs(_url.query).get("host", [_url.hostname or ""])[0],
         "PORT": str(_url.port or ""),
     }
+    # TLS to the database (CRY-01): sslmode=verify-full&sslrootcert=... in the URL's query
+    # reach libpq; nothing else in the query does.
+    _tls = {
+        k: v[0]
+        for k, v in parse_qs(_url.query).items()
+        if k in {"sslmode", "sslrootcert", "sslcert", "sslkey"}
+    }
+    if _tls:
+        _db["OPTIONS"] = _tls
 else:
     from ipnb_notes import devdb
 

@@ -242,3 +242,31 @@ def test_every_post_without_a_csrf_token_is_refused(route, alice):
 def test_auditing_has_no_off_switch_and_time_is_utc():
     assert not hasattr(settings, "AUDIT_ENABLED") or settings.AUDIT_ENABLED is True
     assert settings.USE_TZ is True
+
+
+def test_database_tls_options_in_the_url_reach_the_driver():
+    import json
+
+    env = _production_env()
+    env["DATABASE_URL"] = (
+        "postgresql://app:pw@db.example.org:5432/ipnb"
+        "?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem&application_name=x"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, django; django.setup(); from django.conf import settings;"
+            " print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=True,
+    )
+    assert json.loads(result.stdout) == {
+        "sslmode": "verify-full",
+        "sslrootcert": "/etc/ssl/db-ca.pem",
+    }

@@ -373,6 +373,9 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 ADMINS: list[tuple[str, str]] = []
+DEFAULT_EXCEPTION_REPORTER_FILTER = (
+    "ipnb_notes.middleware.security.NoRequestBodyReporterFilter"
+)
 
 # --- Keys held outside the database -------------------------------------------------------------
 # FIELD_ENCRYPTION_KEYS: comma-separated "id:base64-32-byte-key" pairs. The first encrypts;

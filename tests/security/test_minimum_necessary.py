@@ -98,3 +98,41 @@ def test_security_tasks_take_ids_only(
     for _name, args, kwargs in sent:
         for value in [*(args or []), *((kwargs or {}).values())]:
             assert isinstance(value, int), value
+
+
+def test_a_crash_while_saving_a_note_mails_and_logs_no_note_text(
+    client, alice, settings, monkeypatch, caplog
+):
+    """AUD-09 (1): the error mail to ADMINS and the log record carry no POST text."""
+    from django.core import mail
+    from django.urls import reverse
+
+    from sessions.views import notes as note_views
+    from tests.factories import make_client, make_note, make_session
+
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    settings.DEBUG = False
+    session = make_session(make_client(alice), alice)
+    make_note(session)
+
+    def explode(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(note_views.services, "note_save", explode)
+    client.force_login(alice)
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("sessions:note_autosave", args=[session.code]),
+        {"version": "1", "format": "SOAP", "section_subjective": SENTINEL},
+        headers={"X-IPNB-Background": "autosave"},
+    )
+    assert response.status_code == 500
+    assert SENTINEL not in response.content.decode()
+    assert mail.outbox, "no error mail was sent"
+    for message in mail.outbox:
+        assert SENTINEL not in message.body
+        for alternative, _type in getattr(message, "alternatives", []):
+            assert SENTINEL not in alternative
+    for record in caplog.records:
+        assert SENTINEL not in record.getMessage()
+        assert SENTINEL not in str(getattr(record, "request", ""))

@@ -28,9 +28,27 @@ def home(request: AuthedRequest) -> HttpResponse:
     from sessions.services.notes import home_context
 
     context = home_context(user)
+    _record_clients_shown(request, context)
     if user.is_supervisor:
         return render(request, "home/supervisor.html", context)
     return render(request, "home/therapist.html", context)
+
+
+def _record_clients_shown(request: AuthedRequest, context: dict) -> None:
+    """The home lists name clients: record which ones were shown (AUD-01), codes only."""
+    import audit
+
+    shown = {
+        str(item.client.code)
+        for key in ("today_sessions", "to_write", "drafts", "returned", "cosign_queue")
+        for item in context.get(key, [])
+    }
+    audit.record(
+        "home.list_view",
+        actor=request.user,
+        request=request,
+        changes={"clients": sorted(shown)},
+    )
 
 
 def _broker_status() -> str:

@@ -75,3 +75,19 @@ def test_second_factor_resets_record_what_was_removed(ada, alice):
     mfa_reset(user=alice, by=ada)
     event = _last("user.mfa_reset")
     assert event.changes["authenticators"] == [["totp"], []]
+
+
+def test_the_home_lists_record_the_clients_they_show(client, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import make_client, make_session
+
+    record = make_client(alice)
+    make_session(record, alice, starts_at=timezone.now() - timedelta(days=1))
+    client.force_login(alice)
+    assert client.get("/").status_code == 200
+    event = _last("home.list_view")
+    assert event.actor == alice
+    assert event.changes == {"clients": [str(record.code)]}

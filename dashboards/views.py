@@ -268,6 +268,13 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     rows.sort(key=lambda r: r["name"].lower())
     rows.sort(key=key, reverse=reverse)
     refreshed = [r["refreshed_at"] for r in rows if r["refreshed_at"]]
+    # A list of clients: record which ones were shown (AUD-01), codes only.
+    audit.record(
+        "caseload.view",
+        request=request,
+        target=therapist,
+        changes={"clients": [str(r["code"]) for r in rows]},
+    )
     context = {
         "therapist": therapist,
         "own": therapist.pk == request.user.pk,

@@ -91,3 +91,14 @@ def test_the_home_lists_record_the_clients_they_show(client, alice):
     event = _last("home.list_view")
     assert event.actor == alice
     assert event.changes == {"clients": [str(record.code)]}
+
+
+def test_the_caseload_dashboard_records_the_clients_it_shows(client, alice):
+    from tests.factories import make_client
+
+    record = make_client(alice)
+    client.force_login(alice)
+    assert client.get("/dashboards/caseload/").status_code == 200
+    event = _last("caseload.view")
+    assert event.actor == alice
+    assert str(record.code) in event.changes["clients"]

@@ -424,19 +424,12 @@ def emergency_notices(user: User):
 
 
 def get_trajectory_client_and_mode(user: User, code: UUID):
-    """(client, can_edit) in one query: the trajectory shows supervisors a read-only badge."""
-    from django.db.models import Exists, OuterRef
+    """(client, can_edit): the trajectory shows supervisors a read-only badge.
 
-    from clients.models import CaseAssignment
-
-    client = get_object_or_404(
-        visible_clients(user).annotate(
-            own=Exists(
-                CaseAssignment.objects.current().filter(
-                    client=OuterRef("pk"), therapist=user
-                )
-            )
-        ),
-        code=code,
-    )
-    return client, client.own
+    Only a supervisor can see clients outside their own caseload (visible_clients), so only
+    for a supervisor does the edit right need a second look-up.
+    """
+    client = get_trajectory_client(user, code)
+    if not user.is_supervisor:
+        return client, True
+    return client, can_edit_client(user, client)

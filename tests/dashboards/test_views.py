@@ -433,3 +433,17 @@ def test_caseload_csv(client, alice, bob, record):
     from audit.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="caseload.export", actor=bob).exists()
+
+
+def test_a_supervisors_own_client_is_not_read_only(client, bob, alice, record):
+    own = make_client(bob, legal_name="Own Client")
+    services.rollup_refresh_client(client_id=own.id)
+    client.force_login(bob)
+    html = client.get(
+        reverse("dashboards:trajectory", args=[own.code])
+    ).content.decode()
+    assert "Read-only" not in html
+    html = client.get(
+        reverse("dashboards:trajectory", args=[record.code])
+    ).content.decode()
+    assert "Read-only" in html

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html import escape as _escape
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -638,7 +637,3 @@ def practice_counts() -> dict:
         ],
         "refreshed_at": fresh,
     }
-
-
-def tz_name() -> str:
-    return settings.TIME_ZONE

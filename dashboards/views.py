@@ -96,10 +96,8 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
         "ruptures": [
             {
                 "type": r["rupture_type"],
-                "at": r["session_at"].date().isoformat(),
-                "repaired": r["repair_session_at"].date().isoformat()
-                if r["repair_session_at"]
-                else None,
+                "at": _local_day(r["session_at"]),
+                "repaired": _local_day(r["repair_session_at"]),
                 "open": r["open"],
             }
             for r in data.ruptures
@@ -141,7 +139,7 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
         client_code=client.code,
         changes={"chart": chart},
     )
-    dates = [s["starts_at"].date().isoformat() for s in data.sessions]
+    dates = [s["date_iso"] for s in data.sessions]
     if chart == "indicators":
         header = ["session_date", "composite"] + [i["label"] for i in data.indicators]
         rows = [
@@ -195,11 +193,9 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
         ]
         rows = [
             [
-                r["session_at"].date().isoformat(),
+                _local_day(r["session_at"]),
                 r["rupture_type"],
-                r["repair_session_at"].date().isoformat()
-                if r["repair_session_at"]
-                else "",
+                _local_day(r["repair_session_at"]) or "",
                 _round(r["hours"]),
                 r["sessions_later"] if r["sessions_later"] is not None else "",
                 "yes" if r["open"] else "no",
@@ -207,6 +203,11 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
             for r in data.ruptures
         ]
     return csv_response(f"trajectory-{chart}-{client.code}.csv", header, rows)
+
+
+def _local_day(value) -> str | None:
+    """The practice-local date of a moment: the charts' x axis is local session dates."""
+    return timezone.localtime(value).date().isoformat() if value else None
 
 
 def _round(value, digits: int = 3):

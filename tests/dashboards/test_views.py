@@ -447,3 +447,19 @@ def test_a_supervisors_own_client_is_not_read_only(client, bob, alice, record):
         reverse("dashboards:trajectory", args=[record.code])
     ).content.decode()
     assert "Read-only" in html
+
+
+def test_late_evening_sessions_keep_their_local_date_in_the_charts(client, alice):
+    dana = make_client(alice)
+    evening = session(
+        dana, alice, weeks_ago(1, hour=21)
+    )  # 21:00 in New York is UTC+1 day
+    rupture(evening)
+    services.rollup_refresh_client(client_id=dana.id)
+    client.force_login(alice)
+    chart = client.get(reverse("dashboards:trajectory", args=[dana.code])).context[
+        "chart"
+    ]
+    local_day = weeks_ago(1, hour=21).date().isoformat()
+    assert chart["labels"] == [local_day]
+    assert chart["ruptures"][0]["at"] == local_day

@@ -126,6 +126,10 @@ def client_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
         return redirect(client)
     # ModelForm validation writes typed values onto the instance; show the stored name.
     client.refresh_from_db(fields=["legal_name", "preferred_name"])
+    if request.method == "GET":  # the form shows the record: a read (AUD-01)
+        audit.record(
+            "client.edit_view", request=request, target=client, client_code=client.code
+        )
     status = 400 if form.errors else 200
     return render(
         request,
@@ -145,6 +149,10 @@ def goal_create(request: AuthedRequest, code: UUID) -> HttpResponse:
         )
         messages.success(request, "Goal added.")
         return redirect(client.get_absolute_url() + "#goals")
+    if request.method == "GET":  # the form names the client: a read (AUD-01)
+        audit.record(
+            "goal.create_view", request=request, target=client, client_code=client.code
+        )
     status = 400 if form.errors else 200
     return render(
         request,
@@ -167,6 +175,13 @@ def goal_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
         messages.success(request, "Goal saved.")
         return redirect(goal)
     goal.refresh_from_db()
+    if request.method == "GET":  # the form shows the goal: a read (AUD-01)
+        audit.record(
+            "goal.edit_view",
+            request=request,
+            target=goal,
+            client_code=goal.client.code,
+        )
     status = 400 if form.errors else 200
     return render(
         request,

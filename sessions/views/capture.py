@@ -241,6 +241,12 @@ def capture_summary(request: AuthedRequest, code: UUID) -> HttpResponse:
     without JavaScript."""
     session = access.get_session(request.user, code)
     text = services.capture_summary(session)
+    audit.record(
+        "capture.summary_view",
+        request=request,
+        target=session,
+        client_code=session.client.code,
+    )
     if wants_partial(request) or request.GET.get("format") == "text":
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
     return render(
@@ -296,6 +302,13 @@ def event_edit(
     template = "sessions/capture_event_edit.html"
     if wants_partial(request):
         template += "#edit-form"
+    if request.method == "GET":  # the form shows the event: a read (AUD-01)
+        audit.record(
+            "capture.event_edit_view",
+            request=request,
+            target=session,
+            client_code=session.client.code,
+        )
     status = 400 if request.method == "POST" and not wants_partial(request) else 200
     return render(request, template, context, status=status)
 

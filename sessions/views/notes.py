@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import audit
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest
 from sessions.forms_notes import (
@@ -81,6 +82,13 @@ def session_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
             messages.success(request, "Session updated.")
             return redirect(session)
     status = 400 if request.method == "POST" else 200
+    if request.method == "GET":  # the form shows the session: a read (AUD-01)
+        audit.record(
+            "session.edit_view",
+            request=request,
+            target=session,
+            client_code=session.client.code,
+        )
     context = {
         "form": form,
         "client": session.client,

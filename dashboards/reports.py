@@ -482,6 +482,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
     for row in weekly:
         by_person.setdefault(row["therapist_id"], {})[row["week"]] = row
     recent_weeks = weeks[-SUMMARY_WEEKS:]
+    week_labels = {w: w.strftime("%b %-d, %Y") for w in weeks}
     for person in people:
         mine = by_person.get(person["id"], {})
         series = [mine.get(w) for w in weeks]
@@ -546,7 +547,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
                 _fmt(w["ruptures_per_10"], 1),
                 _pct(w["repaired_same"]),
             ]
-            w["label"] = w["week"].strftime("%b %-d, %Y")
+            w["label"] = week_labels[w["week"]]
         person["weekly_rows"] = numeric_rows(
             (w["label"], w["cells"]) for w in person["weeks"]
         )

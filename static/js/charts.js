@@ -93,6 +93,18 @@
     });
     chart.update();
   });
+  // htmx "settles" a swap by copying the old element's style attribute onto the new element
+  // with the same id; Chart.js gave the old canvas inline styles, and copying them would
+  // break the CSP (no inline styles). Release the charts and their styles before the swap.
+  document.addEventListener("htmx:beforeSwap", function () {
+    Object.keys(charts).forEach(function (id) {
+      try { charts[id].destroy(); } catch (e) { /* already gone */ }
+      delete charts[id];
+    });
+    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      canvas.removeAttribute("style");
+    });
+  });
   document.addEventListener("DOMContentLoaded", render);
   document.addEventListener("htmx:afterSettle", render);
   document.addEventListener("htmx:load", function (event) {

@@ -62,6 +62,13 @@ def record(alice):
 def test_trajectory_charts_toggle_and_table(page, live_server, alice, record):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Nothing may break the CSP, before or after an htmx swap redraws the charts.
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
+    )
     page.on(
         "response",
         lambda r: (

@@ -110,7 +110,7 @@ def test_a_crash_while_saving_a_note_mails_and_logs_no_note_text(
     from sessions.views import notes as note_views
     from tests.factories import make_client, make_note, make_session
 
-    settings.ADMINS = [("Ops", "ops@example.org")]
+    settings.ADMINS = ["ops@example.org"]
     settings.DEBUG = False
     session = make_session(make_client(alice), alice)
     make_note(session)

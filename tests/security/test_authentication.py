@@ -412,3 +412,20 @@ def _form_field_names(html: str, action: str) -> set[str]:
 
     P().feed(html)
     return names
+
+
+def test_a_128_character_passphrase_is_accepted_end_to_end(client, alice):
+    """No maximum below 128: the password-change form takes a long passphrase and it works."""
+    from tests.factories import mark_recently_authenticated
+
+    passphrase = ("correct horse battery staple and a quiet river " * 3)[:128]
+    assert len(passphrase) == 128
+    client.force_login(alice)
+    mark_recently_authenticated(client, alice)
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": passphrase, "password2": passphrase},
+    )
+    assert response.status_code == 302, response.content.decode()[:300]
+    alice.refresh_from_db()
+    assert alice.check_password(passphrase)

@@ -134,7 +134,10 @@ def mark_recently_authenticated(client, user) -> None:
 
     session = client.session
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+    at = time.time()
     session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": time.time(), "reauthenticated": True}
+        {"method": "password", "at": at, "reauthenticated": True}
     ]
+    # As if the session id had already been renewed for this re-authentication.
+    session["ipnb.reauth_cycled_at"] = at
     session.save()

@@ -99,6 +99,7 @@ class SessionLifetimeMiddleware:
             if not is_background(request) and now - seen_at >= SEEN_RESOLUTION_SECONDS:
                 session[SEEN_AT] = now
         response = self.get_response(request)
+        _cycle_key_after_reauthentication(request)
         match = request.resolver_match
         if (
             request.method == "POST"
@@ -107,6 +108,27 @@ class SessionLifetimeMiddleware:
         ):
             response["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response
+
+
+# The time of the last re-authentication for which the session key was renewed.
+REAUTH_CYCLED_AT = "ipnb.reauth_cycled_at"
+
+
+def _cycle_key_after_reauthentication(request: HttpRequest) -> None:
+    """A new session id after re-authentication (ASVS 7.2.4), as Django's login() gives one
+    at sign-in: allauth records the re-authentication in the session but keeps its key."""
+    session = getattr(request, "session", None)
+    user = getattr(request, "user", None)
+    if session is None or user is None or not user.is_authenticated:
+        return
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    records = session.get(AUTHENTICATION_METHODS_SESSION_KEY) or []
+    last = next((r for r in reversed(records) if r.get("reauthenticated")), None)
+    if last is None or session.get(REAUTH_CYCLED_AT) == last.get("at"):
+        return
+    session.cycle_key()
+    session[REAUTH_CYCLED_AT] = last.get("at")
 
 
 def _record_timeout(request: HttpRequest, user, reason: str) -> None:

@@ -125,6 +125,20 @@ def test_signing_in_issues_a_new_session_id(alice):
     assert browser.cookies["sessionid"].value != before
 
 
+def test_re_authenticating_issues_a_new_session_id(alice):
+    browser = _signed_in(alice)
+    before = browser.cookies["sessionid"].value
+    response = browser.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert response.status_code == 302
+    after = browser.cookies["sessionid"].value
+    assert after != before
+    assert not Session.objects.filter(session_key=before).exists()
+    assert browser.get("/").status_code == 200
+    # Only once per re-authentication: the next request keeps the new id.
+    browser.get("/")
+    assert browser.cookies["sessionid"].value == after
+
+
 # --- SESS-04 -----------------------------------------------------------------------------------
 
 

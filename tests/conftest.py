@@ -123,3 +123,31 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+# --- Data that migrations seed ----------------------------------------------------------------
+
+# Transactional tests (browser tests, the worker test) end by emptying every table, which
+# also removes rows that data migrations put there (the default IPNB indicator set). Put them
+# back before each such test, so that it does not depend on which tests ran before it.
+_SEEDING_MIGRATIONS = [
+    ("sessions.migrations.0002_default_indicators", "add_defaults"),
+    ("sessions.migrations.0003_domains_of_integration", "add_domains"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reseed_migration_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module, function in _SEEDING_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

@@ -270,3 +270,41 @@ def test_database_tls_options_in_the_url_reach_the_driver():
         "sslmode": "verify-full",
         "sslrootcert": "/etc/ssl/db-ca.pem",
     }
+
+
+# Modules whose SQL text is assembled from constant fragments only (reviewed): the dashboards'
+# rollups format WHERE fragments that are string literals of the same module ("= %(t)s" or
+# "= ANY(%(t)s)"); every value travels as a parameter.
+# rotate_keys interpolates table and column names taken from model metadata (never input).
+REVIEWED_SQL_ASSEMBLY = {
+    "dashboards/services.py",
+    "sessions/management/commands/rotate_keys.py",
+}
+
+
+def test_sql_is_never_built_from_interpolated_strings():
+    """WEB-07: application SQL is the ORM or constant text with parameters: no f-string or
+    %-formatted SQL handed to execute(), no raw()/extra()/RawSQL built that way (bench/ is a
+    developer tool working on its own database)."""
+    pattern = re.compile(
+        r"(execute|\.raw|RawSQL)\(\s*f[\"']|\.extra\(|execute\(\s*[\"'][^\"']*[\"']\s*%",
+        re.S,
+    )
+    offenders = []
+    for py in ROOT.glob("*/**/*.py"):
+        rel = py.relative_to(ROOT)
+        if (
+            rel.parts[0] in {".venv", ".tools", ".data", "tests", "bench"}
+            or "migrations" in rel.parts
+            or str(rel) in REVIEWED_SQL_ASSEMBLY
+        ):
+            continue
+        for match in pattern.finditer(py.read_text()):
+            offenders.append(f"{rel}: {match.group(0)!r}")
+    assert offenders == []
+
+
+def test_the_sql_lint_catches_interpolation():
+    pattern_source = 'cursor.execute(\n    f"DELETE FROM t WHERE id = {value}"\n)'
+    pattern = re.compile(r"(execute|\.raw|RawSQL)\(\s*f[\"']", re.S)
+    assert pattern.search(pattern_source)

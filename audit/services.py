@@ -94,7 +94,31 @@ def record(
         )
         event.hash = event_hash(event)
         event.save(force_insert=True)
+        transaction.on_commit(lambda: _stream(event))
     return event
+
+
+def _stream(event: AuditEvent) -> None:
+    """Send the committed event off the host (AUDIT_SYSLOG_ADDRESS); no PHI is in an event."""
+    import logging
+
+    logging.getLogger("ipnb_notes.audit").info(
+        json.dumps(
+            {
+                "seq": event.seq,
+                "at": event.at.isoformat(),
+                "actor": event.actor_email,
+                "action": event.action,
+                "target_type": event.target_type,
+                "target": event.target_code,
+                "client": str(event.client_code) if event.client_code else "",
+                "ip": event.ip or "",
+                "request": event.request_id,
+                "hash": event.hash,
+            },
+            sort_keys=True,
+        )
+    )
 
 
 def verify_chain() -> list[str]:

@@ -372,6 +372,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+# AUD-06: every audit event is also sent, as one JSON line, to a syslog collector off this
+# host when AUDIT_SYSLOG_ADDRESS ("host:port", UDP) is set; the nightly verification sends
+# the chain head there too, which anchors the chain outside the database.
+AUDIT_SYSLOG_ADDRESS = env_str("AUDIT_SYSLOG_ADDRESS")
+LOGGING["loggers"]["ipnb_notes.audit"] = {"level": "INFO"}
+if AUDIT_SYSLOG_ADDRESS:
+    _syslog_host, _, _syslog_port = AUDIT_SYSLOG_ADDRESS.rpartition(":")
+    LOGGING["handlers"]["audit_syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": (_syslog_host, int(_syslog_port)),
+        "facility": "auth",
+    }
+    LOGGING["loggers"]["ipnb_notes.audit"]["handlers"] = ["audit_syslog", "console"]
+    LOGGING["loggers"]["ipnb_notes.audit"]["propagate"] = False
 ADMINS: list[tuple[str, str]] = []
 DEFAULT_EXCEPTION_REPORTER_FILTER = (
     "ipnb_notes.middleware.security.NoRequestBodyReporterFilter"

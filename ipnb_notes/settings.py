@@ -6,7 +6,6 @@ IPNB_ENV picks the defaults: "production" (the default: secure, nothing assumed)
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -242,7 +241,12 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# The first lockout lasts AXES_COOLOFF_MINUTES; 10 and 20 failures within a day lengthen it
+# to an hour and a day (ipnb_notes.lockout.LOCKOUT_TIERS). Each attempt row keeps its own
+# expiry, so one user's short tier never shortens another's.
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = "ipnb_notes.lockout.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "ipnb_notes.lockout.username_of"
 AXES_CLIENT_IP_CALLABLE = "ipnb_notes.http.client_ip"

@@ -429,3 +429,31 @@ def test_a_128_character_passphrase_is_accepted_end_to_end(client, alice):
     assert response.status_code == 302, response.content.decode()[:300]
     alice.refresh_from_db()
     assert alice.check_password(passphrase)
+
+
+def test_lockouts_get_longer_as_failures_pile_up(client, alice, settings):
+    """Tiers: after 5 failures 15 minutes; after 10 within a day an hour (AUTH-04)."""
+    import time
+
+    import time_machine
+
+    settings.ACCOUNT_RATE_LIMITS = False
+    wrong = "wrong password, sorry"
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        for _ in range(5):
+            _attempt(client, alice.email, wrong)
+        assert _attempt(client, alice.email, PASSWORD).status_code == 429
+        traveller.shift(16 * 60)
+        # First tier over: the next attempt is judged again (wrong: the form, not a lockout).
+        assert _attempt(client, alice.email, wrong).status_code == 200
+        for _ in range(4):  # five more failures: ten within the day
+            _attempt(client, alice.email, wrong)
+        assert _attempt(client, alice.email, PASSWORD).status_code == 429
+        traveller.shift(16 * 60)
+        assert (
+            _attempt(client, alice.email, wrong).status_code == 429
+        )  # second tier: 1 h
+        traveller.shift(61 * 60)
+        response = _attempt(client, alice.email, PASSWORD)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("mfa_authenticate")

@@ -1,4 +1,7 @@
-"""Session lifetime (idle and absolute) and mandatory second factor, enforced server-side."""
+"""The project's security middlewares: session lifetime (idle and absolute) and the renewal of
+the session id after re-authentication, the mandatory second factor, the audit of refused
+access, the refusal of NUL characters; and the error-report filter that keeps typed text out
+of error mails and logs."""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
 from django_htmx.http import HttpResponseClientRedirect
 
 from ipnb_notes.http import is_background
 
-# Session keys written at login (accounts.signals) and maintained here.
+# Session keys written at sign-in (audit.signals) and maintained here.
 AUTH_AT = "ipnb.auth_at"
 SEEN_AT = "ipnb.seen_at"
 MFA_ENROLLED = "ipnb.mfa_enrolled"
@@ -266,9 +270,6 @@ class RejectNulMiddleware:
                         "The request contained a character that is not allowed."
                     )
         return self.get_response(request)
-
-
-from django.views.debug import SafeExceptionReporterFilter  # noqa: E402
 
 
 class NoRequestBodyReporterFilter(SafeExceptionReporterFilter):

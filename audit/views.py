@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
 from audit import services
@@ -93,3 +95,40 @@ def emergency_access(request: AuthedRequest) -> HttpResponse:
         )
         return redirect(grant)
     return render(request, "audit/emergency_access.html", {"form": form})
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def csp_report(request) -> HttpResponse:
+    """Browsers report Content-Security-Policy violations here (the policy's report-uri).
+    Only the directive and the blocked origin are logged: a report can quote page text."""
+    import json
+    import logging
+    from urllib.parse import urlsplit
+
+    if request.content_type not in (
+        "application/csp-report",
+        "application/json",
+        "application/reports+json",
+    ):
+        return HttpResponse(status=415)
+    if len(request.body) > 16_384:
+        return HttpResponse(status=413)
+    try:
+        report = json.loads(request.body or b"{}").get("csp-report", {})
+    except (ValueError, AttributeError):
+        return HttpResponse(status=400)
+    if not isinstance(report, dict):
+        return HttpResponse(status=400)
+    blocked = str(report.get("blocked-uri", ""))
+    parts = urlsplit(blocked)
+    logging.getLogger("ipnb_notes.csp").warning(
+        "CSP violation: directive=%s blocked=%s page=%s",
+        str(report.get("effective-directive") or report.get("violated-directive", ""))[
+            :64
+        ],
+        f"{parts.scheme}://{parts.netloc}" if parts.netloc else blocked[:16],
+        urlsplit(str(report.get("document-uri", ""))).path[:200],
+    )
+    return HttpResponse(status=204)

@@ -308,6 +308,8 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    # Violations are logged (directive and blocked origin only) by audit.views.csp_report.
+    "report-uri": ["/csp-report/"],
 }
 PERMISSIONS_POLICY = {
     "camera": [],

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from accounts import views as account_views
+from audit import views as audit_views
 from ipnb_notes import views
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     ),
     path("practice/", include("accounts.urls")),
     path("practice/audit/", include("audit.urls")),
+    path("csp-report/", audit_views.csp_report, name="csp_report"),
     # The clinical pages live under clients/, the admin assignment pages under practice/.
     path("", include("clients.urls")),
     path("", include("sessions.urls")),

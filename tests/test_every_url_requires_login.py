@@ -9,6 +9,7 @@ from tests.urlwalk import all_routes
 # Views an anonymous visitor may reach, and why.
 PUBLIC = {
     "healthz",  # load balancers and monitors; no PHI
+    "csp_report",  # browsers post CSP violation reports, signed in or not
     "accept_invitation",  # the invitee has no password yet
     "account_login",
     "account_logout",

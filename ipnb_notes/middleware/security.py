@@ -161,6 +161,7 @@ MFA_ENROLMENT_ALLOWED = {
     "account_logout",
     "account_login",
     "healthz",
+    "csp_report",
 }
 
 

@@ -64,6 +64,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "audit:emergency_access": ("333A", "333A"),
     "audit:event_export": ("444A", "5555"),
     "audit:event_list": ("444A", "5555"),
+    "csp_report": ("5555", "AAAA"),  # public report sink: POST only, report JSON only
     "clients:assign_detail": ("444A", "5555"),
     "clients:assign_list": ("444A", "5555"),
     "clients:assign_primary": ("5555", "444A"),

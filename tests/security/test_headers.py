@@ -232,6 +232,11 @@ def test_every_post_without_a_csrf_token_is_refused(route, alice):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(alice)
     response = browser.post(route.path, {"x": "1"})
+    if route.name == "csp_report":
+        # CSRF-exempt by design (browsers post reports without a token); it changes no
+        # state and takes only report JSON.
+        assert response.status_code == 415
+        return
     assert response.status_code in (403, 404, 405), (route.path, response.status_code)
     assert response.status_code != 200
 
@@ -308,3 +313,41 @@ def test_the_sql_lint_catches_interpolation():
     pattern_source = 'cursor.execute(\n    f"DELETE FROM t WHERE id = {value}"\n)'
     pattern = re.compile(r"(execute|\.raw|RawSQL)\(\s*f[\"']", re.S)
     assert pattern.search(pattern_source)
+
+
+def test_csp_violations_are_reported_and_logged_without_page_text(client, caplog):
+    import json
+    import logging
+
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "report-uri /csp-report/" in policy
+    caplog.set_level(logging.WARNING, logger="ipnb_notes.csp")
+    report = {
+        "csp-report": {
+            "document-uri": "https://notes.example.org/clients/x/?q=Private+Name",
+            "effective-directive": "script-src-elem",
+            "blocked-uri": "https://evil.example/steal.js?name=Private",
+            "script-sample": "Private Name typed here",
+        }
+    }
+    response = client.post(
+        "/csp-report/", json.dumps(report), content_type="application/csp-report"
+    )
+    assert response.status_code == 204
+    (record,) = [r for r in caplog.records if r.name == "ipnb_notes.csp"]
+    message = record.getMessage()
+    assert "script-src-elem" in message and "https://evil.example" in message
+    assert "Private" not in message
+    assert client.get("/csp-report/").status_code == 405
+    assert (
+        client.post(
+            "/csp-report/", "x" * 20000, content_type="application/json"
+        ).status_code
+        == 413
+    )
+    assert (
+        client.post(
+            "/csp-report/", "not json", content_type="application/json"
+        ).status_code
+        == 400
+    )

@@ -37,12 +37,14 @@ def main() -> None:
         with CaptureQueriesContext(connection) as ctx:
             client.get(paths[name])
         query = next(q for q in ctx.captured_queries if mark in q["sql"])
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, SUMMARY) " + query["sql"])
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        print(
-            f"### {name}\n\n```sql\n{query['sql'].strip()}\n```\n\n```\n{plan}\n```\n"
-        )
+        # A page may send several statements in one round trip: explain each of its own.
+        for sql in query["sql"].split(";\n"):
+            if mark not in sql:
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, SUMMARY) " + sql)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            print(f"### {name}\n\n```sql\n{sql.strip()}\n```\n\n```\n{plan}\n```\n")
 
 
 if __name__ == "__main__":

@@ -62,8 +62,9 @@ def user_invite(
             changes={"email": [None, email], "role": [None, role]},
         )
     from accounts.tasks import invitation_send
+    from ipnb_notes import outbox
 
-    invitation_send.delay_on_commit(invitation.id)
+    outbox.enqueue(invitation_send, invitation.id)
     return user
 
 
@@ -89,8 +90,9 @@ def invitation_resend(*, user: User, by: User, request=None) -> Invitation:
         invitation = _new_invitation(user=user, by=by)
         audit.record("user.invite_resend", actor=by, request=request, target=user)
     from accounts.tasks import invitation_send
+    from ipnb_notes import outbox
 
-    invitation_send.delay_on_commit(invitation.id)
+    outbox.enqueue(invitation_send, invitation.id)
     return invitation
 
 

@@ -189,8 +189,9 @@ def emergency_access_grant(*, user: User, client, reason: str, request=None):
             },
         )
     from audit.tasks import emergency_access_notify
+    from ipnb_notes import outbox
 
-    emergency_access_notify.delay_on_commit(grant.id)
+    outbox.enqueue(emergency_access_notify, grant.id)
     return grant
 
 

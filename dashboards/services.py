@@ -31,8 +31,9 @@ _LOCK_THERAPIST = 61_002
 def request_rollup(client) -> None:
     """Queue an idempotent refresh of this client's (and its therapist's) weekly rollups."""
     from dashboards.tasks import rollup_refresh_client
+    from ipnb_notes import outbox
 
-    rollup_refresh_client.delay_on_commit(client.id)
+    outbox.enqueue(rollup_refresh_client, client.id)
 
 
 # --- SQL ------------------------------------------------------------------------------------

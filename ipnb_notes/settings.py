@@ -344,6 +344,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
     },
     "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
+    # Publish tasks that a broker outage kept in the outbox (REL-08).
+    "outbox-sweep": {"task": "ipnb_notes.tasks.outbox_sweep", "schedule": 60.0},
     # Walk the whole audit hash chain every night; a break is logged and itself audited.
     "audit-verify-nightly": {
         "task": "audit.tasks.audit_verify",

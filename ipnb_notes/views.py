@@ -79,7 +79,14 @@ def healthz(request) -> JsonResponse:
         database = "unreachable"
     broker = _broker_status()
     healthy = database == "ok" and broker in {"ok", "eager"}
-    return JsonResponse(
-        {"status": "ok" if healthy else "fail", "database": database, "broker": broker},
-        status=200 if healthy else 503,
-    )
+    body = {
+        "status": "ok" if healthy else "fail",
+        "database": database,
+        "broker": broker,
+    }
+    if database == "ok":
+        from ipnb_notes import outbox
+
+        # Tasks waiting for the broker: a growing age means the broker or the sweeper is down.
+        body["outbox"] = outbox.lag()
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -17,7 +17,12 @@ def test_it_answers_json_without_login(client, settings):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "eager"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "eager",
+        "outbox": {"pending": 0, "oldest_seconds": 0},
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -37,6 +42,7 @@ def test_it_reports_an_unreachable_broker_as_a_failure(client, settings, monkeyp
         "status": "fail",
         "database": "ok",
         "broker": "unreachable",
+        "outbox": {"pending": 0, "oldest_seconds": 0},
     }
 
 
@@ -47,7 +53,12 @@ def test_it_reveals_nothing_about_clients_or_users(client, alice):
 
     assert "Rosalind" not in body
     assert "alice" not in body.lower()
-    assert set(client.get("/healthz").json()) == {"status", "database", "broker"}
+    assert set(client.get("/healthz").json()) == {
+        "status",
+        "database",
+        "broker",
+        "outbox",
+    }
 
 
 def test_it_is_not_redirected_to_https(client, settings):

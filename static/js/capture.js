@@ -102,6 +102,7 @@
       if (busy) { queue.push([form, button]); return; }
       // A click (not requestSubmit) so that htmx sends the pressed button's name and value.
       var target = button || form.querySelector('button[type="submit"]');
+      if (window.htmx) { window.htmx.process(form); }  // see editLast: freshly swapped forms
       if (target) { target.click(); }
     }
 
@@ -118,7 +119,11 @@
         item = items.length ? items[items.length - 1] : null;
       }
       var link = item ? item.querySelector(".edit-link") : null;
-      if (link) { link.click(); }
+      if (!link) { return; }
+      // A timeline item swapped in a moment ago is wired by htmx only when the swap settles;
+      // wire it now, so that a quick E edits inline instead of leaving the page.
+      if (window.htmx) { window.htmx.process(link); }
+      link.click();
     }
 
     function isTyping(target) {

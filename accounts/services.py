@@ -96,23 +96,35 @@ def invitation_resend(*, user: User, by: User, request=None) -> Invitation:
     return invitation
 
 
-def invitation_send(*, invitation: Invitation) -> None:
-    """Make the one-time token, store its hash and email the link (no PHI in the email)."""
-    token = secrets.token_urlsafe(32)
-    invitation.token_hash = hash_token(token)
-    invitation.save(update_fields=["token_hash"])
-    link = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[token])
-    context = {
-        "user": invitation.user,
-        "link": link,
-        "expires_at": invitation.expires_at,
-    }
-    send_mail(
-        subject=render_to_string("emails/invitation-subject.txt", context).strip(),
-        message=render_to_string("emails/invitation-body.txt", context),
-        from_email=None,
-        recipient_list=[invitation.user.email],
-    )
+def invitation_send(*, invitation: Invitation) -> bool:
+    """Make the one-time token, store its hash and email the link (no PHI in the email).
+
+    Idempotent: an invitation whose link was already emailed is skipped, so a redelivered
+    task sends nothing twice. The hash is committed only after the email has been handed
+    over, so a failed send leaves the invitation pending for the retry.
+    """
+    with transaction.atomic():
+        locked = (
+            Invitation.objects.select_for_update()
+            .select_related("user")
+            .get(pk=invitation.pk)
+        )
+        if not locked.token_hash.startswith("pending-"):
+            return False
+        token = secrets.token_urlsafe(32)
+        locked.token_hash = hash_token(token)
+        locked.save(update_fields=["token_hash"])
+        link = settings.SITE_URL.rstrip("/") + reverse(
+            "accept_invitation", args=[token]
+        )
+        context = {"user": locked.user, "link": link, "expires_at": locked.expires_at}
+        send_mail(
+            subject=render_to_string("emails/invitation-subject.txt", context).strip(),
+            message=render_to_string("emails/invitation-body.txt", context),
+            from_email=None,
+            recipient_list=[locked.user.email],
+        )
+    return True
 
 
 def invitation_for_token(token: str) -> Invitation | None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task
+@shared_task(
+    autoretry_for=(
+        OSError,
+    ),  # SMTP outages: retry with backoff; the send is idempotent
+    retry_backoff=30,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    max_retries=8,
+)
 def invitation_send(invitation_id: int) -> None:
     """Email an invitation link (the token is made here, so it never crosses the broker)."""
     from accounts import services

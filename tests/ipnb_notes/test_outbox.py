@@ -18,8 +18,10 @@ DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(monkeypatch):
     """Publish for real (not eagerly) to a broker that refuses connections."""
+    # Celery prefers the environment variable to its configuration (CI sets it): set both.
+    monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)
     saved = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
     app.conf.broker_url = DEAD_BROKER
@@ -88,3 +90,38 @@ def test_a_published_task_leaves_the_outbox(
         )
     assert not OutboxMessage.objects.exists()
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_redelivered_invitation_task_sends_nothing_twice(
+    ada, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accounts.tasks import invitation_send
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user = account_services.user_invite(
+            email="once@example.org", full_name="Once", role=User.Role.THERAPIST, by=ada
+        )
+    invitation = user.invitations.get()
+    first_hash = invitation.token_hash
+
+    invitation_send.apply(
+        args=[invitation.pk]
+    )  # the broker delivers the same message again
+
+    invitation.refresh_from_db()
+    assert len(mailoutbox) == 1
+    assert invitation.token_hash == first_hash  # the emailed link still works
+
+
+def test_tasks_are_acknowledged_after_they_ran():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert (
+        app.conf.task_time_limit
+        and app.conf.task_soft_time_limit < app.conf.task_time_limit
+    )
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    assert (
+        visibility > app.conf.task_time_limit
+    )  # a long task is not redelivered while it runs

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 import audit
 from dashboards import html, reports
 from ipnb_notes import access
-from ipnb_notes.http import AuthedRequest, wants_partial
+from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
 
 CASELOAD_SORTS = {
     "name": (lambda r: r["name"].lower(), False),
@@ -129,6 +129,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
 @require_GET
 def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpResponse:
     client = access.get_trajectory_client(request.user, code)
+    require_recent_authentication(request)  # an export of clinical data: sudo mode
     if chart not in {"indicators", "arousal", "ruptures", "attunement"}:
         raise Http404
     data = reports.trajectory(client.id, window=_window(request))
@@ -305,6 +306,9 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
     else:
         access.require_clinician(request.user)
         therapist = request.user
+    require_recent_authentication(
+        request
+    )  # clients' names and course leave the app: sudo mode
     rows = reports.caseload(
         therapist.id, include_inactive=request.GET.get("show") == "all"
     )

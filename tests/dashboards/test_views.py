@@ -22,10 +22,16 @@ from tests.dashboards.helpers import (
     signed_note,
     weeks_ago,
 )
-from tests.factories import make_client
+from tests.factories import make_client, mark_recently_authenticated
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 15
+
+
+def _login(client, user) -> None:
+    """Signed in and re-authenticated a moment ago: the CSV exports need sudo mode."""
+    client.force_login(user)
+    mark_recently_authenticated(client, user)
 
 
 def fill(client, therapist, sessions: int):
@@ -137,7 +143,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("persona", list(EXPECTED))
 def test_access_to_every_dashboard_url(client, personas, record, persona):
-    client.force_login(personas[persona])
+    _login(client, personas[persona])
     for name, url in urls(record, personas["alice"]).items():
         response = client.get(url)
         assert response.status_code == EXPECTED[persona][name], (persona, name)
@@ -157,7 +163,7 @@ def test_index_sends_each_role_to_its_dashboard(client, personas):
         "ada": "dashboards:practice",
     }
     for persona, name in expected.items():
-        client.force_login(personas[persona])
+        _login(client, personas[persona])
         assert client.get(reverse("dashboards:index"))["Location"] == reverse(name)
 
 
@@ -167,7 +173,7 @@ def test_a_former_supervisee_is_not_visible(client, alice, bob, record):
     Supervision.objects.filter(supervisor=bob).update(
         started_on="2024-01-01", ended_on="2024-12-31"
     )
-    client.force_login(bob)
+    _login(client, bob)
     assert (
         client.get(reverse("dashboards:trajectory", args=[record.code])).status_code
         == 404
@@ -187,7 +193,7 @@ def test_a_former_supervisee_is_not_visible(client, alice, bob, record):
 def test_trajectory_page_labels_and_audit(client, alice, bob, record):
     from audit.models import AuditEvent
 
-    client.force_login(alice)
+    _login(client, alice)
     response = client.get(reverse("dashboards:trajectory", args=[record.code]))
     html = response.content.decode()
     assert "clinician-rated, non-standardised" in html
@@ -204,7 +210,7 @@ def test_trajectory_page_labels_and_audit(client, alice, bob, record):
     assert "style=" not in html
     event = AuditEvent.objects.filter(action="client.trajectory_view").latest("seq")
     assert event.actor_id == alice.id
-    client.force_login(bob)
+    _login(client, bob)
     assert (
         "Read-only"
         in client.get(
@@ -214,7 +220,7 @@ def test_trajectory_page_labels_and_audit(client, alice, bob, record):
 
 
 def test_trajectory_htmx_filter_returns_the_fragment(client, alice, record):
-    client.force_login(alice)
+    _login(client, alice)
     response = client.get(
         reverse("dashboards:trajectory", args=[record.code]),
         {"range": "12", "window": "3"},
@@ -227,7 +233,7 @@ def test_trajectory_htmx_filter_returns_the_fragment(client, alice, record):
 
 
 def test_bad_filter_values_fall_back_to_defaults(client, alice, record):
-    client.force_login(alice)
+    _login(client, alice)
     response = client.get(
         reverse("dashboards:trajectory", args=[record.code]),
         {"range": "nonsense", "window": "abc"},
@@ -241,7 +247,7 @@ def test_bad_filter_values_fall_back_to_defaults(client, alice, record):
 def test_caseload_filters_and_sorts(client, alice, record):
     other = make_client(alice, legal_name="Zed Person")
     services.rollup_refresh_client(client_id=other.id)
-    client.force_login(alice)
+    _login(client, alice)
     response = client.get(reverse("dashboards:caseload"), {"sort": "name"})
     names = [r["legal_name"] for r in response.context["rows"]]
     assert names == ["Dana Example", "Zed Person"]
@@ -255,7 +261,7 @@ def test_caseload_filters_and_sorts(client, alice, record):
 def test_supervision_page_shows_no_process_notes_and_links_to_drill_down(
     client, alice, bob, record
 ):
-    client.force_login(bob)
+    _login(client, bob)
     html = client.get(reverse("dashboards:supervision")).content.decode()
     assert alice.full_name in html
     assert reverse("dashboards:supervisee_caseload", args=[alice.code]) in html
@@ -296,7 +302,7 @@ def test_csv_export_escapes_formulas_in_labels(client, alice, record):
     s = session(record, alice, weeks_ago(0.5))
     rate(s, {"evil": 2})
     services.rollup_refresh_client(client_id=record.id)
-    client.force_login(alice)
+    _login(client, alice)
     for chart in ("indicators", "arousal", "ruptures", "attunement"):
         response = client.get(
             reverse("dashboards:trajectory_csv", args=[record.code, chart])
@@ -351,7 +357,7 @@ def test_query_counts_are_bounded_and_do_not_grow_with_data(
     }
     small = {}
     for user, page_urls in pages.items():
-        client.force_login(user)
+        _login(client, user)
         for url in page_urls:
             small[url] = _count(client, url, django_assert_max_num_queries)
     # Grow the data: more sessions for this client, more clients, another supervisee.
@@ -365,7 +371,7 @@ def test_query_counts_are_bounded_and_do_not_grow_with_data(
     make_supervision(bob, second)
     fill(make_client(second), second, 2)
     for user, page_urls in pages.items():
-        client.force_login(user)
+        _login(client, user)
         for url in page_urls:
             assert _count(client, url, django_assert_max_num_queries) == small[url], url
 
@@ -405,7 +411,7 @@ def test_no_dashboard_reads_process_notes(client, alice, bob, ada, record):
     }
     with CaptureQueriesContext(connection) as ctx:
         for user, page_urls in pages.items():
-            client.force_login(user)
+            _login(client, user)
             for url in page_urls:
                 assert client.get(url).status_code == 200
         dashboard_services.rollup_refresh_client(client_id=record.id)
@@ -416,14 +422,14 @@ def test_no_dashboard_reads_process_notes(client, alice, bob, ada, record):
 
 def test_caseload_rows_escape_client_names(client, alice):
     make_client(alice, legal_name="<b>Eve</b> O'Neil")
-    client.force_login(alice)
+    _login(client, alice)
     html = client.get(reverse("dashboards:caseload")).content.decode()
     assert "&lt;b&gt;Eve&lt;/b&gt; O&#x27;Neil" in html
     assert "<b>Eve</b>" not in html
 
 
 def test_caseload_csv(client, alice, bob, record):
-    client.force_login(bob)
+    _login(client, bob)
     response = client.get(
         reverse("dashboards:supervisee_caseload_csv", args=[alice.code])
     )
@@ -438,7 +444,7 @@ def test_caseload_csv(client, alice, bob, record):
 def test_a_supervisors_own_client_is_not_read_only(client, bob, alice, record):
     own = make_client(bob, legal_name="Own Client")
     services.rollup_refresh_client(client_id=own.id)
-    client.force_login(bob)
+    _login(client, bob)
     html = client.get(
         reverse("dashboards:trajectory", args=[own.code])
     ).content.decode()
@@ -456,10 +462,22 @@ def test_late_evening_sessions_keep_their_local_date_in_the_charts(client, alice
     )  # 21:00 in New York is UTC+1 day
     rupture(evening)
     services.rollup_refresh_client(client_id=dana.id)
-    client.force_login(alice)
+    _login(client, alice)
     chart = client.get(reverse("dashboards:trajectory", args=[dana.code])).context[
         "chart"
     ]
     local_day = weeks_ago(1, hour=21).date().isoformat()
     assert chart["labels"] == [local_day]
     assert chart["ruptures"][0]["at"] == local_day
+
+
+def test_clinical_csv_exports_ask_for_the_password_again(client, alice, record):
+    """Sudo mode: an export of clients' names or course needs a recent re-authentication."""
+    client.force_login(alice)
+    for url in (
+        reverse("dashboards:caseload_csv"),
+        reverse("dashboards:trajectory_csv", args=[record.code, "indicators"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/reauthenticate/" in response["Location"]

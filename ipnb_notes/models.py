@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class OutboxMessage(models.Model):
@@ -22,6 +23,34 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+    def get_absolute_url(self) -> str:
+        return "/healthz"
+
+
+class BackupReport(models.Model):
+    """The outcome of a backup or a restore drill, as the ops scripts report it
+    (`manage.py record_backup`). /healthz reads the newest of each kind (REL-11)."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full backup"
+        DIFF = "diff", "Differential backup"
+        INCR = "incr", "Incremental backup"
+        DRILL = "drill", "Restore drill"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    label = models.CharField(max_length=120)
+    ok = models.BooleanField(default=True)
+    detail = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} {self.label} ({'ok' if self.ok else 'failed'})"
+        )
 
     def get_absolute_url(self) -> str:
         return "/healthz"

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "clients",
     "sessions.apps.SessionsConfig",
     "dashboards",
+    "disclosures",
 ]
 
 MIDDLEWARE = [
@@ -391,6 +392,9 @@ LOGGING = {
 # host when AUDIT_SYSLOG_ADDRESS ("host:port", UDP) is set; the nightly verification sends
 # the chain head there too, which anchors the chain outside the database.
 AUDIT_SYSLOG_ADDRESS = env_str("AUDIT_SYSLOG_ADDRESS")
+# REL-11: a monitor sending this bearer token gets /healthz's operational probes (backup and
+# restore-drill age, WAL archiving, audit verification, clock sync). Unset: nobody does.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
 LOGGING["loggers"]["ipnb_notes.audit"] = {"level": "INFO"}
 if AUDIT_SYSLOG_ADDRESS:
     _syslog_host, _, _syslog_port = AUDIT_SYSLOG_ADDRESS.rpartition(":")

@@ -70,7 +70,10 @@ def _broker_status() -> str:
 @never_cache
 @require_GET
 def healthz(request) -> JsonResponse:
-    """Database and broker status for load balancers and monitors. No PHI, no login."""
+    """Database and broker status for load balancers and monitors. No PHI, no login.
+
+    A monitor that sends `Authorization: Bearer <HEALTHZ_TOKEN>` also gets the operational
+    probes (backups, restore drill, WAL archiving, audit verification, clock; REL-11)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -89,4 +92,22 @@ def healthz(request) -> JsonResponse:
 
         # Tasks waiting for the broker: a growing age means the broker or the sweeper is down.
         body["outbox"] = outbox.lag()
+        if _monitor_token_given(request):
+            from ipnb_notes import health
+
+            body["probes"] = health.report()
+            if healthy and any(p["status"] != "ok" for p in body["probes"].values()):
+                body["status"] = "warn"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _monitor_token_given(request) -> bool:
+    import hmac
+
+    from django.conf import settings
+
+    expected = settings.HEALTHZ_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("sessions.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("", include("disclosures.urls")),
 ]

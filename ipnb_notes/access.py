@@ -433,3 +433,36 @@ def get_trajectory_client_and_mode(user: User, code: UUID):
     if not user.is_supervisor:
         return client, True
     return client, can_edit_client(user, client)
+
+
+# --- Release of records and the accounting of disclosures --------------------------------------
+# The accounting of disclosures is part of the record: whoever may read the client reads it.
+# Releasing information and recording or revoking an authorization act on the record: the
+# client's own therapists alone (get_client(..., for_update=True)); a supervisor gets 403.
+
+
+def get_authorization(user: User, code: UUID, *, for_update: bool = False):
+    """A client's release authorization; 404 if the client is not visible, 403 if the client
+    is not on this user's own caseload and for_update is asked."""
+    from disclosures.models import Authorization
+
+    authorization = get_object_or_404(
+        Authorization.objects.filter(client__in=visible_clients(user)).select_related(
+            "client"
+        ),
+        code=code,
+    )
+    if for_update and not can_edit_client(user, authorization.client):
+        raise PermissionDenied
+    return authorization
+
+
+def get_process_note_for_disclosure(user: User, session_code: UUID):
+    """The user's own psychotherapy note of a session, for its author to release under an
+    authorization; 404 for everyone else (get_session_for_process_note's rule), and 404 when
+    the author wrote none for that session."""
+    session = get_session_for_process_note(user, session_code)
+    return get_object_or_404(
+        own_process_notes(user).select_related("session", "session__client"),
+        session=session,
+    )

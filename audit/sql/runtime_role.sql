@@ -9,3 +9,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ipnb_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ipnb_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent FROM ipnb_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_emergencyaccess FROM ipnb_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON disclosures_disclosure FROM ipnb_app;
+REVOKE DELETE, TRUNCATE ON disclosures_authorization FROM ipnb_app;

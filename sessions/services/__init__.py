@@ -1,2 +1,2 @@
-"""Services of the clinical record: notes.py (sessions, notes, signing, co-signature) and
-capture.py (IPNB events and integration ratings)."""
+"""Services of the clinical record: notes/ (sessions, notes, signing, co-signature, addenda,
+comments, process notes) and capture/ (IPNB events, the timeline, integration ratings)."""

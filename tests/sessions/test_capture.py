@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from sessions.models import (
     ArousalObservation,
     AttunementMoment,
+    IntegrationIndicator,
     RepairEvent,
     RuptureEvent,
     SessionTag,
@@ -742,7 +743,7 @@ def test_every_event_change_requests_a_rollup(
             )
         with django_capture_on_commit_callbacks(execute=True):
             services.event_undo(session=alices_session, by=alice)
-        indicator = services.IntegrationIndicator.objects.get(code="stable")
+        indicator = IntegrationIndicator.objects.get(code="stable")
         with django_capture_on_commit_callbacks(execute=True):
             services.ratings_save(
                 session=alices_session, values={indicator.id: 2}, by=alice

@@ -1,0 +1,280 @@
+"""Events: record a tag, repair a rupture, edit inline, undo the last one."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+
+from sessions.models import RepairEvent, RuptureEvent, SessionTag, TherapySession
+from sessions.services.capture.common import (
+    KIND_MODELS,
+    MODEL_KINDS,
+    REUSED_KEY,
+    TAGS,
+    CaptureError,
+    _audit,
+    _existing,
+    _rollup,
+)
+from sessions.services.capture.rules import (
+    _check_minute,
+    _check_writable,
+    check_markers,
+    check_repair_order,
+    clock_minute,
+)
+
+
+def event_create(
+    *,
+    session: TherapySession,
+    tag: str,
+    minute: int | None = None,
+    idempotency_key: uuid.UUID | None = None,
+    by,
+    request=None,
+):
+    """Record one tag (see TAGS) at `minute` (the clock when None). Returns (event, created)."""
+    if tag not in TAGS:
+        raise CaptureError("Unknown tag.", field="tag")
+    model, values = TAGS[tag]
+    existing = _existing(model, idempotency_key, session)
+    if existing is not None:
+        return existing, False
+    _check_writable(session)
+    minute = clock_minute(session) if minute is None else minute
+    _check_minute(session, minute)
+    values = dict(values)
+    if model is RuptureEvent:
+        values["client"] = session.client
+    if model is SessionTag:
+        values["kind"] = SessionTag.KIND_OF[values["value"]]
+    event = model(
+        session=session,
+        minute=minute,
+        created_by=by,
+        idempotency_key=idempotency_key,
+        **values,
+    )
+    try:
+        with transaction.atomic():
+            event.save()
+            _audit(
+                f"{MODEL_KINDS[model]}.create",
+                event=event,
+                session=session,
+                by=by,
+                request=request,
+                changes={"minute": [None, minute], "tag": [None, tag]},
+            )
+    except IntegrityError:
+        # The same key raced in from a second request: the first one won.
+        existing = _existing(model, idempotency_key, session)
+        if existing is None:
+            raise CaptureError(REUSED_KEY) from None
+        return existing, False
+    _rollup(session)
+    return event, True
+
+
+def open_ruptures(client, *, exclude_after: TherapySession | None = None):
+    """The client's ruptures that no repair has resolved, newest first."""
+    qs = (
+        RuptureEvent.objects.filter(client=client, repair__isnull=True)
+        .select_related("session")
+        .order_by("-session__starts_at", "-minute", "-created_at")
+    )
+    if exclude_after is not None:
+        qs = qs.filter(session__starts_at__lte=exclude_after.starts_at)
+    return qs
+
+
+def repair_create(
+    *,
+    session: TherapySession,
+    rupture: RuptureEvent | None = None,
+    minute: int | None = None,
+    strategies: list[str] | None = None,
+    extent: int | None = None,
+    outcomes: list[str] | None = None,
+    note: str = "",
+    idempotency_key: uuid.UUID | None = None,
+    by,
+    request=None,
+):
+    """Repair `rupture` (the client's most recent open one when None) in `session`.
+
+    Returns (repair, created)."""
+    existing = _existing(RepairEvent, idempotency_key, session)
+    if existing is not None:
+        return existing, False
+    _check_writable(session)
+    minute = clock_minute(session) if minute is None else minute
+    _check_minute(session, minute)
+    if rupture is None:
+        rupture = open_ruptures(session.client, exclude_after=session).first()
+        if rupture is None:
+            raise CaptureError("There is no open rupture to repair.", field="rupture")
+    if rupture.client_id != session.client_id:
+        raise CaptureError(
+            "That rupture belongs to another client's record.", field="rupture"
+        )
+    if RepairEvent.objects.filter(rupture=rupture).exists():
+        raise CaptureError("That rupture has already been repaired.", field="rupture")
+    check_repair_order(rupture, session, minute)
+    repair = RepairEvent(
+        session=session,
+        rupture=rupture,
+        minute=minute,
+        strategies=strategies or [],
+        extent=extent,
+        outcomes=outcomes or [],
+        note=note,
+        created_by=by,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            repair.save()
+            _audit(
+                "repair.create",
+                event=repair,
+                session=session,
+                by=by,
+                request=request,
+                changes={
+                    "minute": [None, minute],
+                    "rupture": [None, str(rupture.code)],
+                },
+            )
+    except IntegrityError:
+        existing = _existing(RepairEvent, idempotency_key, session)
+        if existing is not None:
+            return existing, False
+        if (
+            idempotency_key
+            and RepairEvent.objects.filter(idempotency_key=idempotency_key).exists()
+        ):
+            raise CaptureError(REUSED_KEY) from None
+        raise CaptureError(
+            "That rupture has already been repaired.", field="rupture"
+        ) from None
+    _rollup(session)
+    return repair, True
+
+
+# Fields an inline edit may change, per kind; everything else is fixed at creation.
+EDITABLE = {
+    "attunement": ["minute", "process", "cue_channels", "direction", "quality", "note"],
+    "rupture": [
+        "minute",
+        "rupture_type",
+        "markers",
+        "actor",
+        "salience",
+        "alliance_component",
+        "therapist_felt_cues",
+        "note",
+    ],
+    "repair": ["minute", "strategies", "extent", "outcomes", "note"],
+    "arousal": ["minute", "zone", "at_edge", "intensity", "note"],
+    "tag": ["minute", "value", "note"],
+}
+
+
+def event_update(*, event, data: dict, by, request=None):
+    """Change an event's details (inline edit). Audits the names of the changed fields."""
+    session = event.session
+    kind = MODEL_KINDS[type(event)]
+    _check_writable(session)
+    minute = data.get("minute", event.minute)
+    _check_minute(session, minute)
+    if kind == "rupture":
+        check_markers(
+            data.get("rupture_type", event.rupture_type),
+            data.get("markers", event.markers),
+        )
+        repair = RepairEvent.objects.filter(rupture=event).first()
+        if (
+            repair is not None
+            and repair.session_id == session.id
+            and minute > repair.minute
+        ):
+            raise CaptureError(
+                f"The rupture cannot come after its repair (minute {repair.minute}).",
+                field="minute",
+            )
+    if kind == "repair":
+        check_repair_order(event.rupture, session, minute)
+    changed = []
+    for name in EDITABLE[kind]:
+        if name in data and getattr(event, name) != data[name]:
+            setattr(event, name, data[name])
+            changed.append(name)
+    if kind == "tag":
+        event.kind = SessionTag.KIND_OF[event.value]
+    if not changed:
+        return event
+    with transaction.atomic():
+        event.save()
+        _audit(
+            f"{kind}.update",
+            event=event,
+            session=session,
+            by=by,
+            request=request,
+            changes={"fields": sorted(changed)},
+        )
+    _rollup(session)
+    return event
+
+
+def last_event(session: TherapySession, user):
+    """The user's most recently created event of this session, or None."""
+    candidates = [
+        model.objects.filter(session=session, created_by=user)
+        .order_by("-created_at", "-id")
+        .first()
+        for model in KIND_MODELS.values()
+    ]
+    candidates = [c for c in candidates if c is not None]
+    return max(candidates, key=lambda e: (e.created_at, e.id)) if candidates else None
+
+
+def event_undo(*, session: TherapySession, by, request=None):
+    """Delete the user's most recent event of this session (audited). Returns it, or None."""
+    _check_writable(session)
+    event = last_event(session, by)
+    if event is None:
+        return None
+    kind = MODEL_KINDS[type(event)]
+    with transaction.atomic():
+        _audit(
+            f"{kind}.undo",
+            event=event,
+            session=session,
+            by=by,
+            request=request,
+            changes={"minute": [event.minute, None]},
+        )
+        event.delete()
+    _rollup(session)
+    return event
+
+
+def get_event(session: TherapySession, kind: str, code) -> object:
+    """An event of this session by kind and code (the session was authorized by the caller)."""
+    from django.http import Http404
+
+    model = KIND_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    qs = model.objects.filter(session=session, code=code)
+    if model is RepairEvent:
+        qs = qs.select_related("rupture__session")
+    event = qs.first()
+    if event is None:
+        raise Http404
+    event.session = session
+    return event

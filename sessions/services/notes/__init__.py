@@ -1,0 +1,93 @@
+"""Sessions, progress notes, signing, co-signature, addenda, supervision comments, process notes.
+
+Every state change writes an audit event (codes, statuses and field names only, never the
+clinical text). Views authorize through ipnb_notes/access.py before calling these.
+
+One module per feature; every public name is importable from here, which is how callers use
+them (`from sessions.services import notes as services`).
+"""
+
+from __future__ import annotations
+
+from sessions.services.notes.addenda import addendum_add
+from sessions.services.notes.comments import ANCHOR_MODELS, anchor_exists, comment_add
+from sessions.services.notes.common import (
+    NoteError,
+    VersionConflict,
+    addendum_attestation,
+    author_attestation,
+    cosign_attestation,
+    local_date,
+    signer_name,
+)
+from sessions.services.notes.drafts import last_signed_plan, note_open, note_save
+from sessions.services.notes.formats import (
+    ALL_SECTIONS,
+    FORMAT_SECTIONS,
+    PLAN_PROMPT,
+    RISK_FIELDS,
+    SECTION_LABELS,
+    SECTION_PROMPTS,
+    canonical_content,
+    note_content_hash,
+    note_has_content,
+)
+from sessions.services.notes.home import LATE_AFTER, HomeRow, home_context
+from sessions.services.notes.process_notes import process_note_open, process_note_save
+from sessions.services.notes.reads import (
+    note_view_audit,
+    process_note_view_audit,
+    session_view_audit,
+)
+from sessions.services.notes.scheduling import (
+    SESSION_FIELDS,
+    session_create,
+    session_update,
+)
+from sessions.services.notes.signing import (
+    note_cosign,
+    note_return,
+    note_sign,
+    requires_cosignature,
+)
+
+__all__ = [
+    "ALL_SECTIONS",
+    "ANCHOR_MODELS",
+    "FORMAT_SECTIONS",
+    "LATE_AFTER",
+    "PLAN_PROMPT",
+    "RISK_FIELDS",
+    "SESSION_FIELDS",
+    "SECTION_LABELS",
+    "SECTION_PROMPTS",
+    "HomeRow",
+    "NoteError",
+    "VersionConflict",
+    "addendum_add",
+    "addendum_attestation",
+    "anchor_exists",
+    "author_attestation",
+    "canonical_content",
+    "comment_add",
+    "cosign_attestation",
+    "home_context",
+    "last_signed_plan",
+    "local_date",
+    "note_content_hash",
+    "note_cosign",
+    "note_has_content",
+    "note_open",
+    "note_return",
+    "note_save",
+    "note_sign",
+    "note_view_audit",
+    "process_note_open",
+    "process_note_save",
+    "process_note_view_audit",
+    "requires_cosignature",
+    "session_create",
+    "session_update",
+    "session_view_audit",
+    "signer_name",
+]

@@ -1,0 +1,115 @@
+"""Note formats (DOMAIN.md 5.1), their sections and the canonical content a signature covers.
+
+The plan is its own column (note.plan), shared by every format, so "Load last note" and the
+home page can read it; the other sections live in the encrypted sections document.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ipnb_notes.lib.crypto import content_hash
+from sessions.models import ProgressNote
+
+SECTION_LABELS = {
+    "subjective": "Subjective",
+    "objective": "Objective",
+    "data": "Data",
+    "behavior": "Behavior",
+    "goal": "Goal",
+    "problem": "Problem",
+    "intervention": "Intervention",
+    "response": "Response",
+    "assessment": "Assessment",
+    "narrative": "Narrative",
+}
+
+SECTION_PROMPTS = {
+    "subjective": "The client's own report: symptoms, concerns and what happened since the "
+    "last session, in their words.",
+    "objective": "What you observed and measured: appearance, affect, behaviour, scores. "
+    "Observations of arousal, attunement, rupture and repair fit here.",
+    "data": "What was said and observed in the session, and the interventions you used.",
+    "behavior": "How the client presented: observable behaviour and reported concerns.",
+    "goal": "The treatment-plan goal or objective this session worked on.",
+    "problem": "The presenting problem this session addressed.",
+    "intervention": "The techniques you used, by name.",
+    "response": "How the client responded to the interventions.",
+    "assessment": "Your clinical interpretation: progress toward goals, barriers, "
+    "diagnostic impressions, integration.",
+    "narrative": "The session in your own words: presentation, interventions, the client's "
+    "response and progress.",
+}
+
+PLAN_PROMPT = (
+    "Next steps: interventions, homework, referrals, next session and frequency."
+)
+
+FORMAT_SECTIONS: dict[str, list[str]] = {
+    ProgressNote.Format.SOAP: ["subjective", "objective", "assessment"],
+    ProgressNote.Format.DAP: ["data", "assessment"],
+    ProgressNote.Format.BIRP: ["behavior", "intervention", "response"],
+    ProgressNote.Format.GIRP: ["goal", "intervention", "response"],
+    ProgressNote.Format.PIRP: ["problem", "intervention", "response"],
+    ProgressNote.Format.NARRATIVE: ["narrative"],
+}
+
+ALL_SECTIONS = list(SECTION_LABELS)
+
+RISK_FIELDS = ["risk_suicidal_ideation", "risk_self_harm", "risk_harm_to_others"]
+
+# Fields of a note that a save may change (goals are handled apart: they are a relation).
+_CONTENT_FIELDS = [
+    "format",
+    "sections",
+    "plan",
+    "interventions",
+    "risk_suicidal_ideation",
+    "risk_self_harm",
+    "risk_harm_to_others",
+    "risk_details",
+    "next_session_on",
+]
+
+
+def canonical_content(note: ProgressNote, goal_codes: list[str] | None = None) -> str:
+    """The note's content as canonical JSON: what a signature's content hash covers."""
+    if goal_codes is None:
+        goal_codes = [
+            str(c) for c in note.goals_addressed.values_list("code", flat=True)
+        ]
+    keys = FORMAT_SECTIONS.get(note.format, [])
+    sections = note.sections or {}
+    payload = {
+        "session": str(note.session.code),
+        "client": str(note.client.code),
+        "author": str(note.author.code),
+        "format": note.format,
+        "sections": {k: sections.get(k, "") for k in keys},
+        "plan": note.plan or "",
+        "goals": sorted(goal_codes),
+        "interventions": sorted(note.interventions or []),
+        "risk": {f: getattr(note, f) or "" for f in RISK_FIELDS},
+        "risk_details": note.risk_details or "",
+        "next_session_on": note.next_session_on.isoformat()
+        if note.next_session_on
+        else None,
+    }
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def note_content_hash(note: ProgressNote, goal_codes: list[str] | None = None) -> str:
+    return content_hash(canonical_content(note, goal_codes))
+
+
+def note_has_content(note: ProgressNote) -> bool:
+    sections = note.sections or {}
+    return bool(
+        any(
+            (sections.get(k) or "").strip()
+            for k in FORMAT_SECTIONS.get(note.format, [])
+        )
+        or (note.plan or "").strip()
+    )

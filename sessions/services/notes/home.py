@@ -1,0 +1,83 @@
+"""The home page: today's sessions, notes to write, drafts, returned notes, the co-signature queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from accounts.models import User
+from sessions.models import ProgressNote, SupervisionComment, TherapySession
+
+LATE_AFTER = timedelta(hours=48)
+
+
+@dataclass
+class HomeRow:
+    session: TherapySession
+    note: ProgressNote | None
+    late: bool
+
+
+def home_context(user: User, *, limit: int = 50) -> dict:
+    """Today's sessions, notes to write (oldest first, late after 48 h), drafts, returned notes
+    and, for supervisors, the co-signature queue. A fixed number of queries, whatever the data."""
+    from ipnb_notes import access
+
+    now = timezone.now()
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    mine = access.visible_sessions(user).filter(therapist=user)
+    today_sessions = list(
+        mine.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+        .select_related("client", "note")
+        .order_by("starts_at")[:limit]
+    )
+    to_write = list(
+        mine.filter(
+            status=TherapySession.Status.ATTENDED,
+            starts_at__lt=now,
+            note__isnull=True,
+        )
+        .select_related("client")
+        .order_by("starts_at")[:limit]
+    )
+    notes = (
+        access.visible_notes(user)
+        .filter(author=user)
+        .select_related("session", "client")
+        .order_by("session__starts_at")
+    )
+    drafts = list(notes.filter(status=ProgressNote.Status.DRAFT)[:limit])
+    returned = list(
+        notes.filter(status=ProgressNote.Status.RETURNED).prefetch_related(
+            Prefetch(
+                "comments",
+                queryset=SupervisionComment.objects.filter(
+                    kind=SupervisionComment.Kind.RETURN
+                ).select_related("author"),
+                to_attr="return_comments",
+            )
+        )[:limit]
+    )
+    for s in to_write:
+        s.is_late = now - s.ends_at > LATE_AFTER
+    for n in drafts:
+        n.is_late = now - n.session.ends_at > LATE_AFTER
+    for n in returned:
+        n.return_comment = n.return_comments[-1] if n.return_comments else None
+    context = {
+        "today_sessions": today_sessions,
+        "to_write": to_write,
+        "drafts": drafts,
+        "returned": returned,
+    }
+    if user.is_supervisor:
+        context["cosign_queue"] = list(
+            access.cosignature_queue(user).select_related(
+                "session", "client", "author"
+            )[:limit]
+        )
+    return context

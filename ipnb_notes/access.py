@@ -338,6 +338,30 @@ def get_note_for_addendum(user: User, code: UUID):
     return note
 
 
+def can_read_revisions(user: User, note) -> bool:
+    """A note's pre-sign edit history is for its author and the author's current supervisor
+    (who may read the note already); never for a practice admin or another reader."""
+    return user.is_clinician and (
+        note.author_id == user.pk or supervises(user, note.author_id)
+    )
+
+
+def get_note_revision(user: User, code: UUID):
+    """One revision of a note; 404 if the note is not visible, 403 if the note is visible but
+    its history is not this user's to read (can_read_revisions)."""
+    from sessions.models import NoteRevision
+
+    revision = get_object_or_404(
+        NoteRevision.objects.filter(note__in=visible_notes(user)).select_related(
+            "note__client", "note__session", "note__author", "saved_by"
+        ),
+        code=code,
+    )
+    if not can_read_revisions(user, revision.note):
+        raise PermissionDenied
+    return revision
+
+
 def get_session_for_process_note(user: User, code: UUID):
     """A session of a client on the user's own caseload; 404 for everyone else, supervisors
     included, so that nobody but the author can even learn whether a process note exists."""

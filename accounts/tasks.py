@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from ipnb_notes.celery import retry_on_outage
 
-@shared_task(
-    autoretry_for=(
-        OSError,
-    ),  # SMTP outages: retry with backoff; the send is idempotent
-    retry_backoff=30,
-    retry_backoff_max=900,
-    retry_jitter=True,
-    max_retries=8,
-)
+
+# SMTP outages are retried with backoff; the send is idempotent (one email per invitation).
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100, **retry_on_outage())
 def invitation_send(invitation_id: int) -> None:
     """Email an invitation link (the token is made here, so it never crosses the broker)."""
     from accounts import services
@@ -27,7 +22,7 @@ def invitation_send(invitation_id: int) -> None:
     services.invitation_send(invitation=invitation)
 
 
-@shared_task
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540, **retry_on_outage())
 def purge_expired() -> dict[str, int]:
     """Hourly housekeeping (beat): expired login sessions and invitations."""
     from accounts import services

@@ -198,7 +198,6 @@ def emergency_access_grant(*, user: User, client, reason: str, request=None):
 def emergency_access_notify(grant_id: int) -> int:
     """Email the client's current therapists and every active practice admin (the privacy
     officer's role here). No client name in the email: it travels outside the app."""
-    from django.core.mail import send_mail
     from django.urls import reverse
 
     from accounts.models import User
@@ -219,6 +218,31 @@ def emergency_access_notify(grant_id: int) -> int:
     link = settings.SITE_URL.rstrip("/") + reverse(
         "clients:client_detail", args=[grant.client.code]
     )
+    with transaction.atomic():
+        # REL-07: once per grant. A redelivered task finds the row and sends nothing; a
+        # failed send rolls the row back, so the retry sends.
+        if not _claim_notification("emergency_access", grant.pk):
+            return 0
+        _send_emergency_notice(grant, recipients, link)
+    return len(recipients)
+
+
+def _claim_notification(kind: str, object_id: int) -> bool:
+    from django.db import IntegrityError
+
+    from ipnb_notes.models import SentNotification
+
+    try:
+        with transaction.atomic():
+            SentNotification.objects.create(kind=kind, object_id=object_id)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _send_emergency_notice(grant, recipients: list[str], link: str) -> None:
+    from django.core.mail import send_mail
+
     send_mail(
         subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Emergency access to a client record",
         message=(
@@ -230,4 +254,3 @@ def emergency_access_notify(grant_id: int) -> int:
         from_email=None,
         recipient_list=recipients,
     )
-    return len(recipients)

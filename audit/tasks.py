@@ -6,10 +6,12 @@ import logging
 
 from celery import shared_task
 
+from ipnb_notes.celery import retry_on_outage
+
 log = logging.getLogger("ipnb_notes.audit")
 
 
-@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3300)
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3300, **retry_on_outage())
 def audit_verify() -> dict:
     """Walk the hash chain. A break is logged at ERROR (so monitoring alerts) and recorded as
     an `audit.verify` event. The chain head is logged every night: with logs shipped off the
@@ -45,7 +47,7 @@ def audit_verify() -> dict:
     }
 
 
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100, **retry_on_outage())
 def emergency_access_notify(grant_id: int) -> int:
     """Tell the client's therapists and the practice admins about an emergency access."""
     from audit.services import emergency_access_notify as notify

@@ -54,3 +54,26 @@ class BackupReport(models.Model):
 
     def get_absolute_url(self) -> str:
         return "/healthz"
+
+
+class SentNotification(models.Model):
+    """The dedupe key of a task's side effect (REL-07): a redelivered or retried task finds
+    its row and sends nothing twice. Written in the transaction that sends, so a failed send
+    leaves no row and the retry sends."""
+
+    kind = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id"], name="sent_notification_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.object_id}"
+
+    def get_absolute_url(self) -> str:
+        return "/healthz"

@@ -336,8 +336,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Longer than the longest task (the nightly audit verification, 1 h) plus the longest retry
+# countdown (15 min), so Redis never hands a running or waiting task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    "visibility_timeout": 7200,
     "socket_connect_timeout": 3,
 }
 CELERY_TASK_SERIALIZER = "json"
@@ -424,6 +426,18 @@ if PRODUCTION and (not FIELD_ENCRYPTION_KEYS or not AUDIT_HMAC_KEY):
     raise ImproperlyConfigured(
         "FIELD_ENCRYPTION_KEYS and AUDIT_HMAC_KEY must be set in production"
     )
+if PRODUCTION:
+    from ipnb_notes.lib import transport
+
+    _problems = [
+        transport.database_problem(
+            DATABASES["default"]["HOST"], DATABASES["default"].get("OPTIONS", {})
+        ),
+        transport.broker_problem(CELERY_BROKER_URL),
+        transport.broker_problem(CACHE_URL, "CACHE_URL"),
+    ]
+    if any(_problems):
+        raise ImproperlyConfigured("; ".join(p for p in _problems if p))
 if not FIELD_ENCRYPTION_KEYS:
     FIELD_ENCRYPTION_KEYS = ["dev1:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcmVhbC11c2U="]
 if not AUDIT_HMAC_KEY:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -82,7 +83,29 @@ def test_the_app_talks_to_postgresql_and_redis_and_reads_secrets_from_env():
     web = _services()["web"]
 
     assert web["environment"]["DATABASE_URL"].startswith("postgresql://")
-    assert web["environment"]["CELERY_BROKER_URL"].startswith("redis://")
+    assert web["environment"]["CELERY_BROKER_URL"].startswith("redis+socket://")
     assert web["env_file"] in (".env", [".env"])
     # Published on the loopback interface only: a TLS proxy goes in front.
     assert all(str(p).startswith("127.0.0.1:") for p in web["ports"])
+
+
+def test_database_and_broker_traffic_stays_on_unix_sockets():
+    """CRY-01: the URLs the app gets pass production's transport check."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from ipnb_notes.lib import transport
+
+    services = _services()
+    env = services["web"]["environment"]
+    # Compose substitutes ${POSTGRES_PASSWORD:?...} before the app sees the URL.
+    url = urlsplit(re.sub(r"\$\{[^}]*\}", "secret", env["DATABASE_URL"]))
+    host = parse_qs(url.query)["host"][0]
+    assert url.hostname is None and host == "/var/run/postgresql"
+    assert transport.database_problem(host, {}) is None
+    assert transport.broker_problem(env["CELERY_BROKER_URL"]) is None
+    for name in ("web", "worker", "beat", "migrate"):
+        assert "pgsocket:/var/run/postgresql" in services[name]["volumes"], name
+        assert "redissocket:/run/redis" in services[name]["volumes"], name
+    assert "pgsocket:/var/run/postgresql" in services["db"]["volumes"]
+    assert "redissocket:/run/redis" in services["redis"]["volumes"]
+    assert "--port 0" in " ".join(services["redis"]["entrypoint"])

@@ -88,7 +88,7 @@ def test_it_starts_in_production_with_every_secret_given():
         SECRET_KEY="s" * 50,
         FIELD_ENCRYPTION_KEYS=KEY,
         AUDIT_HMAC_KEY="a" * 40,
-        DATABASE_URL="postgresql://ipnb@db.invalid:5432/ipnb",
+        DATABASE_URL="postgresql://ipnb@db.invalid:5432/ipnb?sslmode=verify-full",
     )
 
     assert result.returncode == 0, result.stderr

@@ -28,17 +28,21 @@ class World:
     goal: object
     session: object
     note: object
+    revision: object
     event: object
     event_kind: str
     supervision: object
     assignment: object
     indicator: str
+    authorization: object = None
+    process_note: object = None
 
 
 def build_world(alice, bob, charlie, ada) -> World:
-    from sessions.models import IntegrationIndicator
+    from disclosures.models import Authorization, Purpose
+    from sessions.models import IntegrationIndicator, PsychotherapyNote
     from sessions.services import capture
-    from sessions.services.notes import note_sign
+    from sessions.services.notes import note_save, note_sign
 
     client = make_client(alice, legal_name="Matrix Client")
     goal = make_goal(client, alice)
@@ -47,7 +51,10 @@ def build_world(alice, bob, charlie, ada) -> World:
         client, alice, starts_at=timezone.now() - timedelta(minutes=10)
     )
     event, _ = capture.event_create(session=session, tag="match", minute=3, by=alice)
-    note = note_sign(note=make_note(session), by=alice)  # awaits Bob's co-signature
+    draft = make_note(session)
+    # One save before signing, so the note has a revision in its edit history.
+    draft = note_save(note=draft, by=alice, data={"plan": "Matrix plan"}, version=1)
+    note = note_sign(note=draft, by=alice)  # awaits Bob's co-signature
     kind = capture.MODEL_KINDS[type(event)]
     other = make_client(alice, legal_name="Other Client")
     dora = User.objects.create_user(
@@ -59,6 +66,18 @@ def build_world(alice, bob, charlie, ada) -> World:
         .values_list("code", flat=True)
         .first()
     )
+    # A current authorization that names psychotherapy notes, and Alice's process note.
+    authorization = Authorization.objects.create(
+        client=client,
+        purpose=Purpose.CONTINUITY_OF_CARE,
+        recipient="Dr. Matrix Recipient",
+        covers_psychotherapy_notes=True,
+        signed_on=timezone.localdate() - timedelta(days=1),
+        recorded_by=alice,
+    )
+    process_note = PsychotherapyNote.objects.create(
+        session=session, author=alice, text="Matrix process note."
+    )
     return World(
         alice=alice,
         bob=bob,
@@ -68,11 +87,14 @@ def build_world(alice, bob, charlie, ada) -> World:
         goal=goal,
         session=session,
         note=note,
+        revision=note.revisions.get(),
         event=event,
         event_kind=kind,
         supervision=Supervision.objects.get(supervisor=bob, supervisee=alice),
         assignment=assignment,
         indicator=indicator,
+        authorization=authorization,
+        process_note=process_note,
     )
 
 
@@ -88,9 +110,11 @@ def url_kwargs(name: str, pattern: str, world: World) -> dict:
             "goal": lambda: world.goal.code,
             "session": lambda: world.session.code,
             "note": lambda: world.note.code,
+            "revision": lambda: world.revision.code,
             "user": lambda: world.alice.code,
             "supervision": lambda: world.supervision.code,
             "assignment": lambda: world.assignment.code,
+            "authorization": lambda: world.authorization.code,
         }[target]()
     if "<slug:code>" in pattern:
         kwargs["code"] = world.indicator
@@ -146,6 +170,7 @@ TARGETS = {
     "sessions:note_return": "note",
     "sessions:note_comment": "note",
     "sessions:addendum_create": "note",
+    "sessions:note_revision": "revision",
     "sessions:capture": "session",
     "sessions:capture_tag": "session",
     "sessions:capture_repair": "session",
@@ -157,4 +182,9 @@ TARGETS = {
     "dashboards:supervisee_caseload_csv": "user",
     "dashboards:trajectory": "client",
     "dashboards:trajectory_csv": "client",
+    "disclosures:report": "client",
+    "disclosures:release": "client",
+    "disclosures:authorization_create": "client",
+    "disclosures:authorization_revoke": "authorization",
+    "disclosures:process_note_release": "session",
 }

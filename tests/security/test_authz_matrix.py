@@ -90,6 +90,13 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "dashboards:supervision_csv": ("4A44", "5555"),
     "dashboards:trajectory": ("AA44", "5555"),
     "dashboards:trajectory_csv": ("AA44", "5555"),
+    # Release of records: the client's therapist releases and records authorizations; the
+    # supervisor reads the accounting (403 on acting); a process note is its author's alone.
+    "disclosures:authorization_create": ("A344", "A344"),
+    "disclosures:authorization_revoke": ("5555", "A344"),
+    "disclosures:process_note_release": ("A444", "A444"),
+    "disclosures:release": ("A344", "A344"),
+    "disclosures:report": ("AA44", "5555"),
     "healthz": ("AAAA", "5555"),
     "home": ("AAAA", "5555"),
     "mfa_activate_totp": ("AAAA", "AAAA"),
@@ -124,6 +131,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "sessions:note_edit": ("3344", "3344"),
     "sessions:note_last_plan": ("3344", "5555"),
     "sessions:note_return": ("5555", "3A44"),
+    "sessions:note_revision": ("AA44", "5555"),
     "sessions:note_sign": ("5555", "3344"),
     "sessions:process_note": ("A444", "A444"),
     "sessions:process_note_autosave": ("5555", "A444"),

@@ -26,7 +26,7 @@ SKIP_ACTIONS = (
     "/end/",
     "transfer",
 )
-WATCHED_APPS = ("accounts", "clients", "therapy_sessions")
+WATCHED_APPS = ("accounts", "clients", "therapy_sessions", "disclosures")
 
 text = st.one_of(
     st.text(max_size=40),

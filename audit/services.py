@@ -147,7 +147,9 @@ def verify_chain_report() -> dict[str, Any]:
     the chain head (to anchor elsewhere) and the first broken sequence number."""
     import re
 
-    problems = verify_chain()
+    from audit import anchors
+
+    problems = verify_chain() + anchors.check()
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     first_bad = None
     if problems:

@@ -394,6 +394,9 @@ LOGGING = {
 # host when AUDIT_SYSLOG_ADDRESS ("host:port", UDP) is set; the nightly verification sends
 # the chain head there too, which anchors the chain outside the database.
 AUDIT_SYSLOG_ADDRESS = env_str("AUDIT_SYSLOG_ADDRESS")
+# AUD-04: the nightly verification appends the chain head to this file, which must live on
+# storage the database host cannot rewrite; the verifier checks every anchor (truncation).
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE")
 # REL-11: a monitor sending this bearer token gets /healthz's operational probes (backup and
 # restore-drill age, WAL archiving, audit verification, clock sync). Unset: nobody does.
 HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")

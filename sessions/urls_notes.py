@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sessions.views import notes
+from sessions.views import notes, revisions
 
 urlpatterns = [
     # /clients/<code>/sessions/
@@ -40,4 +40,6 @@ urlpatterns = [
     path("notes/<uuid:code>/return/", notes.note_return, name="note_return"),
     path("notes/<uuid:code>/comments/", notes.note_comment, name="note_comment"),
     path("notes/<uuid:code>/addenda/", notes.addendum_create, name="addendum_create"),
+    # /revisions/<code>/: one save of a note before it was signed
+    path("revisions/<uuid:code>/", revisions.note_revision, name="note_revision"),
 ]

@@ -17,6 +17,7 @@ from sessions.models.records import (
     SupervisionComment,
     TherapySession,
 )
+from sessions.models.revisions import NoteRevision
 
 __all__ = [
     "Addendum",
@@ -24,6 +25,7 @@ __all__ = [
     "AttunementMoment",
     "IntegrationIndicator",
     "IntegrationRating",
+    "NoteRevision",
     "NoteSignature",
     "ProgressNote",
     "PsychotherapyNote",

@@ -28,6 +28,7 @@ from sessions.forms_notes import (
 from sessions.models import ProgressNote
 from sessions.models.records import INTERVENTIONS
 from sessions.services import notes as services
+from sessions.views.revisions import revisions_for
 
 _INTERVENTION_LABELS = dict(INTERVENTIONS)
 
@@ -148,6 +149,7 @@ def _record_context(
         "signatures": list(note.signatures.all()),
         "comments": list(note.comments.select_related("author")),
         "is_author": note.author_id == request.user.pk,
+        "revisions": revisions_for(request, note),
         # DOMAIN.md 5.3: a note signed well after the service is marked as a late entry.
         "late_entry": bool(
             note.signed_at
@@ -170,6 +172,7 @@ def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpR
         if note.status == ProgressNote.Status.RETURNED
         else [],
         "requires_cosignature": services.requires_cosignature(request.user),
+        "revisions": revisions_for(request, note),
         "login_url": reverse("account_login")
         + "?next="
         + reverse("sessions:session_detail", args=[session.code]),
@@ -351,6 +354,7 @@ def note_sign(request: AuthedRequest, code: UUID) -> HttpResponse:
             data=form.note_data(),
             version=form.cleaned_data["version"],
             request=request,
+            signing=True,
         )
         note = services.note_sign(note=note, by=request.user, request=request)
     except services.VersionConflict as exc:

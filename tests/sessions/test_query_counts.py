@@ -17,9 +17,10 @@ from tests.sessions.conftest import sign
 pytestmark = pytest.mark.django_db
 
 # Pinned budgets: the request's own session/user lookups, the page's reads, and the audit
-# event of a record read (advisory lock, chain head, insert, inside a savepoint).
-SESSION_PAGE = 22
-NOTE_PAGE = 13
+# event of a record read (advisory lock, chain head, insert, inside a savepoint), and the
+# note's list of revisions (one query, shown to its author and her supervisor).
+SESSION_PAGE = 23
+NOTE_PAGE = 14
 # +5 for the audit event naming the clients the home lists show (ipnb_notes/views.py:
 # savepoint, chain lock, last link, insert, release).
 THERAPIST_HOME = 15

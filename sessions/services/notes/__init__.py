@@ -31,6 +31,7 @@ from sessions.services.notes.formats import (
     canonical_content,
     note_content_hash,
     note_has_content,
+    note_snapshot,
 )
 from sessions.services.notes.home import LATE_AFTER, HomeRow, home_context
 from sessions.services.notes.process_notes import process_note_open, process_note_save
@@ -38,6 +39,12 @@ from sessions.services.notes.reads import (
     note_view_audit,
     process_note_view_audit,
     session_view_audit,
+)
+from sessions.services.notes.revisions import (
+    revision_list,
+    revision_rows,
+    revision_view_audit,
+    snapshot_size,
 )
 from sessions.services.notes.scheduling import (
     SESSION_FIELDS,
@@ -81,13 +88,18 @@ __all__ = [
     "note_return",
     "note_save",
     "note_sign",
+    "note_snapshot",
     "note_view_audit",
     "process_note_open",
     "process_note_save",
     "process_note_view_audit",
     "requires_cosignature",
+    "revision_list",
+    "revision_rows",
+    "revision_view_audit",
     "session_create",
     "session_update",
     "session_view_audit",
     "signer_name",
+    "snapshot_size",
 ]

@@ -7,13 +7,15 @@ from django.utils import timezone
 
 import audit
 from accounts.models import User
-from sessions.models import ProgressNote, TherapySession
+from sessions.models import NoteRevision, ProgressNote, TherapySession
 from sessions.services.notes.common import NoteError, VersionConflict
 from sessions.services.notes.formats import (
     _CONTENT_FIELDS,
     ALL_SECTIONS,
     FORMAT_SECTIONS,
+    note_snapshot,
 )
+from sessions.services.notes.revisions import revision_append
 
 
 def note_open(*, session: TherapySession, by: User, request=None) -> ProgressNote:
@@ -84,15 +86,22 @@ def note_save(
     version: int,
     request=None,
     autosave: bool = False,
+    signing: bool = False,
 ) -> ProgressNote:
     """Save a draft (or returned) note if nobody saved it since `version`; return it reloaded.
 
     The conditional UPDATE (WHERE version = loaded version) makes the second of two
     concurrent saves fail visibly with VersionConflict instead of overwriting the first.
+    A save that changes the content appends a revision (the pre-sign edit history); pass
+    signing=True for the save made as the author signs.
     """
     data = {**data, "_current_format": note.format}
     fields = _note_fields(data)
     with transaction.atomic():
+        # Locked so that the content read here is the one this save replaces.
+        previous = note_snapshot(
+            ProgressNote.objects.select_for_update().get(pk=note.pk)
+        )
         updated = ProgressNote.objects.filter(
             pk=note.pk,
             version=version,
@@ -107,6 +116,21 @@ def note_save(
             raise VersionConflict(current)
         if "goals_addressed" in data:
             note.goals_addressed.set(data["goals_addressed"])
+        saved = ProgressNote.objects.select_related("session", "client", "author").get(
+            pk=note.pk
+        )
+        if signing:
+            kind = NoteRevision.Kind.SIGN
+        else:
+            kind = NoteRevision.Kind.AUTOSAVE if autosave else NoteRevision.Kind.SAVE
+        revision = revision_append(
+            note=saved,
+            by=by,
+            kind=kind,
+            version=version + 1,
+            previous=previous,
+            new=note_snapshot(saved),
+        )
         audit.record(
             "note.autosave" if autosave else "note.save",
             actor=by,
@@ -121,11 +145,10 @@ def note_save(
                         *(["goals_addressed"] if "goals_addressed" in data else []),
                     ]
                 ),
+                "revision": str(revision.code) if revision else None,
             },
         )
-    return ProgressNote.objects.select_related("session", "client", "author").get(
-        pk=note.pk
-    )
+    return saved
 
 
 def last_signed_plan(*, note: ProgressNote) -> str:

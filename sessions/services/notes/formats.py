@@ -72,18 +72,16 @@ _CONTENT_FIELDS = [
 ]
 
 
-def canonical_content(note: ProgressNote, goal_codes: list[str] | None = None) -> str:
-    """The note's content as canonical JSON: what a signature's content hash covers."""
+def note_snapshot(note: ProgressNote, goal_codes: list[str] | None = None) -> dict:
+    """The note's content (the sections of its format, plan, goals, interventions, risk and
+    next session), without whose note it is: what a signature covers and a revision keeps."""
     if goal_codes is None:
         goal_codes = [
             str(c) for c in note.goals_addressed.values_list("code", flat=True)
         ]
     keys = FORMAT_SECTIONS.get(note.format, [])
     sections = note.sections or {}
-    payload = {
-        "session": str(note.session.code),
-        "client": str(note.client.code),
-        "author": str(note.author.code),
+    return {
         "format": note.format,
         "sections": {k: sections.get(k, "") for k in keys},
         "plan": note.plan or "",
@@ -94,6 +92,16 @@ def canonical_content(note: ProgressNote, goal_codes: list[str] | None = None) -
         "next_session_on": note.next_session_on.isoformat()
         if note.next_session_on
         else None,
+    }
+
+
+def canonical_content(note: ProgressNote, goal_codes: list[str] | None = None) -> str:
+    """The note's content as canonical JSON: what a signature's content hash covers."""
+    payload = {
+        "session": str(note.session.code),
+        "client": str(note.client.code),
+        "author": str(note.author.code),
+        **note_snapshot(note, goal_codes),
     }
     return json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False

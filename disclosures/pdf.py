@@ -3,6 +3,7 @@ this way carries no markup, links or scripts from what users typed."""
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
@@ -19,6 +20,10 @@ _CONTROL = re.compile(
 # A word longer than this is broken so that a line can always be drawn.
 _LONG_WORD = re.compile(r"(\S{60})(?=\S)")
 FONT = "Body"
+# fpdf2 would log the characters a font lacks (clinical text) and fontTools logs every font
+# subset at INFO: neither belongs in the application's logs (AUD-09).
+logging.getLogger("fpdf").setLevel(logging.ERROR)
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 # A Unicode TrueType font (Debian's fonts-dejavu-core); without it the PDF uses a core font
 # and transliterates to Latin-1. Settings may point DISCLOSURE_PDF_FONT elsewhere.
 DEFAULT_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -43,6 +48,7 @@ class _Document(FPDF):
         if self.unicode:
             self.add_font(FONT, fname=str(_unicode_font()))
             self.family = FONT
+            self.glyphs = set(self.fonts[FONT.lower()].cmap)
         else:
             self.family = "Helvetica"
         self.set_auto_page_break(auto=True, margin=18)
@@ -54,7 +60,12 @@ class _Document(FPDF):
     def clean(self, text) -> str:
         text = _CONTROL.sub("", str(text or "").replace("\t", "    ").replace("\r", ""))
         text = _LONG_WORD.sub(r"\1 ", text)
-        if not self.unicode:
+        if self.unicode:
+            # A character the font cannot draw is shown as "?" (never dropped in silence).
+            text = "".join(
+                c if c == "\n" or ord(c) in self.glyphs else "?" for c in text
+            )
+        else:
             # The core fonts know Latin-1 only: decompose accents, keep what fits, mark
             # the rest with "?" rather than fail.
             text = unicodedata.normalize("NFKD", text)

@@ -281,3 +281,21 @@ def test_without_a_unicode_font_text_is_transliterated(record, alice, settings):
         pdf._font_path.cache_clear()
     assert response.status_code == 200
     assert "Zoe Muller" in pdf_text(response.content)
+
+
+def test_no_clinical_text_reaches_the_logs(record, alice, caplog):
+    """AUD-09: the PDF library neither logs characters its font lacks nor the text it draws."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    response = _release(
+        browser_for(alice),
+        record["client"],
+        recipient="Dr. 𓂀 Glyphless ꙮ Recipient",
+        description="Description ⿰ with characters DejaVu cannot draw",
+    )
+    assert response.status_code == 200
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for fragment in ("𓂀", "ꙮ", "⿰", "Glyphless", "DejaVu cannot", SIGNED, ADDENDUM):
+        assert fragment not in logged
+    assert "Glyphless" in pdf_text(response.content)

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -56,7 +57,16 @@ def _key_file(path: Path, keys: dict[str, str]) -> Path:
 def _live_database_url() -> str:
     """The test database, standing in for the live app database the drill reports to."""
     db = connection.settings_dict
-    return f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    auth = quote(db["USER"] or "postgres", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    host = db["HOST"] or "127.0.0.1"
+    if host.startswith(
+        "/"
+    ):  # a Unix socket directory (the embedded development server)
+        return f"postgresql://{auth}@{port}/{db['NAME']}?host={quote(host, safe='')}"
+    return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
 
 
 def _run_drill(*args: str, live_keys: dict[str, str], record: bool = True):

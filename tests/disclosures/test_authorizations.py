@@ -123,3 +123,31 @@ def test_an_authorization_can_be_revoked_but_never_edited_or_deleted(
     Authorization.objects.filter(pk=pk).update(revoked_at=timezone.now())
     with pytest.raises(DatabaseError), transaction.atomic():
         Authorization.objects.filter(pk=pk).update(revoked_at=None)
+
+
+def test_key_rotation_reencrypts_authorizations_and_disclosures(
+    record, alice, psychotherapy_authorization, settings
+):
+    """The append-only rows keep their content under a new key (rotate_keys finds every
+    encrypted column and lifts these tables' triggers for its own statements only)."""
+    import base64
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from disclosures.models import Disclosure
+
+    browser_for(alice).post(
+        reverse("disclosures:process_note_release", args=[record["session"].code]),
+        {"purpose": Purpose.CONTINUITY_OF_CARE, "description": "Sent to Dr. Vale."},
+    )
+    new_key = "k2027:" + base64.b64encode(b"d" * 32).decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("rotate_keys", stdout=StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    disclosure = Disclosure.objects.get()
+    assert disclosure.description == "Sent to Dr. Vale."
+    assert disclosure.recipient == "Dr. Rowan Vale, psychiatrist"
+    assert Authorization.objects.get().recipient == "Dr. Rowan Vale, psychiatrist"
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Disclosure.objects.filter(pk=disclosure.pk).update(byte_size=1)

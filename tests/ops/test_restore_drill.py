@@ -107,8 +107,15 @@ def test_the_drill_restores_to_a_point_in_time_and_proves_the_escrowed_keys(tmp_
     escrow = _key_file(tmp_path / "escrow.env", _keys())
 
     # The live host's own keys differ from the escrowed ones: the drill uses the escrow.
+    # Its pgBackRest and libpq settings would break the scratch clusters if they leaked in.
+    live = {
+        **_keys(),
+        "PGBACKREST_REPO1_CIPHER_TYPE": "none",
+        "PGBACKREST_STANZA": "main",
+        "PGHOST": "/nonexistent",
+    }
     result = _run_drill(
-        "--escrow", str(escrow), "--label", "drill-test-pass", live_keys=_keys()
+        "--escrow", str(escrow), "--label", "drill-test-pass", live_keys=live
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

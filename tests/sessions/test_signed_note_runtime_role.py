@@ -59,3 +59,29 @@ def test_the_runtime_role_still_saves_drafts(
     assert ProgressNote.objects.get(pk=alices_draft.pk).plan == (
         "Revisit the safety plan next week."
     )
+
+
+def test_the_runtime_role_cannot_lift_the_guard_with_pgtrigger_ignore(
+    alices_signed_note,
+    as_runtime_role,  # noqa: F811
+):
+    import pgtrigger
+
+    with pgtrigger.ignore(f"{ProgressNote._meta.label}:signed_note_immutable"):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            ProgressNote.objects.filter(pk=alices_signed_note.pk).update(plan="x")
+
+    alices_signed_note.refresh_from_db()
+    assert alices_signed_note.plan == "Continue weekly."
+
+
+def test_the_owning_role_may_lift_it_for_key_rotation(alices_signed_note):
+    import pgtrigger
+
+    table = ProgressNote._meta.db_table
+    with pgtrigger.ignore(f"{ProgressNote._meta.label}:signed_note_immutable"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET plan = plan WHERE id = %s", [alices_signed_note.pk]
+            )
+            assert cursor.rowcount == 1

@@ -85,3 +85,18 @@ def test_the_owning_role_may_lift_it_for_key_rotation(alices_signed_note):
                 f"UPDATE {table} SET plan = plan WHERE id = %s", [alices_signed_note.pk]
             )
             assert cursor.rowcount == 1
+
+
+def test_the_runtime_role_only_appends_to_the_edit_history(as_runtime_role):  # noqa: F811
+    from sessions.models import NoteRevision
+
+    table = NoteRevision._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT has_table_privilege(%s, %s, 'INSERT'),"
+            " has_table_privilege(%s, %s, 'UPDATE'),"
+            " has_table_privilege(%s, %s, 'DELETE'),"
+            " has_table_privilege(%s, %s, 'TRUNCATE')",
+            [ROLE, table] * 4,
+        )
+        assert cursor.fetchone() == (True, False, False, False)

@@ -1,5 +1,8 @@
 FROM python:3.12-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_PROJECT_ENVIRONMENT=/app/.venv UV_PYTHON_DOWNLOADS=never
+# DejaVu Sans: the Unicode font released records are printed in (names in any script).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir uv==0.13.8 && useradd --system --create-home --uid 1000 ipnb
 WORKDIR /app
 COPY pyproject.toml uv.lock .python-version ./

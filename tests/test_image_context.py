@@ -137,3 +137,11 @@ def test_the_image_runs_as_an_unprivileged_user_with_production_settings():
         "IPNB_ENV" not in dockerfile.split("USER ipnb")[1]
     )  # production is the default
     assert "DEBUG" not in dockerfile
+
+
+def test_the_image_has_the_font_released_records_are_printed_in():
+    from disclosures.pdf import DEFAULT_FONT
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "fonts-dejavu-core" in dockerfile
+    assert DEFAULT_FONT == "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

@@ -15,7 +15,12 @@ from django.views.decorators.http import require_GET
 import audit
 from dashboards import html, reports
 from ipnb_notes import access
-from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
+from ipnb_notes.http import (
+    AuthedRequest,
+    add_content_digest,
+    require_recent_authentication,
+    wants_partial,
+)
 
 CASELOAD_SORTS = {
     "name": (lambda r: r["name"].lower(), False),
@@ -237,7 +242,7 @@ def csv_response(filename: str, header: list, rows: list[list]) -> HttpResponse:
     writer.writerow([csv_safe(h) for h in header])
     for row in rows:
         writer.writerow([csv_safe(v) for v in row])
-    return response
+    return add_content_digest(response, response.content)
 
 
 # --- The caseload ----------------------------------------------------------------------------

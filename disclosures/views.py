@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from uuid import UUID
 
 from django.contrib import messages
@@ -17,20 +16,21 @@ from disclosures import services
 from disclosures.forms import AuthorizationForm, ProcessNoteReleaseForm, ReleaseForm
 from disclosures.models import Authorization, Purpose
 from ipnb_notes import access
-from ipnb_notes.http import AuthedRequest, require_recent_authentication
+from ipnb_notes.http import (
+    AuthedRequest,
+    add_content_digest,
+    require_recent_authentication,
+)
 
 
 def _pdf_response(release: services.Release) -> HttpResponse:
     """The released document, as an attachment nobody caches, with its SHA-256 digest in a
     header (and RFC 9530's Repr-Digest) so the recipient can check it arrived unaltered."""
-    disclosure = release.disclosure
     response = HttpResponse(release.content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{release.filename}"'
     response["Cache-Control"] = "no-store, private"
-    response["X-Content-SHA256"] = disclosure.sha256
-    digest = base64.b64encode(bytes.fromhex(disclosure.sha256)).decode()
-    response["Repr-Digest"] = f"sha-256=:{digest}:"
-    return response
+    # The same digest the Disclosure row keeps (services computed it from these bytes).
+    return add_content_digest(response, release.content)
 
 
 @require_GET

@@ -126,3 +126,15 @@ def require_recent_authentication(request: HttpRequest) -> None:
     )
 
     raise_if_reauthentication_required(request, app="")
+
+
+def add_content_digest(response: HttpResponse, content: bytes) -> HttpResponse:
+    """CRY-03: the SHA-256 of an exported document, as a plain hex header and as RFC 9530's
+    Repr-Digest, so whoever receives the file can check it arrived unaltered."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(content).digest()
+    response["X-Content-SHA256"] = digest.hex()
+    response["Repr-Digest"] = f"sha-256=:{base64.b64encode(digest).decode()}:"
+    return response

@@ -441,6 +441,21 @@ def test_caseload_csv(client, alice, bob, record):
     assert AuditEvent.objects.filter(action="caseload.export", actor=bob).exists()
 
 
+def test_csv_exports_carry_their_sha256_digest(client, alice, bob, record):
+    """CRY-03: whoever receives the file can check it arrived unaltered."""
+    import base64
+    import hashlib
+
+    _login(client, bob)
+    response = client.get(
+        reverse("dashboards:supervisee_caseload_csv", args=[alice.code])
+    )
+
+    digest = hashlib.sha256(response.content).digest()
+    assert response["X-Content-SHA256"] == digest.hex()
+    assert response["Repr-Digest"] == f"sha-256=:{base64.b64encode(digest).decode()}:"
+
+
 def test_a_supervisors_own_client_is_not_read_only(client, bob, alice, record):
     own = make_client(bob, legal_name="Own Client")
     services.rollup_refresh_client(client_id=own.id)

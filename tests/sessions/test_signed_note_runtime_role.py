@@ -67,9 +67,9 @@ def test_the_runtime_role_cannot_lift_the_guard_with_pgtrigger_ignore(
 ):
     import pgtrigger
 
-    with pgtrigger.ignore(f"{ProgressNote._meta.label}:signed_note_immutable"):
-        with pytest.raises(DatabaseError), transaction.atomic():
-            ProgressNote.objects.filter(pk=alices_signed_note.pk).update(plan="x")
+    uri = f"{ProgressNote._meta.label}:signed_note_immutable"
+    with pgtrigger.ignore(uri), pytest.raises(DatabaseError), transaction.atomic():
+        ProgressNote.objects.filter(pk=alices_signed_note.pk).update(plan="x")
 
     alices_signed_note.refresh_from_db()
     assert alices_signed_note.plan == "Continue weekly."
@@ -79,12 +79,16 @@ def test_the_owning_role_may_lift_it_for_key_rotation(alices_signed_note):
     import pgtrigger
 
     table = ProgressNote._meta.db_table
-    with pgtrigger.ignore(f"{ProgressNote._meta.label}:signed_note_immutable"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET plan = plan WHERE id = %s", [alices_signed_note.pk]
-            )
-            assert cursor.rowcount == 1
+    uri = f"{ProgressNote._meta.label}:signed_note_immutable"
+    with (
+        pgtrigger.ignore(uri),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"UPDATE {table} SET plan = plan WHERE id = %s", [alices_signed_note.pk]
+        )
+        assert cursor.rowcount == 1
 
 
 def test_the_runtime_role_only_appends_to_the_edit_history(as_runtime_role):  # noqa: F811

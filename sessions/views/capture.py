@@ -103,6 +103,19 @@ def _panel(request, session, *, tag_form=None, status=200) -> HttpResponse:
             "tag_form": tag_form or TagForm(session=session),
             "tag_buttons": TAG_BUTTONS,
             "shortcuts": SHORTCUTS,
+            # The tag the no-JavaScript undo button removes: the user's newest on the
+            # timeline just read (no further queries).
+            "undo_expected": services.undo_token(
+                max(
+                    (
+                        item.event
+                        for item in context["timeline"]
+                        if item.event.created_by_id == request.user.pk
+                    ),
+                    key=lambda event: (event.created_at, event.id),
+                    default=None,
+                )
+            ),
             "clock": {
                 "starts_at": session.starts_at.isoformat(),
                 "max_minute": services.max_minute(session),
@@ -222,7 +235,12 @@ def capture_repair(request: AuthedRequest, code: UUID) -> HttpResponse:
 def capture_undo(request: AuthedRequest, code: UUID) -> HttpResponse:
     session = access.get_session(request.user, code, for_update=True)
     try:
-        event = services.event_undo(session=session, by=request.user, request=request)
+        event = services.event_undo(
+            session=session,
+            by=request.user,
+            request=request,
+            expected=request.POST.get("expected"),
+        )
     except services.CaptureError as exc:
         return _after_action(request, session, error=f"Not undone: {exc}")
     if event is None:

@@ -186,6 +186,60 @@ def test_undo_deletes_the_users_most_recent_event_and_audits_it(
     assert "There is no tag of yours to undo." in text(response)
 
 
+def _expected_undo(client, session) -> str:
+    import re
+
+    page = client.get(reverse("sessions:capture", args=[session.code])).content.decode()
+    return re.search(
+        r'<noscript><input type="hidden" name="expected" value="([^"]*)"', page
+    )[1]
+
+
+def test_an_undo_form_sent_twice_without_javascript_undoes_one_tag(
+    client, alice, alices_session
+):
+    client.force_login(alice)
+    tag(client, alices_session, "match", minute="30")
+    tag(client, alices_session, "hyper", minute="10")
+    expected = _expected_undo(client, alices_session)
+    url = reverse("sessions:capture_undo", args=[alices_session.code])
+
+    client.post(url, {"expected": expected})
+    second = client.post(url, {"expected": expected}, follow=True)
+
+    assert expected.startswith("arousal:")
+    assert not ArousalObservation.objects.filter(session=alices_session).exists()
+    assert AttunementMoment.objects.filter(session=alices_session).count() == 1
+    assert "Not undone: that tag was already undone" in text(second)
+    assert AuditEvent.objects.filter(action__endswith=".undo").count() == 1
+
+
+def test_a_stale_undo_form_does_not_remove_a_newer_tag(client, alice, alices_session):
+    client.force_login(alice)
+    tag(client, alices_session, "match", minute="30")
+    expected = _expected_undo(client, alices_session)
+    tag(client, alices_session, "hyper", minute="31")  # added from another tab
+
+    client.post(
+        reverse("sessions:capture_undo", args=[alices_session.code]),
+        {"expected": expected},
+    )
+
+    assert len(events(alices_session)) == 2
+
+
+def test_the_htmx_panel_undoes_the_newest_tag_each_time(client, alice, alices_session):
+    client.force_login(alice)
+    tag(client, alices_session, "match", minute="30")
+    tag(client, alices_session, "hyper", minute="31")
+    url = reverse("sessions:capture_undo", args=[alices_session.code])
+
+    client.post(url, headers=HX)
+    client.post(url, headers=HX)
+
+    assert events(alices_session) == []
+
+
 def test_p_repairs_the_most_recent_open_rupture(client, alice, alices_session):
     client.force_login(alice)
     tag(client, alices_session, "rupture-withdrawal", minute="10")

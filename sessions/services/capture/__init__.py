@@ -37,6 +37,7 @@ from sessions.services.capture.events import (
     last_event,
     open_ruptures,
     repair_create,
+    undo_token,
 )
 from sessions.services.capture.indicators import (
     INDICATOR_TEXT_FIELDS,
@@ -91,6 +92,7 @@ __all__ = [
     "describe",
     "event_create",
     "event_undo",
+    "undo_token",
     "event_update",
     "get_event",
     "indicator_create",

@@ -242,10 +242,25 @@ def last_event(session: TherapySession, user):
     return max(candidates, key=lambda e: (e.created_at, e.id)) if candidates else None
 
 
-def event_undo(*, session: TherapySession, by, request=None):
-    """Delete the user's most recent event of this session (audited). Returns it, or None."""
+def undo_token(event) -> str:
+    """Names the event an undo button was drawn for ("kind:code"), or "" when none."""
+    return f"{MODEL_KINDS[type(event)]}:{event.code}" if event is not None else ""
+
+
+def event_undo(
+    *, session: TherapySession, by, request=None, expected: str | None = None
+):
+    """Delete the user's most recent event of this session (audited). Returns it, or None.
+
+    `expected` (from a page without JavaScript) names the event the button was drawn for: a
+    form sent twice, or again from a stale page, then removes nothing more.
+    """
     _check_writable(session)
     event = last_event(session, by)
+    if expected is not None and undo_token(event) != expected:
+        raise CaptureError(
+            "that tag was already undone or a newer one was added; nothing was removed"
+        )
     if event is None:
         return None
     kind = MODEL_KINDS[type(event)]

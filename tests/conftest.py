@@ -160,3 +160,24 @@ def _reseed_migration_data(request):
     request.getfixturevalue("transactional_db")
     for module, function in _SEEDING_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _let_the_live_server_finish(request):
+    """A browser test ends with the page closed and every table emptied; a request the page
+    sent just before closing may still be running in the live server, and its reads would
+    deadlock with the TRUNCATE. Wait (at most 10 s) for the server's request threads first."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # so this tears down before the flush
+    yield
+    import threading
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+        thread.name.endswith("(process_request_thread)") and thread.is_alive()
+        for thread in threading.enumerate()
+    ):
+        time.sleep(0.05)

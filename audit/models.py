@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 
 from ipnb_notes.fields import EncryptedTextField
+from ipnb_notes.triggers import append_only
 
 
 class AuditEvent(models.Model):
@@ -44,24 +45,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["client_code", "at"], name="audit_client_at_idx"),
             models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
         ]
-        triggers = [
-            pgtrigger.Protect(
-                name="append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            ),
-            pgtrigger.Trigger(
-                name="no_truncate",
-                operation=pgtrigger.Truncate,
-                level=pgtrigger.Statement,
-                when=pgtrigger.Before,
-                # A superuser can drop triggers anyway; letting one opt in explicitly is what
-                # lets the test suite empty its scratch database between transactional tests.
-                func=(
-                    "IF current_setting('ipnb.allow_audit_truncate', true) = 'on'"
-                    " AND current_setting('is_superuser') = 'on' THEN RETURN NULL; END IF;"
-                    " RAISE EXCEPTION 'the audit trail is append-only'; RETURN NULL;"
-                ),
-            ),
-        ]
+        triggers = append_only("the audit trail")
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target_type} {self.target_code}"

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipnb_notes.fields import EncryptedTextField
+from ipnb_notes.triggers import append_only
 
 
 class Purpose(models.TextChoices):
@@ -177,26 +178,7 @@ class Disclosure(models.Model):
                 fields=["client", "disclosed_at"], name="disclosure_client_at_idx"
             ),
         ]
-        triggers = [
-            pgtrigger.Protect(
-                name="disclosure_append_only",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-            ),
-            pgtrigger.Trigger(
-                name="disclosure_no_truncate",
-                operation=pgtrigger.Truncate,
-                level=pgtrigger.Statement,
-                when=pgtrigger.Before,
-                # The same superuser opt-in as the audit trail's (the test suite's scratch
-                # database empties itself between transactional tests).
-                func=(
-                    "IF current_setting('ipnb.allow_audit_truncate', true) = 'on'"
-                    " AND current_setting('is_superuser') = 'on' THEN RETURN NULL; END IF;"
-                    " RAISE EXCEPTION 'the accounting of disclosures is append-only';"
-                    " RETURN NULL;"
-                ),
-            ),
-        ]
+        triggers = append_only("the accounting of disclosures", prefix="disclosure_")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} released {self.disclosed_at:%Y-%m-%d %H:%M}"

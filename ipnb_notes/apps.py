@@ -43,6 +43,9 @@ class IpnbNotesConfig(AppConfig):
     verbose_name = "ipnb-notes"
 
     def ready(self) -> None:
+        # Sent once per app after every migration ran; once (for this app) is enough.
         post_migrate.connect(
-            install_owner_only_ignore, dispatch_uid="ipnb_notes.owner_only_ignore"
+            install_owner_only_ignore,
+            sender=self,
+            dispatch_uid="ipnb_notes.owner_only_ignore",
         )

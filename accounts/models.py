@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -51,8 +51,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     can_break_glass = models.BooleanField(
         "may use emergency access",
         default=False,
-        help_text="Designated to open a client's record read-only in an emergency "
-        "(practice admins always may).",
+        help_text="Designated by a practice admin to open a client's record read-only in "
+        "an emergency. Only therapists and supervisors may be designated.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -99,16 +99,36 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role in (self.Role.THERAPIST, self.Role.SUPERVISOR)
 
 
-class SupervisionQuerySet(models.QuerySet["Supervision"]):
-    def current(self, on: date | None = None) -> SupervisionQuerySet:
-        on = on or timezone.localdate()
-        return self.filter(
-            Q(ended_on__isnull=True) | Q(ended_on__gte=on), started_on__lte=on
+def link_is_current(at: datetime | None = None) -> Q:
+    """A dated link (supervision or case assignment) in force at the moment `at`: it started
+    on or before that day (in the practice's time zone) and has not ended. `ended_at` is the
+    moment access ended, exclusive: a link ended at 09:00 grants nothing at 09:00."""
+    at = at or timezone.now()
+    return Q(started_on__lte=timezone.localdate(at)) & (
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at)
+    )
+
+
+def ends_after_start() -> Q:
+    """The check constraint of a dated link. The database compares a moment with a date in its
+    session's time zone (UTC), not the practice's, so the bound allows a day's slack; the
+    services keep the exact rule (a link that has not started is deleted, never ended)."""
+    return Q(ended_at__isnull=True) | Q(
+        ended_at__gt=models.ExpressionWrapper(
+            models.F("started_on") - timedelta(days=1),
+            output_field=models.DateTimeField(),
         )
+    )
+
+
+class SupervisionQuerySet(models.QuerySet["Supervision"]):
+    def current(self, at: datetime | None = None) -> SupervisionQuerySet:
+        return self.filter(link_is_current(at))
 
 
 class Supervision(models.Model):
-    """A supervisor's responsibility for a supervisee, over a span of dates."""
+    """A supervisor's responsibility for a supervisee: from the start of `started_on` (the
+    practice's time zone) until the moment `ended_at`, exclusive."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     supervisor = models.ForeignKey(
@@ -118,7 +138,7 @@ class Supervision(models.Model):
         User, on_delete=models.PROTECT, related_name="supervisions_received"
     )
     started_on = models.DateField(default=timezone.localdate)
-    ended_on = models.DateField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
     requires_cosignature = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -131,20 +151,18 @@ class Supervision(models.Model):
                 name="supervision_not_self",
             ),
             models.CheckConstraint(
-                condition=Q(ended_on__isnull=True)
-                | Q(ended_on__gte=models.F("started_on")),
-                name="supervision_ends_after_start",
+                condition=ends_after_start(), name="supervision_ends_after_start"
             ),
             # One open link per pair; ended links stay as history.
             models.UniqueConstraint(
                 fields=["supervisor", "supervisee"],
-                condition=Q(ended_on__isnull=True),
+                condition=Q(ended_at__isnull=True),
                 name="supervision_one_open",
             ),
         ]
         indexes = [
             models.Index(
-                fields=["supervisee", "ended_on"], name="supervision_supervisee_idx"
+                fields=["supervisee", "ended_at"], name="supervision_supervisee_idx"
             )
         ]
 

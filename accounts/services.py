@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from allauth.usersessions.models import UserSession
 from django.conf import settings
@@ -185,7 +185,7 @@ def supervision_link(
     if supervisor.role != User.Role.SUPERVISOR:
         raise AccountError("Only a user with the supervisor role can supervise.")
     if Supervision.objects.filter(
-        supervisor=supervisor, supervisee=supervisee, ended_on__isnull=True
+        supervisor=supervisor, supervisee=supervisee, ended_at__isnull=True
     ).exists():
         raise AccountError(f"{supervisor} already supervises {supervisee}.")
     link = Supervision.objects.create(
@@ -210,21 +210,44 @@ def supervision_link(
 
 
 def supervision_end(
-    *, link: Supervision, ended_on: date | None = None, by: User, request=None
+    *, link: Supervision, by: User, at: datetime | None = None, request=None
 ) -> Supervision:
-    ended_on = ended_on or timezone.localdate()
-    if link.ended_on is not None:
-        raise AccountError("This supervision link has already ended.")
-    # A link ended on the day it started would leave a gap in the constraint's favour.
-    link.ended_on = max(ended_on, link.started_on)
-    link.save(update_fields=["ended_on"])
-    audit.record(
-        "supervision.end",
-        actor=by,
-        request=request,
-        target=link,
-        changes={"ended_on": [None, link.ended_on]},
-    )
+    """End a supervision link at this moment: from `at` (now by default) the supervisor no
+    longer reads the supervisee's caseload. A link that has not started yet is deleted, not
+    ended, so that it never grants access on its start day; the deletion is audited with the
+    values it had (the returned instance then has no pk)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = Supervision.objects.select_for_update().filter(pk=link.pk).first()
+        if locked is None or locked.ended_at is not None:
+            raise AccountError("This supervision link has already ended.")
+        if locked.started_on > timezone.localdate(at):
+            changes = {
+                "supervisor": [str(link.supervisor.code), None],
+                "supervisee": [str(link.supervisee.code), None],
+                "started_on": [locked.started_on, None],
+                "requires_cosignature": [locked.requires_cosignature, None],
+            }
+            locked.delete()
+            link.pk = None
+            audit.record(
+                "supervision.delete",
+                actor=by,
+                request=request,
+                target=link,
+                changes=changes,
+            )
+            return link
+        locked.ended_at = at
+        locked.save(update_fields=["ended_at"])
+        link.ended_at = at
+        audit.record(
+            "supervision.end",
+            actor=by,
+            request=request,
+            target=link,
+            changes={"ended_at": [None, at.isoformat()]},
+        )
     return link
 
 

@@ -267,7 +267,7 @@ def generate(started: float) -> dict[str, int]:
                 "supervisor_id",
                 "supervisee_id",
                 "started_on",
-                "ended_on",
+                "ended_at",
                 "requires_cosignature",
                 "created_at",
             ],
@@ -298,7 +298,7 @@ def generate(started: float) -> dict[str, int]:
                     supervisors[(i + 3) % SUPERVISORS],
                     therapist,
                     first_day - timedelta(days=200),
-                    first_day - timedelta(days=1),
+                    datetime.combine(first_day, datetime.min.time(), tz),
                     False,
                     now,
                 )
@@ -357,7 +357,7 @@ def generate(started: float) -> dict[str, int]:
                 "therapist_id",
                 "role",
                 "started_on",
-                "ended_on",
+                "ended_at",
                 "created_at",
             ],
         )
@@ -387,7 +387,9 @@ def generate(started: float) -> dict[str, int]:
                 "",
                 kind,
                 start,
-                end if kind == "DISCHARGED" else None,
+                datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)
+                if kind == "DISCHARGED"
+                else None,
                 concerns,
                 "[]",
                 now,
@@ -400,7 +402,9 @@ def generate(started: float) -> dict[str, int]:
                 therapist,
                 "PRIMARY",
                 start,
-                end if kind == "DISCHARGED" else None,
+                datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)
+                if kind == "DISCHARGED"
+                else None,
                 now,
             )
             plan_client.append(

@@ -9,6 +9,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import ends_after_start, link_is_current
 from ipnb_notes.fields import EncryptedTextField
 
 
@@ -73,15 +74,13 @@ class Client(models.Model):
 
 
 class CaseAssignmentQuerySet(models.QuerySet["CaseAssignment"]):
-    def current(self, on=None) -> CaseAssignmentQuerySet:
-        on = on or timezone.localdate()
-        return self.filter(
-            Q(ended_on__isnull=True) | Q(ended_on__gte=on), started_on__lte=on
-        )
+    def current(self, at=None) -> CaseAssignmentQuerySet:
+        return self.filter(link_is_current(at))
 
 
 class CaseAssignment(models.Model):
-    """A therapist's dated responsibility for a client: the caseload is made of these."""
+    """A therapist's responsibility for a client, from the start of `started_on` (the practice's
+    time zone) until the moment `ended_at`, exclusive: the caseload is made of these."""
 
     class Role(models.TextChoices):
         PRIMARY = "PRIMARY", "Primary therapist"
@@ -96,7 +95,7 @@ class CaseAssignment(models.Model):
     )
     role = models.CharField(max_length=14, choices=Role.choices, default=Role.PRIMARY)
     started_on = models.DateField(default=timezone.localdate)
-    ended_on = models.DateField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CaseAssignmentQuerySet.as_manager()
@@ -105,24 +104,22 @@ class CaseAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["client"],
-                condition=Q(role="PRIMARY", ended_on__isnull=True),
+                condition=Q(role="PRIMARY", ended_at__isnull=True),
                 name="one_open_primary",
             ),
             models.UniqueConstraint(
                 fields=["client", "therapist"],
-                condition=Q(ended_on__isnull=True),
+                condition=Q(ended_at__isnull=True),
                 name="one_open_assignment",
             ),
             models.CheckConstraint(
-                condition=Q(ended_on__isnull=True)
-                | Q(ended_on__gte=models.F("started_on")),
-                name="assignment_ends_after_start",
+                condition=ends_after_start(), name="assignment_ends_after_start"
             ),
         ]
-        # The caseload rule (access.visible_clients) filters on therapist and open dates.
+        # The caseload rule (access.visible_clients) filters on therapist and the end.
         indexes = [
             models.Index(
-                fields=["therapist", "ended_on"], name="assignment_therapist_idx"
+                fields=["therapist", "ended_at"], name="assignment_therapist_idx"
             )
         ]
 

@@ -191,16 +191,36 @@ def goal_update(
 def _current_primary(client: Client) -> CaseAssignment | None:
     return (
         CaseAssignment.objects.select_related("therapist")
-        .filter(client=client, role=CaseAssignment.Role.PRIMARY, ended_on__isnull=True)
+        .filter(client=client, role=CaseAssignment.Role.PRIMARY, ended_at__isnull=True)
         .first()
     )
 
 
-def _end(assignment: CaseAssignment, on: date) -> None:
-    # An assignment that has not started yet is ended on its start day (the check constraint
-    # wants ended_on >= started_on).
-    assignment.ended_on = max(on, assignment.started_on)
-    assignment.save(update_fields=["ended_on"])
+def _end(assignment: CaseAssignment, at, *, by: User, request=None) -> bool:
+    """End an assignment at the moment `at`: from then on it grants nothing. One that has not
+    started yet is deleted instead (so that it grants no access on its start day), with an
+    audit event holding the values it had. True if it was ended, False if it was deleted."""
+    if assignment.started_on > timezone.localdate(at):
+        changes = {
+            "therapist": [str(assignment.therapist.code), None],
+            "role": [assignment.role, None],
+            "started_on": [assignment.started_on, None],
+        }
+        code = assignment.code
+        assignment.delete()
+        audit.record(
+            "client.assignment_delete",
+            actor=by,
+            request=request,
+            target_type=CaseAssignment._meta.label_lower,
+            target_code=str(code),
+            client_code=assignment.client.code,
+            changes=changes,
+        )
+        return False
+    assignment.ended_at = at
+    assignment.save(update_fields=["ended_at"])
+    return True
 
 
 def client_assign_primary(
@@ -211,31 +231,30 @@ def client_assign_primary(
     request=None,
     transfer: bool = False,
 ) -> CaseAssignment:
-    """Make `therapist` the primary therapist from today: the old primary assignment ends today
-    (and a co-therapist assignment of the new primary becomes the primary one)."""
+    """Make `therapist` the primary therapist from now: the old primary assignment ends at this
+    moment (and a co-therapist assignment of the new primary becomes the primary one)."""
     if not therapist.is_clinician or not therapist.is_active:
         raise AssignmentError(
             "Only an active therapist or supervisor can hold a caseload."
         )
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     with transaction.atomic():
         # Lock the client's open assignments: two admins reassigning at once must not both
         # pass the "who is primary now" check.
         list(
             CaseAssignment.objects.select_for_update()
-            .filter(client=client, ended_on__isnull=True)
+            .filter(client=client, ended_at__isnull=True)
             .values_list("pk", flat=True)
         )
         old = _current_primary(client)
         if old is not None and old.therapist_id == therapist.pk:
             raise AssignmentError(f"{therapist} is already the primary therapist.")
-        if old is not None:
-            _end(old, today)
+        old_ended = old is not None and _end(old, now, by=by, request=request)
         co = CaseAssignment.objects.filter(
-            client=client, therapist=therapist, ended_on__isnull=True
+            client=client, therapist=therapist, ended_at__isnull=True
         ).first()
-        if co is not None:
-            _end(co, today)
+        co_ended = co is not None and _end(co, now, by=by, request=request)
         new = CaseAssignment.objects.create(
             client=client,
             therapist=therapist,
@@ -249,10 +268,13 @@ def client_assign_primary(
             ],
             "started_on": [None, today],
         }
-        if old is not None:
-            changes["ended_on"] = [None, old.ended_on]
-        if co is not None:
-            changes["co_therapist_ended"] = [str(therapist.code), co.ended_on]
+        if old_ended:
+            changes["ended_at"] = [None, old.ended_at.isoformat()]
+        if co_ended:
+            changes["co_therapist_ended"] = [
+                str(therapist.code),
+                co.ended_at.isoformat(),
+            ]
         if transfer:
             changes["via"] = "caseload_transfer"
         audit.record(
@@ -277,7 +299,7 @@ def cotherapist_add(
     today = timezone.localdate()
     with transaction.atomic():
         if CaseAssignment.objects.filter(
-            client=client, therapist=therapist, ended_on__isnull=True
+            client=client, therapist=therapist, ended_at__isnull=True
         ).exists():
             raise AssignmentError(f"{therapist} is already assigned to this client.")
         try:
@@ -309,16 +331,18 @@ def cotherapist_add(
 def assignment_end(
     *, assignment: CaseAssignment, by: User, request=None
 ) -> CaseAssignment:
-    """End a co-therapist assignment today. A primary assignment is replaced, never just ended,
-    so that every active client keeps a therapist responsible for it."""
-    if assignment.ended_on is not None:
+    """End a co-therapist assignment at this moment (one that has not started yet is deleted).
+    A primary assignment is replaced, never just ended, so that every active client keeps a
+    therapist responsible for it."""
+    if assignment.ended_at is not None:
         raise AssignmentError("This assignment has already ended.")
     if assignment.role == CaseAssignment.Role.PRIMARY:
         raise AssignmentError(
             "Assign another primary therapist instead: the client would be left without one."
         )
     with transaction.atomic():
-        _end(assignment, timezone.localdate())
+        if not _end(assignment, timezone.now(), by=by, request=request):
+            return assignment
         audit.record(
             "client.assignment_end",
             actor=by,
@@ -327,7 +351,7 @@ def assignment_end(
             client_code=assignment.client.code,
             changes={
                 "co_therapist": [str(assignment.therapist.code), None],
-                "ended_on": [None, assignment.ended_on],
+                "ended_at": [None, assignment.ended_at.isoformat()],
             },
         )
     return assignment
@@ -345,7 +369,7 @@ def caseload_transfer(
             Client.objects.filter(
                 assignments__therapist=from_therapist,
                 assignments__role=CaseAssignment.Role.PRIMARY,
-                assignments__ended_on__isnull=True,
+                assignments__ended_at__isnull=True,
             ).order_by("pk")
         )
         for client in clients:

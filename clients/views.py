@@ -356,7 +356,7 @@ def caseload_transfer(request: AuthedRequest, code: UUID) -> HttpResponse:
         .filter(
             assignments__therapist=source,
             assignments__role=CaseAssignment.Role.PRIMARY,
-            assignments__ended_on__isnull=True,
+            assignments__ended_at__isnull=True,
         )
         .only("code", "legal_name", "preferred_name", "status")
         .order_by("legal_name")

@@ -353,7 +353,7 @@ def caseload(therapist_id: int, *, include_inactive: bool = False) -> list[dict]
                               WHERE p.session_id = s.id)
             GROUP BY s.client_id) nn ON nn.client_id = c.id
         WHERE a.therapist_id = %(t)s AND a.started_on <= %(today)s
-          AND (a.ended_on IS NULL OR a.ended_on >= %(today)s)
+          AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
           AND (%(all)s OR c.status = 'ACTIVE')
         """,
         {
@@ -429,6 +429,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
         "ids": supervisee_ids,
         "sup": supervisor_id,
         "today": today,
+        "now": now,
         "first": weeks[0],
         "recent": weeks[-SUMMARY_WEEKS],
         "old": now - timedelta(days=RUPTURE_OPEN_DAYS),
@@ -441,7 +442,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
                   AND EXISTS (SELECT 1 FROM accounts_supervision l
                               WHERE l.supervisor_id = %(sup)s AND l.supervisee_id = u.id
                                 AND l.requires_cosignature AND l.started_on <= %(today)s
-                                AND (l.ended_on IS NULL OR l.ended_on >= %(today)s)))
+                                AND (l.ended_at IS NULL OR l.ended_at > %(now)s)))
                    AS cosign_queue,
                ts.lag_median_hours, ts.notes_signed AS s_signed, ts.notes_late AS s_late,
                ts.repair_median_hours, ts.refreshed_at,
@@ -466,7 +467,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
                 SELECT trend_n, trend_slope, open_rupture_at FROM dashboards_clientsummary
                 WHERE client_id = a.client_id OFFSET 0) cs ON true
             WHERE a.therapist_id = u.id AND a.started_on <= %(today)s
-              AND (a.ended_on IS NULL OR a.ended_on >= %(today)s)) cl ON true
+              AND (a.ended_at IS NULL OR a.ended_at > %(now)s)) cl ON true
         WHERE u.id = ANY(%(ids)s)
         ORDER BY u.full_name, u.id
         """
@@ -596,7 +597,7 @@ def practice_counts() -> dict:
                count(*) FILTER (WHERE NOT is_active) AS deactivated,
                count(*) FILTER (WHERE is_active AND (last_login IS NULL
                                 OR last_login < %(idle)s)) AS dormant,
-               (SELECT count(*) FROM accounts_supervision WHERE ended_on IS NULL)
+               (SELECT count(*) FROM accounts_supervision WHERE ended_at IS NULL)
                    AS open_links
         FROM accounts_user GROUP BY role ORDER BY role
         """,

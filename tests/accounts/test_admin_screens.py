@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -272,12 +272,13 @@ def test_it_ends_a_supervision_link(client, ada, alice, bob):
 
     assert response.status_code == 302
     link.refresh_from_db()
-    assert link.ended_on is not None
+    assert link.ended_at is not None
     event = AuditEvent.objects.get(action="supervision.end")
-    assert event.changes == {"ended_on": [None, link.ended_on.isoformat()]}
-    # The end date is the last day of supervision.
-    tomorrow = link.ended_on + timedelta(days=1)
-    assert not Supervision.objects.current(tomorrow).filter(supervisee=alice).exists()
+    assert event.changes == {"ended_at": [None, link.ended_at.isoformat()]}
+    # The end is the moment supervision stopped: nothing is current from then on.
+    assert (
+        not Supervision.objects.current(link.ended_at).filter(supervisee=alice).exists()
+    )
 
     again = client.post(
         reverse("accounts:supervision_end", args=[link.code]), follow=True

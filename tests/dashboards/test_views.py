@@ -171,7 +171,7 @@ def test_a_former_supervisee_is_not_visible(client, alice, bob, record):
     from accounts.models import Supervision
 
     Supervision.objects.filter(supervisor=bob).update(
-        started_on="2024-01-01", ended_on="2024-12-31"
+        started_on="2024-01-01", ended_at="2025-01-01T00:00:00-05:00"
     )
     _login(client, bob)
     assert (

@@ -42,7 +42,7 @@ def test_supervision_links_record_both_ends(ada, alice):
     assert event.changes["supervisee"] == [None, str(alice.code)]
     assert event.changes["requires_cosignature"] == [None, True]
     accounts.supervision_end(link=link, by=ada)
-    assert _last("supervision.end").changes["ended_on"][0] is None
+    assert _last("supervision.end").changes["ended_at"][0] is None
 
 
 def test_activation_changes_record_old_and_new(ada, alice):

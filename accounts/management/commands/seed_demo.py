@@ -100,7 +100,7 @@ class Command(BaseCommand):
             Supervision.objects.get_or_create(
                 supervisor=users[supervisor],
                 supervisee=users[supervisee],
-                ended_on=None,
+                ended_at=None,
                 defaults={
                     "requires_cosignature": cosign,
                     "started_on": date(2025, 9, 1),

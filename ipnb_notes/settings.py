@@ -25,6 +25,10 @@ PRODUCTION = IPNB_ENV == "production"
 
 # --- Django core -------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", IPNB_ENV == "development")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG must be false in production: it shows settings and code to every visitor"
+    )
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
@@ -155,6 +159,11 @@ if DATABASE_URL:
     }
     if _tls:
         _db["OPTIONS"] = _tls
+elif PRODUCTION:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set in production: the embedded PostgreSQL server is for"
+        " development and tests only"
+    )
 else:
     from ipnb_notes import devdb
 
@@ -431,8 +440,23 @@ if PRODUCTION and (not FIELD_ENCRYPTION_KEYS or not AUDIT_HMAC_KEY):
     )
 if PRODUCTION:
     from ipnb_notes.lib import transport
+    from ipnb_notes.lib.placeholders import placeholder_problems
 
     _problems = [
+        *placeholder_problems(
+            {
+                "SECRET_KEY": SECRET_KEY,
+                "FIELD_ENCRYPTION_KEYS": ",".join(FIELD_ENCRYPTION_KEYS),
+                "AUDIT_HMAC_KEY": AUDIT_HMAC_KEY,
+                "EMAIL_HOST_PASSWORD": env_secret("EMAIL_HOST_PASSWORD"),
+                "HEALTHZ_TOKEN": HEALTHZ_TOKEN,
+                "DATABASE_URL": DATABASE_URL,
+            }
+        ),
+        None
+        if AUDIT_ANCHOR_FILE
+        else "AUDIT_ANCHOR_FILE must be set in production: without anchors off the"
+        " database host a cut-off tail of the audit trail goes unnoticed",
         transport.database_problem(
             DATABASES["default"]["HOST"], DATABASES["default"].get("OPTIONS", {})
         ),

@@ -69,12 +69,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True, scope="session")
 def _allow_flushing_the_audit_trail(django_db_setup, django_db_blocker):
-    """Transactional tests end with a TRUNCATE of every table, which the audit trail refuses
-    unless a superuser opts in (audit/models.py). The scratch test database opts in; a test
-    of the guard itself sets ipnb.allow_audit_truncate to off on its own connection."""
+    """Transactional tests end with a TRUNCATE of every table, which the append-only tables
+    refuse. The scratch test database alone gets an opt-in for a superuser session
+    (ipnb_notes.triggers.install_test_truncate_escape, refused outside IPNB_ENV=test) and opts
+    in; a test of the guard itself sets ipnb.allow_audit_truncate to off on its own connection."""
     from django.db import connection
 
+    from ipnb_notes.triggers import install_test_truncate_escape
+
     with django_db_blocker.unblock(), connection.cursor() as cursor:
+        install_test_truncate_escape(connection)
         cursor.execute(
             f'ALTER DATABASE "{connection.settings_dict["NAME"]}" SET ipnb.allow_audit_truncate = on'
         )

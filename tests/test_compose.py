@@ -28,7 +28,13 @@ def test_it_is_a_valid_compose_file():
         result = subprocess.run(
             ["docker", "compose", "-f", str(COMPOSE), "config", "-q"],
             cwd=ROOT,
-            env={"POSTGRES_PASSWORD": "validation-only", "PATH": "/usr/bin:/bin"},
+            env={
+                "POSTGRES_PASSWORD": "validation-only",
+                "IPNB_OWNER_PASSWORD": "validation-only",
+                "IPNB_APP_PASSWORD": "validation-only",
+                "AUDIT_ANCHOR_DIR": "/tmp",
+                "PATH": "/usr/bin:/bin",
+            },
             capture_output=True,
             text=True,
             timeout=60,
@@ -76,7 +82,7 @@ def test_the_database_and_broker_have_healthchecks_the_app_waits_for():
         assert depends["db"]["condition"] == "service_healthy", name
         assert depends["redis"]["condition"] == "service_healthy", name
         assert depends["migrate"]["condition"] == "service_completed_successfully"
-    assert "migrate" in _services()["migrate"]["command"]
+    assert "manage.py migrate" in " ".join(_services()["migrate"]["command"])
 
 
 def test_the_app_talks_to_postgresql_and_redis_and_reads_secrets_from_env():
@@ -109,3 +115,59 @@ def test_database_and_broker_traffic_stays_on_unix_sockets():
     assert "pgsocket:/var/run/postgresql" in services["db"]["volumes"]
     assert "redissocket:/run/redis" in services["redis"]["volumes"]
     assert "--port 0" in " ".join(services["redis"]["entrypoint"])
+
+
+# --- Least privilege in PostgreSQL --------------------------------------------------------------
+
+
+def _db_user(service: dict) -> str:
+    from urllib.parse import urlsplit
+
+    url = re.sub(r"\$\{[^}]*\}", "secret", service["environment"]["DATABASE_URL"])
+    return urlsplit(url).username
+
+
+def test_the_app_connects_as_the_runtime_role_and_migrate_as_the_owner():
+    services = _services()
+    superuser = services["db"]["environment"]["POSTGRES_USER"]
+    owner = services["db"]["environment"]["IPNB_OWNER_ROLE"]
+    runtime = services["db"]["environment"]["IPNB_APP_ROLE"]
+
+    assert len({superuser, owner, runtime}) == 3
+    for name in ("web", "worker", "beat"):
+        assert _db_user(services[name]) == runtime, name
+    assert _db_user(services["migrate"]) == owner
+    assert superuser not in {
+        _db_user(s)
+        for s in services.values()
+        if "environment" in s and "DATABASE_URL" in s["environment"]
+    }
+
+
+def test_migrate_applies_the_runtime_grants_after_the_schema():
+    services = _services()
+    command = " ".join(services["migrate"]["command"])
+    runtime = services["db"]["environment"]["IPNB_APP_ROLE"]
+
+    assert command.index("manage.py migrate") < command.index(
+        f"manage.py grant_runtime_role {runtime}"
+    )
+    assert "&&" in command  # no grants after a failed migration, and a failure shows
+
+
+def test_the_superuser_only_runs_the_init_script_that_creates_the_roles():
+    db = _services()["db"]
+    assert "./ops/postgres/initdb:/docker-entrypoint-initdb.d:ro" in db["volumes"]
+    script = (ROOT / "ops" / "postgres" / "initdb" / "10-roles.sh").read_text()
+    for password in ("IPNB_OWNER_PASSWORD", "IPNB_APP_PASSWORD"):
+        assert f"${{{password}:?" in script
+        assert f"${{{password}:?" in db["environment"][password]
+    assert "NOSUPERUSER" in script
+
+
+def test_the_app_processes_do_not_see_the_other_roles_passwords():
+    services = _services()
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["POSTGRES_PASSWORD"] == "" and env["IPNB_OWNER_PASSWORD"] == ""
+    assert services["migrate"]["environment"]["IPNB_APP_PASSWORD"] == ""

@@ -2,9 +2,10 @@
 -- tables but can only INSERT into and SELECT from the audit trail and the emergency-access
 -- grants, the disclosures and the pre-sign edit history of notes, and it owns nothing, so it
 -- cannot ALTER TABLE ... DISABLE TRIGGER either.
--- Run as the migration owner after every `manage.py migrate` (new tables need the grants).
--- Replace ipnb_app with the runtime role's name; create it once with
---   CREATE ROLE ipnb_app LOGIN PASSWORD '...';
+-- The one home of these grants: `manage.py grant_runtime_role <role>` runs them, as the
+-- tables' owner, after every `manage.py migrate` (new tables need the grants); docker compose's
+-- migrate service does exactly that. ipnb_app stands for the runtime role's name. One
+-- statement per line. ops/postgres/initdb/ creates the roles.
 GRANT USAGE ON SCHEMA public TO ipnb_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ipnb_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ipnb_app;

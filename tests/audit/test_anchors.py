@@ -110,12 +110,79 @@ def test_an_unreadable_anchor_line_is_reported(anchor_file, capsys):
     assert "anchor file line 1 is unreadable" in capsys.readouterr().err
 
 
-def test_no_anchor_file_configured_means_no_anchor_checks(settings):
+def test_no_anchor_file_and_no_anchor_ever_written_means_no_anchor_checks(settings):
+    """Development and test; production refuses to start without AUDIT_ANCHOR_FILE."""
     settings.AUDIT_ANCHOR_FILE = None
     _events(3)
 
     assert audit_verify.delay().get()["ok"] is True
     call_command("audit_verify")
+
+
+def test_each_anchor_write_is_audited_with_its_number(anchor_file):
+    _events(2)
+    audit_verify.delay().get()
+    _events(1)
+    audit_verify.delay().get()
+
+    assert [a["n"] for a in _anchors(anchor_file)] == [1, 2]
+    assert [
+        e.changes["n"] for e in AuditEvent.objects.filter(action="audit.anchor")
+    ] == [1, 2]
+
+
+def _verification_fails(capsys, message: str) -> None:
+    with pytest.raises(CommandError):
+        call_command("audit_verify")
+    assert message in capsys.readouterr().err
+
+
+def test_a_missing_anchor_file_fails_verification(anchor_file, capsys):
+    _events(2)
+    audit_verify.delay().get()
+    anchor_file.unlink()
+
+    _verification_fails(capsys, "is missing, but 1 anchor(s) were written")
+
+
+def test_an_unreadable_anchor_file_fails_verification(anchor_file, capsys):
+    _events(2)
+    audit_verify.delay().get()
+    anchor_file.unlink()
+    anchor_file.mkdir()  # reading it fails even for root, unlike a chmod
+
+    _verification_fails(capsys, "cannot be read")
+
+
+def test_a_shortened_anchor_file_fails_verification(anchor_file, capsys):
+    """Removing the newest anchors (and so the evidence of a cut tail) is itself detected."""
+    _events(2)
+    for _ in range(3):
+        audit_verify.delay().get()
+    lines = anchor_file.read_text().splitlines()
+    anchor_file.write_text("\n".join(lines[:1]) + "\n")
+
+    _verification_fails(capsys, "lacks 2 of the 3 anchor(s) written")
+
+
+def test_an_anchor_removed_from_the_middle_fails_verification(anchor_file, capsys):
+    _events(2)
+    for _ in range(3):
+        audit_verify.delay().get()
+    first, _, last = anchor_file.read_text().splitlines()
+    anchor_file.write_text(first + "\n" + last + "\n")
+
+    _verification_fails(capsys, "first missing: number 2")
+
+
+def test_unsetting_the_anchor_file_after_anchors_were_written_fails(
+    anchor_file, settings, capsys
+):
+    _events(2)
+    audit_verify.delay().get()
+    settings.AUDIT_ANCHOR_FILE = None
+
+    _verification_fails(capsys, "AUDIT_ANCHOR_FILE is unset, but 1 anchor(s)")
 
 
 def test_a_broken_chain_is_not_anchored(anchor_file):

@@ -4,30 +4,23 @@ throw-away role inside the test transaction."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 import audit
+from audit.management.commands.grant_runtime_role import statements
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-SQL = Path(settings.BASE_DIR, "audit", "sql", "runtime_role.sql").read_text()
 ROLE = "ipnb_app_test_role"
 
 
 @pytest.fixture
 def as_runtime_role():
-    statements = [
-        line.replace("ipnb_app", ROLE)
-        for line in SQL.splitlines()
-        if line.strip() and not line.startswith("--")
-    ]
+    # The grants the deployment's `manage.py grant_runtime_role` runs (one home: the SQL file).
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE ROLE {ROLE} NOLOGIN")
-        for statement in statements:
+        for statement in statements(ROLE):
             cursor.execute(statement)
         cursor.execute(f"SET LOCAL ROLE {ROLE}")
     yield

@@ -31,7 +31,15 @@ def _import_settings(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "import ipnb_notes.settings"],
         cwd=ROOT,
-        env={**clean, "IPNB_ENV": "production", **env},
+        env={
+            **clean,
+            "IPNB_ENV": "production",
+            # Production requires both; settings load does not connect or read the file.
+            "DATABASE_URL": os.environ.get("DATABASE_URL")
+            or "postgresql://ipnb_app@/ipnb?host=/var/run/postgresql",
+            "AUDIT_ANCHOR_FILE": "/nonexistent/audit-anchors.jsonl",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -33,6 +33,10 @@ def _production_env() -> dict[str, str]:
         "AUDIT_HMAC_KEY": "h" * 48,
         "ALLOWED_HOSTS": "notes.example.org",
         "DJANGO_SETTINGS_MODULE": "ipnb_notes.settings",
+        # Production requires both; settings load does not connect or read the file.
+        "DATABASE_URL": base.get("DATABASE_URL")
+        or "postgresql://ipnb_app@/ipnb?host=/var/run/postgresql",
+        "AUDIT_ANCHOR_FILE": "/nonexistent/audit-anchors.jsonl",
     }
 
 

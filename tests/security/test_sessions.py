@@ -220,6 +220,9 @@ def _production_settings_output(code, python, subprocess) -> str:
         "AUDIT_HMAC_KEY": "y" * 40,
         "ALLOWED_HOSTS": "notes.example.org",
         "DJANGO_SETTINGS_MODULE": "ipnb_notes.settings",
+        "DATABASE_URL": os.environ.get("DATABASE_URL")
+        or "postgresql://ipnb_app@/ipnb?host=/var/run/postgresql",
+        "AUDIT_ANCHOR_FILE": "/nonexistent/audit-anchors.jsonl",
     }
     result = subprocess.run(
         [python, "-c", "import django; django.setup(); " + code],

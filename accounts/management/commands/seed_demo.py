@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Supervision, User
@@ -38,6 +39,12 @@ class Command(BaseCommand):
     help = "Load the demo practice (idempotent: running it twice changes nothing)."
 
     def handle(self, *args, **options) -> None:
+        if settings.IPNB_ENV not in {"development", "test"}:
+            # Published passwords and a shared second factor: never in a real practice.
+            raise CommandError(
+                f"seed_demo runs only with IPNB_ENV=development or test, not"
+                f" {settings.IPNB_ENV!r}: the demo accounts share a published password"
+            )
         with transaction.atomic():
             users = self.seed_users()
             self.seed_links(users)

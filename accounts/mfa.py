@@ -110,20 +110,3 @@ def mfa_reset(*, user: User, by: User, request=None) -> int:
         recipient_list=[user.email],
     )
     return len(removed)
-
-
-def break_glass_designate(*, user: User, allowed: bool, by: User, request=None) -> User:
-    """Designate (or withdraw) a user for emergency access; audited with old and new value."""
-    old = user.can_break_glass
-    if old == allowed:
-        return user
-    user.can_break_glass = allowed
-    user.save(update_fields=["can_break_glass"])
-    audit.record(
-        "user.break_glass_designation",
-        actor=by,
-        request=request,
-        target=user,
-        changes={"can_break_glass": [old, allowed]},
-    )
-    return user

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from accounts import mfa
+from accounts import mfa, services
 from accounts.services import AccountError
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, require_recent_authentication
@@ -37,11 +37,15 @@ def user_break_glass(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
     require_recent_authentication(request)
     allowed = request.POST.get("can_break_glass") == "on"
-    mfa.break_glass_designate(
-        user=user, allowed=allowed, by=request.user, request=request
-    )
-    messages.success(
-        request,
-        f"{user} {'may now' if allowed else 'may no longer'} use emergency access.",
-    )
+    try:
+        services.break_glass_designate(
+            user=user, allowed=allowed, by=request.user, request=request
+        )
+    except AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"{user} {'may now' if allowed else 'may no longer'} use emergency access.",
+        )
     return redirect(user)

@@ -92,7 +92,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def may_break_glass(self) -> bool:
-        return self.is_active and (self.can_break_glass or self.is_practice_admin)
+        """Emergency access is for designated clinicians alone: a practice admin reads no
+        clinical text, even if the flag is set on their row."""
+        return self.is_active and self.is_clinician and self.can_break_glass
 
     @property
     def is_clinician(self) -> bool:

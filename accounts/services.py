@@ -251,6 +251,31 @@ def supervision_end(
     return link
 
 
+def break_glass_designate(*, user: User, allowed: bool, by: User, request=None) -> User:
+    """Designate (or withdraw) a clinician for emergency access; audited with old and new
+    value. Only therapists and supervisors may be designated: a practice admin reads no
+    clinical text, so an admin can designate neither themselves nor another admin."""
+    if allowed and user.pk == by.pk:
+        raise AccountError("You cannot designate yourself for emergency access.")
+    if allowed and not user.is_clinician:
+        raise AccountError(
+            "Only a therapist or a supervisor can be designated for emergency access."
+        )
+    old = user.can_break_glass
+    if old == allowed:
+        return user
+    user.can_break_glass = allowed
+    user.save(update_fields=["can_break_glass"])
+    audit.record(
+        "user.break_glass_designation",
+        actor=by,
+        request=request,
+        target=user,
+        changes={"can_break_glass": [old, allowed]},
+    )
+    return user
+
+
 def _end_sessions(user: User) -> int:
     keys = list(
         UserSession.objects.filter(user=user).values_list("session_key", flat=True)

@@ -1,29 +1,68 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from django import forms
 
-from audit.models import EmergencyAccess
-
 REASON_MIN_LENGTH = 20
+NAME_MIN_LENGTH = 3
 
 
-class EmergencyAccessForm(forms.ModelForm):
-    class Meta:
-        model = EmergencyAccess
-        fields = ["client", "reason"]
-        labels = {"client": "Client", "reason": "Why you need this record now"}
-        help_texts = {
-            "reason": (
-                f"At least {REASON_MIN_LENGTH} characters. The client's therapists and "
-                "the practice admins will see who opened the record, when and why."
-            )
-        }
-        widgets = {"reason": forms.Textarea(attrs={"rows": 4})}
+class EmergencyLookupForm(forms.Form):
+    """Find the one client an emergency grant should name. The page lists no clients: the
+    user types the client's code, or enough of a name to pick them out."""
+
+    query = forms.CharField(
+        label="Client code or name",
+        max_length=150,
+        help_text=(
+            "The client's code (as on their file), or at least "
+            f"{NAME_MIN_LENGTH} characters of their name."
+        ),
+    )
+
+    def clean_query(self) -> str:
+        query = " ".join(self.cleaned_data["query"].split())
+        try:
+            UUID(query)
+        except ValueError:
+            if len(query) < NAME_MIN_LENGTH:
+                raise forms.ValidationError(
+                    f"Type at least {NAME_MIN_LENGTH} characters of the client's name, "
+                    "or their full client code."
+                ) from None
+        return query
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        if obj.date_of_birth:
+            return f"{obj.display_name}, born {obj.date_of_birth:%b %-d, %Y}"
+        return obj.display_name
+
+
+class EmergencyAccessForm(forms.Form):
+    """The grant itself: one client picked from a look-up, and the reason."""
+
+    client = ClientChoiceField(
+        queryset=None,
+        to_field_name="code",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        label="Client",
+    )
+    reason = forms.CharField(
+        label="Why you need this record now",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=(
+            f"At least {REASON_MIN_LENGTH} characters. The client's therapists and "
+            "the practice admins will see who opened the record, when and why."
+        ),
+    )
 
     def __init__(self, *args, client_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = client_choices
-        self.fields["client"].to_field_name = "code"
 
     def clean_reason(self) -> str:
         reason = " ".join(self.cleaned_data["reason"].split())

@@ -164,8 +164,9 @@ def verify_chain_report() -> dict[str, Any]:
 
 
 def emergency_access_grant(*, user: User, client, reason: str, request=None):
-    """Open one client's record read-only for BREAK_GLASS_HOURS. Audited, and the client's
-    therapists and the practice admins are emailed (who, when; the reason is on the page)."""
+    """Open one client's record read-only for BREAK_GLASS_MINUTES. Audited, and the client's
+    therapists, the practice admins and the user themself are emailed at once (who, when and a
+    link; never the client's name; the reason is on the page)."""
     from datetime import timedelta
 
     from audit.models import EmergencyAccess
@@ -177,7 +178,7 @@ def emergency_access_grant(*, user: User, client, reason: str, request=None):
             client=client,
             reason=reason.strip(),
             granted_at=now,
-            expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+            expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
         )
         record(
             "emergency_access.grant",
@@ -187,7 +188,7 @@ def emergency_access_grant(*, user: User, client, reason: str, request=None):
             client_code=client.code,
             changes={
                 "expires_at": grant.expires_at.isoformat(),
-                "hours": settings.BREAK_GLASS_HOURS,
+                "minutes": settings.BREAK_GLASS_MINUTES,
             },
         )
     from audit.tasks import emergency_access_notify
@@ -197,9 +198,46 @@ def emergency_access_grant(*, user: User, client, reason: str, request=None):
     return grant
 
 
+def emergency_access_lookup(*, user: User, query: str, request=None) -> list:
+    """Find the client an emergency grant should name: by exact client code, or by a name
+    search (at least 3 characters, checked by the form). At most 20 matches. Audited; a name
+    searched for is recorded only by its length, never in clear (it may name a client)."""
+    from uuid import UUID
+
+    from django.db.models import Q
+
+    from ipnb_notes import access
+
+    clients = access.break_glass_clients(user)
+    try:
+        code = UUID(query)
+    except ValueError:
+        code = None
+    if code is not None:
+        matches = list(clients.filter(code=code))
+        changes = {"by": "code", "matches": len(matches)}
+    else:
+        matches = list(
+            clients.filter(
+                Q(legal_name__icontains=query) | Q(preferred_name__icontains=query)
+            ).order_by("legal_name", "pk")[:20]
+        )
+        changes = {"by": "name", "length": len(query), "matches": len(matches)}
+    record(
+        "emergency_access.lookup",
+        actor=user,
+        request=request,
+        client_code=code if matches and code is not None else None,
+        changes=changes,
+    )
+    return matches
+
+
 def emergency_access_notify(grant_id: int) -> int:
-    """Email the client's current therapists and every active practice admin (the privacy
-    officer's role here). No client name in the email: it travels outside the app."""
+    """Email the client's current therapists, every active practice admin (the privacy
+    officer's role here) and the user who opened the record (so that a grant made with their
+    account without their knowledge does not go unseen). No client name in the email: it
+    travels outside the app."""
     from django.urls import reverse
 
     from accounts.models import User
@@ -214,7 +252,7 @@ def emergency_access_notify(grant_id: int) -> int:
         is_active=True,
     )
     admins = User.objects.filter(role=User.Role.ADMIN, is_active=True)
-    recipients = sorted({u.email for u in [*therapists, *admins] if u != grant.user})
+    recipients = sorted({u.email for u in [*therapists, *admins, grant.user]})
     if not recipients:
         return 0
     link = settings.SITE_URL.rstrip("/") + reverse(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from uuid import UUID
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -13,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import audit
 from audit import services
-from audit.forms import EmergencyAccessForm
+from audit.forms import EmergencyAccessForm, EmergencyLookupForm
 from audit.reports import AuditFilterForm, csv_lines, filtered_events
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
@@ -71,30 +75,63 @@ def event_export(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def emergency_access(request: AuthedRequest) -> HttpResponse:
+    """Look a client up (by exact code, or a name search of at least 3 characters: the page
+    lists no clients), then open their record read-only with a typed reason. The whole page
+    is in sudo mode. Look-ups go by POST, so that no name travels in a URL; each is audited."""
     access.require_break_glass(request.user)
-    form = EmergencyAccessForm(
-        request.POST if request.method == "POST" else None,
-        client_choices=access.break_glass_clients(request.user),
-    )
-    if request.method == "POST":
-        if not form.is_valid():
-            return render(
-                request, "audit/emergency_access.html", {"form": form}, status=400
+    require_recent_authentication(request)
+    template = "audit/emergency_access.html"
+    context = {"minutes": settings.BREAK_GLASS_MINUTES}
+    lookup = EmergencyLookupForm(prefix="lookup")
+    if request.method == "GET":
+        return render(request, template, {**context, "lookup": lookup})
+    if "lookup-query" in request.POST:
+        lookup = EmergencyLookupForm(request.POST, prefix="lookup")
+        if not lookup.is_valid():
+            return render(request, template, {**context, "lookup": lookup}, status=400)
+        matches = services.emergency_access_lookup(
+            user=request.user, query=lookup.cleaned_data["query"], request=request
+        )
+        form = EmergencyAccessForm(
+            client_choices=access.break_glass_clients(request.user).filter(
+                pk__in=[c.pk for c in matches]
             )
-        require_recent_authentication(request)
-        grant = services.emergency_access_grant(
-            user=request.user,
-            client=form.cleaned_data["client"],
-            reason=form.cleaned_data["reason"],
-            request=request,
         )
-        messages.warning(
+        return render(
             request,
-            f"Emergency access granted, read-only, until "
-            f"{timezone.localtime(grant.expires_at):%H:%M %b %d}. Every page you open is recorded.",
+            template,
+            {**context, "lookup": lookup, "form": form, "searched": True},
         )
-        return redirect(grant)
-    return render(request, "audit/emergency_access.html", {"form": form})
+    form = EmergencyAccessForm(
+        request.POST,
+        client_choices=access.break_glass_clients(request.user).filter(
+            code__in=_uuids(request.POST.getlist("client"))
+        ),
+    )
+    if not form.is_valid():
+        return render(
+            request, template, {**context, "lookup": lookup, "form": form}, status=400
+        )
+    grant = services.emergency_access_grant(
+        user=request.user,
+        client=form.cleaned_data["client"],
+        reason=form.cleaned_data["reason"],
+        request=request,
+    )
+    messages.warning(
+        request,
+        f"Emergency access granted, read-only, until "
+        f"{timezone.localtime(grant.expires_at):%H:%M %b %d}. Every page you open is recorded.",
+    )
+    return redirect(grant)
+
+
+def _uuids(values: list[str]) -> list[UUID]:
+    codes = []
+    for value in values:
+        with contextlib.suppress(ValueError):
+            codes.append(UUID(value))
+    return codes
 
 
 @login_not_required

@@ -69,7 +69,8 @@ def require_post_allowed(allowed: bool) -> None:
 # --- The clinical record ------------------------------------------------------------------------
 # The caseload rule: a clinician sees clients they are currently assigned to (primary or
 # co-therapist); a supervisor also sees the clients of their current supervisees, read-only.
-# Practice admins see no clinical record (emergency access is the one exception).
+# Practice admins see no clinical record, not even through emergency access (designated
+# clinicians alone may break the glass).
 
 
 def visible_clients(user: User):
@@ -78,22 +79,16 @@ def visible_clients(user: User):
     emergency-access grant (read-only: such a client is never on their own caseload)."""
     from clients.models import Client
 
-    if not (user.is_authenticated and user.is_active):
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
         return Client.objects.none()
-    emergency = None
-    if user.may_break_glass:
-        from audit.models import EmergencyAccess
-
-        emergency = Q(
-            pk__in=EmergencyAccess.objects.active()
-            .filter(user=user)
-            .values("client_id")
-        )
-    if not user.is_clinician:
-        return Client.objects.filter(emergency) if emergency else Client.objects.none()
     caseload = _caseload_clients(user)
-    if emergency is None:
+    if not user.may_break_glass:
         return caseload
+    from audit.models import EmergencyAccess
+
+    emergency = Q(
+        pk__in=EmergencyAccess.objects.active().filter(user=user).values("client_id")
+    )
     return Client.objects.filter(Q(pk__in=caseload.values("pk")) | emergency)
 
 
@@ -412,14 +407,17 @@ def own_ruptures(user: User):
 
 
 def require_break_glass(user: User) -> None:
-    """Only practice admins and designated users may open a record in an emergency; anyone
-    else is refused (403: the feature is documented, the record is not revealed)."""
-    if not (user.is_authenticated and user.may_break_glass):
+    """Only designated clinicians may open a record in an emergency. A practice admin gets 404
+    (a clinical page: admins read no clinical text, even with the flag set on their row); a
+    clinician who is not designated gets 403 (the feature is documented, no record shown)."""
+    require_clinician(user)
+    if not user.may_break_glass:
         raise PermissionDenied
 
 
 def break_glass_clients(user: User):
-    """Clients an emergency grant may name: all of them, for designated users alone."""
+    """Clients an emergency grant may name: any, for designated clinicians alone. The page
+    never lists them: the user looks one up by exact code or by a name search."""
     from clients.models import Client
 
     require_break_glass(user)
@@ -489,4 +487,16 @@ def get_process_note_for_disclosure(user: User, session_code: UUID):
     return get_object_or_404(
         own_process_notes(user).select_related("session", "session__client"),
         session=session,
+    )
+
+
+def visible_disclosures(user: User, client):
+    """The client's accounting of disclosures as this user may read it (the client is already
+    visible): a release of a psychotherapy note is shown to its author alone, who released
+    it, since even its existence is the author's (supervisors and co-therapists see the rest)."""
+    from disclosures.models import Disclosure
+    from disclosures.services import accounting
+
+    return accounting(client).exclude(
+        Q(kind=Disclosure.Kind.PSYCHOTHERAPY_NOTE) & ~Q(user_id=user.pk)
     )

@@ -229,7 +229,7 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("REAUTHENTICATION_TIMEOUT_SECONDS", 3
 # Idle timeout and absolute lifetime, enforced by ipnb_notes.middleware.security.
 IDLE_TIMEOUT_SECONDS = env_int("IDLE_TIMEOUT_SECONDS", 15 * 60)
 # Emergency (break-glass) access: how long one grant keeps a client's record open, read-only.
-BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 8)
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60)
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 
 # --- Second factor (every role; RequireMFAMiddleware sends the unenrolled to enrolment) ---------

@@ -77,7 +77,7 @@ def test_a_redelivered_emergency_notice_is_sent_once(grant, mailoutbox):
     first = emergency_access_notify.apply(args=[grant.pk]).get()
     second = emergency_access_notify.apply(args=[grant.pk]).get()
 
-    assert first == 2  # alice and ada
+    assert first == 3  # alice, ada and dana herself
     assert second == 0
     assert len(mailoutbox) == 1
     assert (
@@ -103,5 +103,5 @@ def test_a_failed_send_leaves_no_dedupe_row_so_the_retry_sends(grant, monkeypatc
     assert mail.outbox == []
 
     monkeypatch.undo()
-    assert emergency_access_notify.apply(args=[grant.pk]).get() == 2
+    assert emergency_access_notify.apply(args=[grant.pk]).get() == 3
     assert len(mail.outbox) == 1

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.forms import InviteForm, RoleForm, SetPasswordForm, SupervisionForm
 from accounts.models import Supervision, User
-from ipnb_notes import access
+from ipnb_notes import access, listsearch
 from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
 
 USER_SORTS = {
@@ -27,7 +27,7 @@ USER_SORTS = {
 }
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def user_list(request: AuthedRequest) -> HttpResponse:
     users = access.manageable_users(request.user).prefetch_related(
         Prefetch(
@@ -36,23 +36,28 @@ def user_list(request: AuthedRequest) -> HttpResponse:
             to_attr="current_supervisions",
         )
     )
-    q = request.GET.get("q", "").strip()
+    params, q = listsearch.search_params(request)  # names are searched by POST only
     if q:
         users = users.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
-    role = request.GET.get("role", "")
+    role = params.get("role", "")
     if role in User.Role.values:
         users = users.filter(role=role)
-    status = request.GET.get("status", "")
+    status = params.get("status", "")
     if status == "active":
         users = users.filter(is_active=True)
     elif status == "inactive":
         users = users.filter(is_active=False)
-    sort = request.GET.get("sort", "name")
+    sort = params.get("sort", "name")
     users = users.order_by(USER_SORTS.get(sort, "full_name"), "id")
-    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    page = Paginator(users, 50).get_page(params.get("page"))
     template = "accounts/user_list.html"
     if wants_partial(request):
         template += "#user-rows"
+    filters = listsearch.filter_query(
+        role=role if role in User.Role.values else "",
+        status=status if status in ("active", "inactive") else "",
+        sort=sort if sort in USER_SORTS else "",
+    )
     context = {
         "page": page,
         "q": q,
@@ -60,8 +65,12 @@ def user_list(request: AuthedRequest) -> HttpResponse:
         "status": status,
         "sort": sort,
         "roles": User.Role.choices,
+        "filter_query": filters,
+        "search_form": "user-search",
     }
-    return render(request, template, context)
+    return listsearch.push_filters_url(
+        request, render(request, template, context), filters
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -215,10 +224,24 @@ def invitation_resend(request: AuthedRequest, code: UUID) -> HttpResponse:
     return redirect(user)
 
 
+# The emailed link carries the token in its path once: that first request keeps it in the
+# session and continues at /invitation/set-password/, so the token is not in the address bar,
+# the history, the Referer or the access log of the requests that follow (allauth does the
+# same with password-reset keys). The log filters also hide the first path's token.
+INVITATION_SESSION_KEY = "_invitation_token"
+INVITATION_PLACEHOLDER = "set-password"
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token: str) -> HttpResponse:
-    invitation = services.invitation_for_token(token)
+    if token != INVITATION_PLACEHOLDER:
+        if services.invitation_for_token(token) is None:
+            return render(request, "accounts/invitation_invalid.html", status=404)
+        request.session[INVITATION_SESSION_KEY] = token
+        return redirect("accept_invitation", token=INVITATION_PLACEHOLDER)
+    token = request.session.get(INVITATION_SESSION_KEY, "")
+    invitation = services.invitation_for_token(token) if token else None
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
     form = SetPasswordForm(request.POST or None, user=invitation.user)
@@ -231,6 +254,7 @@ def accept_invitation(request, token: str) -> HttpResponse:
             )
         except services.AccountError:
             return render(request, "accounts/invitation_invalid.html", status=404)
+        request.session.pop(INVITATION_SESSION_KEY, None)
         messages.success(request, "Your password is set. Please sign in.")
         return redirect("account_login")
     return render(

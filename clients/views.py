@@ -23,17 +23,17 @@ from clients.forms import (
     TherapistChoiceForm,
 )
 from clients.models import CaseAssignment, Client, TreatmentGoal
-from ipnb_notes import access
+from ipnb_notes import access, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def client_list(request: AuthedRequest) -> HttpResponse:
     access.require_clinician(request.user)
-    q = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "active")
+    params, q = listsearch.search_params(request)  # the name is searched by POST only
+    status = params.get("status", "active")
     status = status if status in queries.STATUS_FILTERS else "active"
-    sort = request.GET.get("sort", "name")
+    sort = params.get("sort", "name")
     sort = sort if sort in queries.CASELOAD_SORTS else "name"
     clients = queries.caseload(
         access.visible_clients(request.user),
@@ -42,7 +42,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         status=status,
         sort=sort,
     )
-    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    page = Paginator(clients, 50).get_page(params.get("page"))
     audit.record(
         "client.list_view",
         actor=request.user,
@@ -52,14 +52,19 @@ def client_list(request: AuthedRequest) -> HttpResponse:
     template = "clients/client_list.html"
     if wants_partial(request):
         template += "#client-rows"
+    filters = listsearch.filter_query(status=status, sort=sort)
     context = {
         "page": page,
         "q": q,
         "status": status,
         "sort": sort,
         "statuses": Client.Status.choices,
+        "filter_query": filters,
+        "search_form": "client-search",
     }
-    return render(request, template, context)
+    return listsearch.push_filters_url(
+        request, render(request, template, context), filters
+    )
 
 
 @require_GET
@@ -208,13 +213,13 @@ def goal_status(request: AuthedRequest, code: UUID) -> HttpResponse:
 # --- Caseload assignment (practice admins: names, status and therapists only) ----------------------
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def assign_list(request: AuthedRequest) -> HttpResponse:
     clients = access.assignable_clients(request.user)
     therapists = access.therapist_choices(request.user)
-    q = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
-    therapist_code = request.GET.get("therapist", "")
+    params, q = listsearch.search_params(request)  # the name is searched by POST only
+    status = params.get("status", "")
+    therapist_code = params.get("therapist", "")
     therapist = None
     if therapist_code:
         try:
@@ -223,19 +228,28 @@ def assign_list(request: AuthedRequest) -> HttpResponse:
             therapist = None
     page = Paginator(
         queries.assignment_list(clients, q=q, therapist=therapist, status=status), 50
-    ).get_page(request.GET.get("page"))
+    ).get_page(params.get("page"))
     template = "clients/assign_list.html"
     if wants_partial(request):
         template += "#assign-rows"
+    therapist_code = str(therapist.code) if therapist else ""
+    filters = listsearch.filter_query(
+        therapist=therapist_code,
+        status=status if status in Client.Status.values else "",
+    )
     context = {
         "page": page,
         "q": q,
         "status": status,
-        "therapist_code": str(therapist.code) if therapist else "",
+        "therapist_code": therapist_code,
         "therapists": therapists,
         "statuses": Client.Status.choices,
+        "filter_query": filters,
+        "search_form": "assign-search",
     }
-    return render(request, template, context)
+    return listsearch.push_filters_url(
+        request, render(request, template, context), filters
+    )
 
 
 def _render_assign_detail(

@@ -10,11 +10,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from dashboards import html, reports
-from ipnb_notes import access
+from ipnb_notes import access, listsearch
 from ipnb_notes.http import (
     AuthedRequest,
     add_content_digest,
@@ -248,16 +248,16 @@ def csv_response(filename: str, header: list, rows: list[list]) -> HttpResponse:
 # --- The caseload ----------------------------------------------------------------------------
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     if code is not None:
         therapist = access.get_dashboard_supervisee(request.user, code)
     else:
         access.require_clinician(request.user)
         therapist = request.user
-    include_all = request.GET.get("show") == "all"
+    params, q = listsearch.search_params(request)  # the name is searched by POST only
+    include_all = params.get("show") == "all"
     rows = reports.caseload(therapist.id, include_inactive=include_all)
-    q = request.GET.get("q", "").strip()
     if q:
         rows = [
             r
@@ -265,10 +265,10 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
             if q.lower()
             in (r["legal_name"] + " " + (r["preferred_name"] or "")).lower()
         ]
-    flagged = request.GET.get("flagged") == "1"
+    flagged = params.get("flagged") == "1"
     if flagged:
         rows = [r for r in rows if r["flags"]]
-    sort = request.GET.get("sort", "flags")
+    sort = params.get("sort", "flags")
     if sort not in CASELOAD_SORTS:
         sort = "flags"
     key, reverse = CASELOAD_SORTS[sort]
@@ -301,7 +301,14 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     template = "dashboards/caseload.html"
     if wants_partial(request):
         template += "#caseload-rows"
-    return render(request, template, context)
+    filters = listsearch.filter_query(
+        show="all" if include_all else "",
+        sort="" if sort == "flags" else sort,
+        flagged="1" if flagged else "",
+    )
+    return listsearch.push_filters_url(
+        request, render(request, template, context), filters
+    )
 
 
 @require_GET

@@ -397,7 +397,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # Request paths are logged without query strings or invitation tokens (WEB-06, AUD-09);
+    # gunicorn's access log does the same (ops/gunicorn.conf.py).
+    "filters": {"request_paths": {"()": "ipnb_notes.log_redaction.RedactRequestPaths"}},
+    "loggers": {
+        "django.request": {"level": "ERROR", "filters": ["request_paths"]},
+        "django.server": {
+            "level": "INFO",
+            "filters": ["request_paths"],
+            "propagate": True,
+        },
+    },
 }
 # AUD-06: every audit event is also sent, as one JSON line, to a syslog collector off this
 # host when AUDIT_SYSLOG_ADDRESS ("host:port", UDP) is set; the nightly verification sends

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Invitation, User
 from audit.models import AuditEvent
-from tests.factories import make_user
+from tests.factories import make_user, mark_recently_authenticated
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +40,23 @@ def _link_from(message) -> str:
     return f"/invitation/{match.group(1)}/"
 
 
+SET_PASSWORD_URL = "/invitation/set-password/"
+
+
+def _open(client, link) -> str:
+    """Follow the emailed link: the token moves into the session and the form is served at
+    an address without it."""
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response["Location"] == SET_PASSWORD_URL
+    return SET_PASSWORD_URL
+
+
 def test_it_invites_a_user_and_emails_a_one_time_link(
     client, ada, django_capture_on_commit_callbacks
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = _invite(client, django_capture_on_commit_callbacks)
 
     user = User.objects.get(email="nia.okoro@example.org")
@@ -68,6 +81,7 @@ def test_it_stores_only_a_hash_of_the_token(
     client, ada, django_capture_on_commit_callbacks
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
 
     token = _link_from(mail.outbox[0]).split("/")[2]
@@ -85,6 +99,7 @@ def test_it_puts_no_clinical_information_in_the_email(
 
     make_client(alice, legal_name="Rosalind Quimby")
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
 
     message = mail.outbox[0]
@@ -96,6 +111,7 @@ def test_it_puts_no_clinical_information_in_the_email(
 
 def test_it_keeps_what_was_typed_and_shows_field_errors(client, ada):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         INVITE_URL,
         {"full_name": "Nia Okoro", "email": "not-an-email", "role": "THERAPIST"},
@@ -113,6 +129,7 @@ def test_it_keeps_what_was_typed_and_shows_field_errors(client, ada):
 
 def test_it_requires_a_name_and_a_known_role(client, ada):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         INVITE_URL, {"full_name": "", "email": "x@example.org", "role": "OWNER"}
     )
@@ -125,6 +142,7 @@ def test_it_requires_a_name_and_a_known_role(client, ada):
 
 def test_it_refuses_an_email_already_in_use_whatever_its_case(client, ada, alice):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         INVITE_URL,
         {
@@ -155,15 +173,18 @@ def test_it_lets_the_invitee_set_a_password_once(
     client, ada, django_capture_on_commit_callbacks
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
     link = _link_from(mail.outbox[0])
     client.logout()
 
-    page = client.get(link)
+    page = client.get(_open(client, link))
     assert page.status_code == 200
     assert "Welcome, Nia Okoro" in page.content.decode()
 
-    response = client.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    response = client.post(
+        SET_PASSWORD_URL, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("account_login")
     user = User.objects.get(email="nia.okoro@example.org")
@@ -174,16 +195,20 @@ def test_it_lets_the_invitee_set_a_password_once(
     assert client.get(link).status_code == 404
     again = client.post(link, {"password1": "x" * 20, "password2": "x" * 20})
     assert again.status_code == 404
+    assert client.get(SET_PASSWORD_URL).status_code == 404
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
 
 
 def test_the_invitee_then_signs_in(client, ada, django_capture_on_commit_callbacks):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
     link = _link_from(mail.outbox[0])
     client.logout()
-    client.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    client.post(
+        _open(client, link), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
 
     response = client.post(
         reverse("account_login"),
@@ -198,18 +223,21 @@ def test_the_invitee_then_signs_in(client, ada, django_capture_on_commit_callbac
 
 def test_it_refuses_an_expired_link(client, ada, django_capture_on_commit_callbacks):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
     link = _link_from(mail.outbox[0])
     client.logout()
+    form_url = _open(client, link)  # opened in time, sent too late
 
     with time_machine.travel(timezone.now() + timedelta(hours=72, minutes=1)):
         response = client.get(link)
         posted = client.post(
-            link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+            form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
         )
     assert response.status_code == 404
     assert "cannot be used" in response.content.decode()
     assert posted.status_code == 404
+    assert "cannot be used" in posted.content.decode()
     assert not User.objects.get(email="nia.okoro@example.org").has_usable_password()
 
 
@@ -230,11 +258,14 @@ def test_it_refuses_a_weak_password_with_a_field_error(
     client, ada, django_capture_on_commit_callbacks, password, message
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
     link = _link_from(mail.outbox[0])
     client.logout()
 
-    response = client.post(link, {"password1": password, "password2": password})
+    response = client.post(
+        _open(client, link), {"password1": password, "password2": password}
+    )
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -248,12 +279,14 @@ def test_it_refuses_two_different_passwords(
     client, ada, django_capture_on_commit_callbacks
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
     link = _link_from(mail.outbox[0])
     client.logout()
 
     response = client.post(
-        link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"}
+        _open(client, link),
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"},
     )
 
     assert 'id="id_password2_error"' in response.content.decode()
@@ -263,6 +296,7 @@ def test_resending_replaces_the_old_link(
     client, ada, django_capture_on_commit_callbacks
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
     old_link = _link_from(mail.outbox[0])
     user = User.objects.get(email="nia.okoro@example.org")
@@ -277,11 +311,12 @@ def test_resending_replaces_the_old_link(
     assert AuditEvent.objects.filter(action="user.invite_resend").count() == 1
     client.logout()
     assert client.get(old_link).status_code == 404
-    assert client.get(new_link).status_code == 200
+    assert client.get(_open(client, new_link)).status_code == 200
 
 
 def test_it_does_not_resend_to_someone_who_has_a_password(client, ada, alice):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:invitation_resend", args=[alice.code]), follow=True
     )
@@ -295,6 +330,7 @@ def test_a_deactivated_invitee_cannot_use_the_link(
     client, ada, django_capture_on_commit_callbacks
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     _invite(client, django_capture_on_commit_callbacks)
     link = _link_from(mail.outbox[0])
     services.user_deactivate(
@@ -323,6 +359,7 @@ def test_the_link_lifetime_follows_the_setting(
 ):
     settings.INVITATION_TTL_HOURS = 24
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
 
     assert "expires in 24 hours" in client.get(INVITE_URL).content.decode()
     response = _invite(client, django_capture_on_commit_callbacks)

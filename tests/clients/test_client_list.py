@@ -51,10 +51,13 @@ def test_it_searches_legal_and_preferred_names_case_insensitively(client, alice)
     make_client(alice, legal_name="Jonathan Ames", preferred_name="Jon")
     make_client(alice, legal_name="Marisol Vega")
     client.force_login(alice)
-    assert names(client.get(URL, {"q": "jon"})) == ["Jonathan Ames"]
-    assert names(client.get(URL, {"q": "VEGA"})) == ["Marisol Vega"]
-    assert names(client.get(URL, {"q": "nobody"})) == []
-    assert "No client matches" in client.get(URL, {"q": "nobody"}).content.decode()
+    # The search form POSTs: a name never travels in the URL.
+    assert names(client.post(URL, {"q": "jon"})) == ["Jonathan Ames"]
+    assert names(client.post(URL, {"q": "VEGA"})) == ["Marisol Vega"]
+    assert names(client.post(URL, {"q": "nobody"})) == []
+    nobody = client.post(URL, {"q": "nobody"}).content.decode()
+    assert "No client matches" in nobody
+    assert 'value="nobody"' in nobody  # what was typed stays in the field
 
 
 def test_it_filters_by_status_active_by_default(client, alice):
@@ -124,7 +127,7 @@ def test_it_paginates_at_fifty(client, alice):
 
 def test_htmx_requests_get_the_table_fragment(client, alice, alices_client):
     client.force_login(alice)
-    response = client.get(URL, {"q": "roz"}, headers={"HX-Request": "true"})
+    response = client.post(URL, {"q": "roz"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert "<html" not in html
     assert "<table" in html and "Rosalind Marsh" in html

@@ -251,7 +251,7 @@ def test_caseload_filters_and_sorts(client, alice, record):
     response = client.get(reverse("dashboards:caseload"), {"sort": "name"})
     names = [r["legal_name"] for r in response.context["rows"]]
     assert names == ["Dana Example", "Zed Person"]
-    response = client.get(reverse("dashboards:caseload"), {"q": "zed"})
+    response = client.post(reverse("dashboards:caseload"), {"q": "zed"})
     assert [r["legal_name"] for r in response.context["rows"]] == ["Zed Person"]
     html = client.get(reverse("dashboards:caseload")).content.decode()
     assert "<svg" in html and "<polyline" in html and "style=" not in html

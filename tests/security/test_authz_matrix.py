@@ -59,7 +59,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "accounts:user_detail": ("444A", "5555"),
     "accounts:user_end_sessions": ("5555", "444A"),
     "accounts:user_invite": ("444A", "444A"),
-    "accounts:user_list": ("444A", "5555"),
+    "accounts:user_list": ("444A", "444A"),  # the search form POSTs
     "accounts:user_mfa_reset": ("5555", "444A"),
     "accounts:user_reactivate": ("5555", "444A"),
     "audit:emergency_access": ("3334", "3334"),
@@ -67,25 +67,25 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "audit:event_list": ("444A", "5555"),
     "csp_report": ("5555", "AAAA"),  # public report sink: POST only, report JSON only
     "clients:assign_detail": ("444A", "5555"),
-    "clients:assign_list": ("444A", "5555"),
+    "clients:assign_list": ("444A", "444A"),  # the search form POSTs
     "clients:assign_primary": ("5555", "444A"),
     "clients:assignment_end": ("5555", "444A"),
     "clients:caseload_transfer": ("444A", "444A"),
     "clients:client_create": ("AAA4", "AAA4"),
     "clients:client_detail": ("AA44", "5555"),
     "clients:client_edit": ("A344", "A344"),
-    "clients:client_list": ("AAA4", "5555"),
+    "clients:client_list": ("AAA4", "AAA4"),  # the search form POSTs
     "clients:cotherapist_add": ("5555", "444A"),
     "clients:goal_create": ("A344", "A344"),
     "clients:goal_edit": ("A344", "A344"),
     "clients:goal_status": ("5555", "A344"),
-    "dashboards:caseload": ("AAA4", "5555"),
+    "dashboards:caseload": ("AAA4", "AAA4"),  # the search form POSTs
     "dashboards:caseload_csv": ("AAA4", "5555"),
     "dashboards:index": ("AAAA", "5555"),
     "dashboards:ping": ("AAAA", "5555"),
     "dashboards:practice": ("444A", "5555"),
     "dashboards:practice_csv": ("444A", "5555"),
-    "dashboards:supervisee_caseload": ("4A44", "5555"),
+    "dashboards:supervisee_caseload": ("4A44", "4A44"),  # the search form POSTs
     "dashboards:supervisee_caseload_csv": ("4A44", "5555"),
     "dashboards:supervision": ("4A44", "5555"),
     "dashboards:supervision_csv": ("4A44", "5555"),

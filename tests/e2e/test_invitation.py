@@ -38,6 +38,8 @@ def test_it_invites_a_user_who_then_signs_in(page, live_server, ada):
 
     page.context.clear_cookies()
     page.goto(live_server.url + invitation_path)
+    # The token leaves the address bar (and the history) at once.
+    page.wait_for_url(f"{live_server.url}/invitation/set-password/")
     assert page.get_by_role("heading", name="Welcome, Nia Okoro").is_visible()
     assert_no_serious_axe_violations(page)
     page.locator("#id_password1").fill("short")

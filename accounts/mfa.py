@@ -14,27 +14,142 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models.signals import post_init, pre_save
 
 import audit
 from accounts.models import User
-from ipnb_notes.fields import key_ring
-
-# Binds every MFA ciphertext to its purpose: a token copied from a note column will not
-# decrypt here, nor the other way round.
-_AAD = b"mfa.authenticator.secret"
+from ipnb_notes.fields import key_ring, place_aad
+from ipnb_notes.lib.crypto import KeyRingError
 
 # The published second factor of the demo accounts (development only, see seed_demo and
 # README). Anyone can compute codes from it: it must never exist outside a demo database.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
+# The keys of Authenticator.data that hold tokens (a string, or a list of strings).
+SEALED_KEYS = ("secret", "seed", "migrated_codes")
+
+
+class MFASecretError(KeyRingError):
+    """A second-factor secret read outside its authenticator, or sealed for another one."""
+
+
+def secret_aad(*, user_id: object, type: str, key: str) -> bytes:
+    """A second factor's token is bound to its table, its key in `data`, the user and the
+    kind of authenticator (one per user and kind), so a seed copied into another user's row
+    does not decrypt there."""
+    return place_aad(
+        Authenticator._meta.db_table, f"data.{key}", f"user={user_id};type={type}"
+    )
+
+
+class BoundToken(str):
+    """A token read from an authenticator, carrying the associated data of its place."""
+
+    aad: bytes
+    place: str
+
+    def __new__(cls, token: str, aad: bytes, place: str) -> BoundToken:
+        obj = super().__new__(cls, token)
+        obj.aad, obj.place = aad, place
+        return obj
+
+
+class PendingSecret(str):
+    """A secret allauth asked to encrypt before its authenticator (and so its user) is
+    known. Its text is a marker, never the secret; the authenticator's pre_save seals it."""
+
+    plaintext: str
+
+    def __new__(cls, plaintext: str) -> PendingSecret:
+        obj = super().__new__(cls, "unsealed:pending")
+        obj.plaintext = plaintext
+        return obj
+
+
+def _map_sealed(data: dict, fn) -> None:
+    for key in SEALED_KEYS:
+        value = data.get(key)
+        if isinstance(value, str):
+            data[key] = fn(key, value)
+        elif isinstance(value, list):
+            data[key] = [fn(key, v) if isinstance(v, str) else v for v in value]
+
+
+def _describe(instance: Authenticator, key: str) -> str:
+    return (
+        f"{Authenticator._meta.db_table}.data.{key} of user {instance.user_id} "
+        f"({instance.type})"
+    )
+
+
+def bind_loaded_tokens(sender, instance: Authenticator, **kwargs) -> None:
+    """post_init: tag each token with its authenticator's place (no decryption here)."""
+    fields = instance.__dict__
+    data = fields.get("data")
+    if (
+        not isinstance(data, dict)
+        or fields.get("user_id") is None
+        or "type" not in fields
+    ):
+        return
+
+    def bind(key: str, value: str):
+        if isinstance(value, PendingSecret | BoundToken):
+            return value
+        aad = secret_aad(user_id=instance.user_id, type=instance.type, key=key)
+        return BoundToken(value, aad, _describe(instance, key))
+
+    _map_sealed(data, bind)
+
+
+def seal_pending_secrets(sender, instance: Authenticator, **kwargs) -> None:
+    """pre_save: encrypt new secrets for this user's authenticator; re-seal a token whose
+    authenticator changed hands in the application."""
+    data = instance.data
+    if not isinstance(data, dict):
+        return
+
+    def seal(key: str, value: str):
+        aad = secret_aad(user_id=instance.user_id, type=instance.type, key=key)
+        if isinstance(value, PendingSecret):
+            plaintext = value.plaintext
+        elif isinstance(value, BoundToken) and value.aad != aad:
+            plaintext = _open(value)
+        else:
+            return value
+        token = key_ring().encrypt(plaintext, aad=aad)
+        return BoundToken(token, aad, _describe(instance, key))
+
+    _map_sealed(data, seal)
+
+
+def _open(token: BoundToken) -> str:
+    try:
+        return key_ring().decrypt(token, aad=token.aad)
+    except KeyRingError as exc:
+        raise MFASecretError(
+            f"{token.place} does not decrypt in its place: {exc}"
+        ) from None
+
+
+post_init.connect(bind_loaded_tokens, sender=Authenticator)
+pre_save.connect(seal_pending_secrets, sender=Authenticator)
+
 
 class MFAAdapter(DefaultMFAAdapter):
     def encrypt(self, text: str) -> str:
-        """TOTP seeds and recovery-code seeds are stored as AES-GCM tokens (AUTH-03)."""
-        return key_ring().encrypt(text, aad=_AAD)
+        """TOTP seeds and recovery-code seeds are stored as AES-GCM tokens (AUTH-03), bound
+        to their user's authenticator when it is saved."""
+        return PendingSecret(text)
 
     def decrypt(self, encrypted_text: str) -> str:
-        return key_ring().decrypt(encrypted_text, aad=_AAD)
+        if isinstance(encrypted_text, PendingSecret):
+            return encrypted_text.plaintext
+        if isinstance(encrypted_text, BoundToken):
+            return _open(encrypted_text)
+        raise MFASecretError(
+            "a second-factor secret can be read only through its authenticator"
+        )
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """A user may remove a second factor only while another one remains: MFA is policy,

@@ -12,9 +12,11 @@ from django.views.decorators.http import require_POST
 from accounts import mfa, services
 from accounts.services import AccountError
 from ipnb_notes import access
-from ipnb_notes.http import AuthedRequest, require_recent_authentication
+from ipnb_notes.http import AuthedRequest
+from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 
+@sudo_mode
 @require_POST
 def user_mfa_reset(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
@@ -32,6 +34,7 @@ def user_mfa_reset(request: AuthedRequest, code: UUID) -> HttpResponse:
     return redirect(user)
 
 
+@sudo_mode
 @require_POST
 def user_break_glass(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)

@@ -17,7 +17,8 @@ from accounts import services
 from accounts.forms import InviteForm, RoleForm, SetPasswordForm, SupervisionForm
 from accounts.models import Supervision, User
 from ipnb_notes import access, listsearch
-from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
+from ipnb_notes.http import AuthedRequest, wants_partial
+from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 USER_SORTS = {
     "name": "full_name",
@@ -73,9 +74,11 @@ def user_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
+@sudo_mode
 @require_http_methods(["GET", "POST"])
 def user_invite(request: AuthedRequest) -> HttpResponse:
     access.require_admin(request.user)
+    require_recent_authentication(request)  # an invitation can make a practice admin
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -98,9 +101,12 @@ def user_invite(request: AuthedRequest) -> HttpResponse:
     )
 
 
+@sudo_mode
 @require_GET
 def user_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
+    # Its forms change role, supervision and second factor: shown only in sudo mode.
+    require_recent_authentication(request)
     return _render_detail(request, user)
 
 
@@ -124,12 +130,11 @@ def _render_detail(
     return render(request, "accounts/user_detail.html", context, status=status)
 
 
+@sudo_mode
 @require_POST
 def user_change_role(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
-    require_recent_authentication(
-        request
-    )  # sudo mode: a role changes what one may read
+    require_recent_authentication(request)  # a role changes what one may read
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -149,9 +154,11 @@ def user_change_role(request: AuthedRequest, code: UUID) -> HttpResponse:
     return _render_detail(request, user, role_form=form, status=400)
 
 
+@sudo_mode
 @require_POST
 def supervision_create(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
+    require_recent_authentication(request)  # a supervisor reads the supervisee's notes
     form = SupervisionForm(
         request.POST,
         supervisor_choices=access.supervisor_choices(request.user),
@@ -196,9 +203,11 @@ def user_deactivate(request: AuthedRequest, code: UUID) -> HttpResponse:
     return redirect(user)
 
 
+@sudo_mode
 @require_POST
 def user_reactivate(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
+    require_recent_authentication(request)  # gives an account its access back
     services.user_reactivate(user=user, by=request.user, request=request)
     messages.success(request, f"{user} can sign in again.")
     return redirect(user)
@@ -212,9 +221,11 @@ def user_end_sessions(request: AuthedRequest, code: UUID) -> HttpResponse:
     return redirect(user)
 
 
+@sudo_mode
 @require_POST
 def invitation_resend(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
+    require_recent_authentication(request)  # a new link that sets the password
     try:
         services.invitation_resend(user=user, by=request.user, request=request)
     except services.AccountError as exc:
@@ -262,3 +273,13 @@ def accept_invitation(request, token: str) -> HttpResponse:
         "accounts/accept_invitation.html",
         {"form": form, "invited": invitation.user},
     )
+
+
+@sudo_mode
+def email(request: AuthedRequest) -> HttpResponse:
+    """allauth's email page (add, remove, make primary) in sudo mode from its first GET, so a
+    POST without a recent authentication is refused instead of kept in the session."""
+    from allauth.account.views import email as allauth_email
+
+    require_recent_authentication(request)
+    return allauth_email(request)

@@ -20,7 +20,8 @@ from audit import services
 from audit.forms import EmergencyAccessForm, EmergencyLookupForm
 from audit.reports import AuditFilterForm, csv_lines, filtered_events
 from ipnb_notes import access
-from ipnb_notes.http import AuthedRequest, require_recent_authentication, wants_partial
+from ipnb_notes.http import AuthedRequest, wants_partial
+from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 
 @require_GET
@@ -47,6 +48,7 @@ def event_list(request: AuthedRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page})
 
 
+@sudo_mode
 @require_GET
 def event_export(request: AuthedRequest) -> HttpResponse:
     access.require_admin(request.user)
@@ -73,6 +75,7 @@ def event_export(request: AuthedRequest) -> HttpResponse:
     return response
 
 
+@sudo_mode
 @require_http_methods(["GET", "POST"])
 def emergency_access(request: AuthedRequest) -> HttpResponse:
     """Look a client up (by exact code, or a name search of at least 3 characters: the page

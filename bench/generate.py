@@ -166,7 +166,7 @@ def generate(started: float) -> dict[str, int]:
 
     from accounts.models import Supervision, User
     from clients.models import CaseAssignment, Client
-    from ipnb_notes.fields import key_ring
+    from ipnb_notes.fields import key_ring, place_aad
     from sessions.models import (
         ArousalObservation,
         AttunementMoment,
@@ -182,6 +182,11 @@ def generate(started: float) -> dict[str, int]:
 
     rng = random.Random(SEED)
     ring = key_ring()
+
+    def seal(model, column: str, code, text: str) -> str:
+        # Every token is bound to its row (ipnb_notes.fields): one per row, never shared.
+        return ring.encrypt(text, aad=place_aad(model._meta.db_table, column, code))
+
     tz = ZoneInfo("America/New_York")
     now = datetime.now(UTC)
     today = now.astimezone(tz).date()
@@ -361,7 +366,7 @@ def generate(started: float) -> dict[str, int]:
                 "created_at",
             ],
         )
-        concerns = ring.encrypt("Bench presenting concern.")
+        concerns = "Bench presenting concern."
         plan_client = []  # (client_id, therapist, status, first_week_start, n, weekday, hour)
         for cid in range(1, CLIENTS + 1):
             kind, n = kinds[cid - 1], wanted[cid - 1]
@@ -380,9 +385,10 @@ def generate(started: float) -> dict[str, int]:
                 start = today - timedelta(days=rng.randint(0, 40))
                 end = today
             start = max(start, first_day)
+            client_code = uuid.uuid4()
             clients.row(
                 cid,
-                uuid.uuid4(),
+                client_code,
                 f"Client {cid:04d} Bench",
                 "",
                 kind,
@@ -390,7 +396,7 @@ def generate(started: float) -> dict[str, int]:
                 datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)
                 if kind == "DISCHARGED"
                 else None,
-                concerns,
+                seal(Client, "presenting_concerns", client_code, concerns),
                 "[]",
                 now,
                 now,
@@ -512,10 +518,7 @@ def generate(started: float) -> dict[str, int]:
             IntegrationRating,
             ["id", "session_id", "indicator_id", "value", "rated_by_id", "updated_at"],
         )
-        sections = ring.encrypt(
-            json.dumps({"subjective": "Bench note.", "plan": "Weekly."})
-        )
-        plan_token = ring.encrypt("Continue weekly.")
+        sections = json.dumps({"subjective": "Bench note.", "plan": "Weekly."})
         digest = hashlib.sha256(b"bench").hexdigest()
         processes = ["MATCH", "MISMATCH", "REPAIR", "MIRRORING", "SYNCHRONY", "OTHER"]
         process_w = [0.42, 0.24, 0.14, 0.08, 0.08, 0.04]
@@ -623,20 +626,21 @@ def generate(started: float) -> dict[str, int]:
                         note_status, cosigned_at = "AWAITING_COSIGNATURE", None
                     else:
                         cosigner = cosigned_by[therapist]
+                note_code = uuid.uuid4()
                 notes.row(
                     nid,
-                    uuid.uuid4(),
+                    note_code,
                     sid,
                     cid,
                     therapist,
                     "SOAP",
-                    sections,
+                    seal(ProgressNote, "sections", note_code, sections),
                     ["CO_REGULATION"],
                     "NONE",
                     "NONE",
                     "NONE",
                     "",
-                    plan_token,
+                    seal(ProgressNote, "plan", note_code, "Continue weekly."),
                     note_status,
                     1,
                     end,

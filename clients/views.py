@@ -25,6 +25,7 @@ from clients.forms import (
 from clients.models import CaseAssignment, Client, TreatmentGoal
 from ipnb_notes import access, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
+from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 
 @require_http_methods(["GET", "POST"])
@@ -229,6 +230,11 @@ def assign_list(request: AuthedRequest) -> HttpResponse:
     page = Paginator(
         queries.assignment_list(clients, q=q, therapist=therapist, status=status), 50
     ).get_page(params.get("page"))
+    audit.record(
+        "client.assignment_list_view",
+        request=request,
+        changes={"clients": [str(c.code) for c in page]},
+    )
     template = "clients/assign_list.html"
     if wants_partial(request):
         template += "#assign-rows"
@@ -255,6 +261,12 @@ def assign_list(request: AuthedRequest) -> HttpResponse:
 def _render_assign_detail(
     request, client, *, primary_form=None, co_form=None, status=200
 ) -> HttpResponse:
+    audit.record(  # the client's name, status and therapists: a read (AUD-01)
+        "client.assignment_view",
+        request=request,
+        target=client,
+        client_code=client.code,
+    )
     therapists = access.therapist_choices(request.user)
     assignments = list(
         CaseAssignment.objects.filter(client=client)
@@ -277,15 +289,20 @@ def _render_assign_detail(
     return render(request, "clients/assign_detail.html", context, status=status)
 
 
+@sudo_mode
 @require_GET
 def assign_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_assignable_client(request.user, code)
+    # Its forms assign therapists, who then read the record: shown only in sudo mode.
+    require_recent_authentication(request)
     return _render_assign_detail(request, client)
 
 
+@sudo_mode
 @require_POST
 def assign_primary(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_assignable_client(request.user, code)
+    require_recent_authentication(request)
     form = TherapistChoiceForm(
         request.POST,
         therapist_choices=access.therapist_choices(request.user),
@@ -305,9 +322,11 @@ def assign_primary(request: AuthedRequest, code: UUID) -> HttpResponse:
     return _render_assign_detail(request, client, primary_form=form, status=400)
 
 
+@sudo_mode
 @require_POST
 def cotherapist_add(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_assignable_client(request.user, code)
+    require_recent_authentication(request)
     form = TherapistChoiceForm(
         request.POST,
         therapist_choices=access.therapist_choices(request.user),
@@ -341,9 +360,11 @@ def assignment_end(request: AuthedRequest, code: UUID) -> HttpResponse:
     return redirect("clients:assign_detail", code=assignment.client.code)
 
 
+@sudo_mode
 @require_http_methods(["GET", "POST"])
 def caseload_transfer(request: AuthedRequest, code: UUID) -> HttpResponse:
     source = access.get_managed_user(request.user, code)
+    require_recent_authentication(request)  # a whole caseload changes hands
     form = TherapistChoiceForm(
         request.POST if request.method == "POST" else None,
         therapist_choices=access.therapist_choices(request.user).exclude(pk=source.pk),
@@ -374,6 +395,12 @@ def caseload_transfer(request: AuthedRequest, code: UUID) -> HttpResponse:
         )
         .only("code", "legal_name", "preferred_name", "status")
         .order_by("legal_name")
+    )
+    audit.record(
+        "client.caseload_transfer_view",
+        request=request,
+        target=source,
+        changes={"clients": [str(c.code) for c in primaries]},
     )
     return render(
         request,

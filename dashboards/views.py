@@ -15,12 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 import audit
 from dashboards import html, reports
 from ipnb_notes import access, listsearch
-from ipnb_notes.http import (
-    AuthedRequest,
-    add_content_digest,
-    require_recent_authentication,
-    wants_partial,
-)
+from ipnb_notes.http import AuthedRequest, add_content_digest, wants_partial
+from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 CASELOAD_SORTS = {
     "name": (lambda r: r["name"].lower(), False),
@@ -131,6 +127,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
     return render(request, template, context)
 
 
+@sudo_mode
 @require_GET
 def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpResponse:
     client = access.get_trajectory_client(request.user, code)
@@ -311,6 +308,7 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     )
 
 
+@sudo_mode
 @require_GET
 def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     if code is not None:
@@ -318,9 +316,7 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
     else:
         access.require_clinician(request.user)
         therapist = request.user
-    require_recent_authentication(
-        request
-    )  # clients' names and course leave the app: sudo mode
+    require_recent_authentication(request)  # clients' names and course leave the app
     rows = reports.caseload(
         therapist.id, include_inactive=request.GET.get("show") == "all"
     )

@@ -16,11 +16,8 @@ from disclosures import services
 from disclosures.forms import AuthorizationForm, ProcessNoteReleaseForm, ReleaseForm
 from disclosures.models import Authorization, Purpose
 from ipnb_notes import access
-from ipnb_notes.http import (
-    AuthedRequest,
-    add_content_digest,
-    require_recent_authentication,
-)
+from ipnb_notes.http import AuthedRequest, add_content_digest
+from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 
 def _pdf_response(release: services.Release) -> HttpResponse:
@@ -37,7 +34,8 @@ def _pdf_response(release: services.Release) -> HttpResponse:
 def report(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_client(request.user, code)
     can_edit = access.can_edit_client(request.user, client)
-    page = Paginator(services.accounting(client), 50).get_page(request.GET.get("page"))
+    disclosures = access.visible_disclosures(request.user, client)
+    page = Paginator(disclosures, 50).get_page(request.GET.get("page"))
     authorizations = Authorization.objects.filter(client=client).select_related(
         "recorded_by", "revoked_by"
     )
@@ -71,6 +69,7 @@ def report(request: AuthedRequest, code: UUID) -> HttpResponse:
     )
 
 
+@sudo_mode
 @sensitive_post_parameters("recipient", "description")
 @require_http_methods(["GET", "POST"])
 def release(request: AuthedRequest, code: UUID) -> HttpResponse:
@@ -136,6 +135,7 @@ def authorization_revoke(request: AuthedRequest, code: UUID) -> HttpResponse:
     return redirect(authorization)
 
 
+@sudo_mode
 @sensitive_post_parameters("description")
 @require_http_methods(["GET", "POST"])
 def process_note_release(request: AuthedRequest, code: UUID) -> HttpResponse:

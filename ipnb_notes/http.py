@@ -113,21 +113,6 @@ class PrivateResponseMiddleware:
         return response
 
 
-def require_recent_authentication(request: HttpRequest) -> None:
-    """Sudo mode for exports, role changes, key rotation and break-glass: call it right after
-    the view's authorization line. When the user has not entered their password or second
-    factor within ACCOUNT_REAUTHENTICATION_TIMEOUT, allauth's middleware sends them to
-    re-authenticate and then resumes the request (a POST included).
-
-    It is allauth's `reauthentication_required` decorator, but run after the access check so
-    that someone who may not use the view gets its 404/403, not a password prompt."""
-    from allauth.account.internal.flows.reauthentication import (
-        raise_if_reauthentication_required,
-    )
-
-    raise_if_reauthentication_required(request, app="")
-
-
 def add_content_digest(response: HttpResponse, content: bytes) -> HttpResponse:
     """CRY-03: the SHA-256 of an exported document, as a plain hex header and as RFC 9530's
     Repr-Digest, so whoever receives the file can check it arrived unaltered."""

@@ -222,9 +222,12 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ipnb-notes] "
 USERSESSIONS_TRACK_ACTIVITY = False
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-# Sudo mode: exports, role changes, key rotation and break-glass ask for the password (or a
-# second factor) again when the last authentication is older than this.
+# Sudo mode (ipnb_notes.sudo): exports, releases, break-glass, invitations, roles, supervision,
+# assignments, caseload transfers and email changes ask for the password (or a second factor)
+# again when the last authentication is older than this, before their form is shown.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("REAUTHENTICATION_TIMEOUT_SECONDS", 300)
+# allauth's own account pages (email addresses) ask for it too.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 
 # Idle timeout and absolute lifetime, enforced by ipnb_notes.middleware.security.
 IDLE_TIMEOUT_SECONDS = env_int("IDLE_TIMEOUT_SECONDS", 15 * 60)

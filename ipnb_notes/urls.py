@@ -9,6 +9,8 @@ from ipnb_notes import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # allauth's email page, in sudo mode before its form is shown (accounts.views.email).
+    path("accounts/email/", account_views.email, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path(
         "invitation/<str:token>/",

@@ -173,6 +173,7 @@ def test_an_admin_cannot_drop_their_own_admin_role(client, ada):
 def test_it_links_a_supervisor_with_co_signature(client, ada, charlie):
     supervisor = make_user(full_name="Dr. Supervisor", role=User.Role.SUPERVISOR)
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:supervision_create", args=[charlie.code]),
         {
@@ -195,6 +196,7 @@ def test_it_links_a_supervisor_with_co_signature(client, ada, charlie):
 
 def test_it_links_a_supervisor_without_co_signature(client, ada, charlie, bob):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     client.post(
         reverse("accounts:supervision_create", args=[charlie.code]),
         {"supervisor": bob.code, "started_on": "2026-01-05"},
@@ -221,6 +223,7 @@ def test_it_refuses_self_supervision(ada, bob):
 
 def test_the_screen_refuses_self_supervision_with_a_field_error(client, ada, bob):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:supervision_create", args=[bob.code]),
         {"supervisor": bob.code, "started_on": "2026-01-05"},
@@ -235,6 +238,7 @@ def test_it_refuses_a_supervisor_without_the_supervisor_role(
     client, ada, alice, charlie
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:supervision_create", args=[charlie.code]),
         {"supervisor": alice.code, "started_on": "2026-01-05"},
@@ -255,6 +259,7 @@ def test_it_refuses_a_supervisor_without_the_supervisor_role(
 
 def test_it_refuses_a_second_open_link_for_the_same_pair(client, ada, alice, bob):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.post(
         reverse("accounts:supervision_create", args=[alice.code]),
         {"supervisor": bob.code, "started_on": "2026-01-05"},
@@ -333,6 +338,7 @@ def test_a_deactivated_user_cannot_sign_in(client, ada, alice):
 def test_reactivation_lets_the_user_sign_in_again(client, ada, alice):
     services.user_deactivate(user=alice, by=ada)
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
 
     response = client.post(reverse("accounts:user_reactivate", args=[alice.code]))
 
@@ -379,6 +385,7 @@ def test_ending_sessions_signs_the_user_out_but_keeps_the_account(client, ada, a
 
 def test_the_detail_page_shows_the_account_and_its_links(client, ada, alice, bob):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     response = client.get(alice.get_absolute_url())
 
     html = response.content.decode()
@@ -399,6 +406,7 @@ def test_the_detail_page_costs_the_same_queries_for_many_links(
 
     supervisor = make_user(role=User.Role.SUPERVISOR)
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
 
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from audit.models import AuditEvent
+from ipnb_notes.fields import seal, seal_fields
 from sessions.models import (
     Addendum,
     ProgressNote,
@@ -36,9 +37,14 @@ def raw_row(model, pk, columns):
 def record(alice, bob, alices_draft):
     """One of each encrypted thing, each holding a unique plaintext marker."""
     ProgressNote.objects.filter(pk=alices_draft.pk).update(
-        sections={"subjective": "PLAIN-SUBJECTIVE felt unseen"},
-        plan="PLAIN-PLAN breathing",
-        risk_details="PLAIN-RISK safety plan agreed",
+        **seal_fields(
+            alices_draft,
+            {
+                "sections": {"subjective": "PLAIN-SUBJECTIVE felt unseen"},
+                "plan": "PLAIN-PLAN breathing",
+                "risk_details": "PLAIN-RISK safety plan agreed",
+            },
+        ),
         risk_self_harm="PRESENT",
     )
     note = ProgressNote.objects.select_related("session", "client", "author").get(
@@ -49,7 +55,9 @@ def record(alice, bob, alices_draft):
     services.comment_add(note=note, by=bob, text="PLAIN-COMMENT good repair")
     services.addendum_add(note=note, by=alice, text="PLAIN-ADDENDUM call on Friday")
     pnote = services.process_note_open(session=note.session, by=alice)
-    PsychotherapyNote.objects.filter(pk=pnote.pk).update(text="PLAIN-PROCESS my hunch")
+    PsychotherapyNote.objects.filter(pk=pnote.pk).update(
+        text=seal(pnote, "text", "PLAIN-PROCESS my hunch")
+    )
     return note
 
 
@@ -73,7 +81,7 @@ def test_a_raw_select_shows_no_plaintext(record):
     tokens = all_raw_tokens(record)
     assert len(tokens) == 6
     for token in tokens:
-        assert token.startswith("v1:dev1:") or token.startswith("v1:")
+        assert token.startswith("v2:dev1:")
         assert "PLAIN-" not in token
     with connection.cursor() as cursor:
         cursor.execute(
@@ -92,7 +100,7 @@ def test_rotate_keys_moves_everything_to_the_new_key(record, settings):
     call_command("rotate_keys", "--batch-size", "2", stdout=StringIO())
 
     tokens = all_raw_tokens(record)
-    assert all(t.startswith("v1:k2026:") for t in tokens), tokens
+    assert all(t.startswith("v2:k2026:") for t in tokens), tokens
     event = AuditEvent.objects.get(action="keys.rotate")
     assert event.changes["key_id"] == "k2026"
     assert event.changes["by_field"]["therapy_sessions.ProgressNote.sections"] >= 1
@@ -113,7 +121,7 @@ def test_rotate_keys_moves_everything_to_the_new_key(record, settings):
 
     # The triggers are back in force once the command is done.
     with pytest.raises(DatabaseError), transaction.atomic():
-        ProgressNote.objects.filter(pk=note.pk).update(plan="x")
+        ProgressNote.objects.filter(pk=note.pk).update(plan=seal(note, "plan", "x"))
 
 
 def test_rotate_keys_twice_changes_nothing_the_second_time(record, settings):

@@ -81,7 +81,7 @@ def test_three_edits_create_three_revisions_holding_ciphertext(edited, alice):
             "SELECT previous_content, new_content FROM therapy_sessions_noterevision"
         )
         for row in cursor.fetchall():
-            assert all(token.startswith("v1:") for token in row), row
+            assert all(token.startswith("v2:") for token in row), row
     # ... and the application reads it back.
     assert revisions[0].new_content["sections"]["subjective"] == f"{SENTINEL} one"
     assert revisions[1].new_content["plan"] == f"{SENTINEL} two"
@@ -272,7 +272,7 @@ def test_rotate_keys_re_encrypts_the_revisions(edited, alice, bob, settings):
         )
         rows = cursor.fetchall()
     assert len(rows) == 3
-    assert all(token.startswith("v1:k2027:") for row in rows for token in row), rows
+    assert all(token.startswith("v2:k2027:") for row in rows for token in row), rows
     event = AuditEvent.objects.filter(action="keys.rotate").last()
     assert event.changes["by_field"]["therapy_sessions.NoteRevision.new_content"] == 3
     assert (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from ipnb_notes.fields import seal
 from sessions.models import Addendum, ProgressNote
 from tests.audit.test_runtime_role import ROLE, as_runtime_role  # noqa: F401
 
@@ -69,7 +70,9 @@ def test_the_runtime_role_cannot_lift_the_guard_with_pgtrigger_ignore(
 
     uri = f"{ProgressNote._meta.label}:signed_note_immutable"
     with pgtrigger.ignore(uri), pytest.raises(DatabaseError), transaction.atomic():
-        ProgressNote.objects.filter(pk=alices_signed_note.pk).update(plan="x")
+        ProgressNote.objects.filter(pk=alices_signed_note.pk).update(
+            plan=seal(alices_signed_note, "plan", "x")
+        )
 
     alices_signed_note.refresh_from_db()
     assert alices_signed_note.plan == "Continue weekly."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from ipnb_notes.fields import seal
 from sessions.models import Addendum, NoteSignature, ProgressNote
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,9 @@ def test_orm_update_and_delete_of_a_signed_note_are_refused(alices_signed_note):
     note.plan = "Rewritten after signing"
     assert refused(note.save)
     assert refused(
-        lambda: ProgressNote.objects.filter(pk=note.pk).update(plan="Rewritten")
+        lambda: ProgressNote.objects.filter(pk=note.pk).update(
+            plan=seal(note, "plan", "Rewritten")
+        )
     )
     assert refused(
         lambda: ProgressNote.objects.filter(pk=note.pk).update(status="DRAFT")
@@ -84,7 +87,9 @@ def test_signatures_and_addenda_are_append_only(alices_signed_note, alice):
 
 
 def test_a_draft_can_still_be_changed_and_deleted(alices_draft):
-    ProgressNote.objects.filter(pk=alices_draft.pk).update(plan="Changed")
+    ProgressNote.objects.filter(pk=alices_draft.pk).update(
+        plan=seal(alices_draft, "plan", "Changed")
+    )
     assert ProgressNote.objects.get(pk=alices_draft.pk).plan == "Changed"
     alices_draft.delete()
 

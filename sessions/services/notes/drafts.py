@@ -7,6 +7,7 @@ from django.utils import timezone
 
 import audit
 from accounts.models import User
+from ipnb_notes.fields import seal_fields
 from sessions.models import NoteRevision, ProgressNote, TherapySession
 from sessions.services.notes.common import NoteError, VersionConflict
 from sessions.services.notes.formats import (
@@ -106,7 +107,9 @@ def note_save(
             pk=note.pk,
             version=version,
             status__in=[ProgressNote.Status.DRAFT, ProgressNote.Status.RETURNED],
-        ).update(**fields, version=version + 1, updated_at=timezone.now())
+        ).update(
+            **seal_fields(note, fields), version=version + 1, updated_at=timezone.now()
+        )
         if not updated:
             current = ProgressNote.objects.select_related(
                 "session", "client", "author"

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 import audit
 from accounts.models import User
+from ipnb_notes.fields import seal
 from sessions.models import PsychotherapyNote, TherapySession
 from sessions.services.notes.common import VersionConflict
 
@@ -30,7 +31,11 @@ def process_note_save(
     with transaction.atomic():
         updated = PsychotherapyNote.objects.filter(
             pk=pnote.pk, author=by, version=version
-        ).update(text=text, version=version + 1, updated_at=timezone.now())
+        ).update(
+            text=seal(pnote, "text", text),
+            version=version + 1,
+            updated_at=timezone.now(),
+        )
         if not updated:
             raise VersionConflict(PsychotherapyNote.objects.get(pk=pnote.pk))
         audit.record(

@@ -10,6 +10,7 @@ from django.core import mail
 
 from accounts.mfa import totp_code
 from tests.e2e.helpers import assert_no_serious_axe_violations, login
+from tests.factories import PASSWORD as ADMIN_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,6 +20,10 @@ PASSWORD = "quiet harbour at dawn 2026"
 def test_it_invites_a_user_who_then_signs_in(page, live_server, ada):
     login(page, live_server, ada)
     page.get_by_role("link", name="Invite a user").first.click()
+    # An invitation can grant any role: the password is asked for again first (sudo mode).
+    page.wait_for_url(re.compile(r"/reauthenticate/"))
+    page.get_by_label(re.compile("Password")).fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
     page.wait_for_url("**/practice/users/invite/")
     assert_no_serious_axe_violations(page)
 

@@ -171,3 +171,14 @@ def test_the_app_processes_do_not_see_the_other_roles_passwords():
         env = services[name]["environment"]
         assert env["POSTGRES_PASSWORD"] == "" and env["IPNB_OWNER_PASSWORD"] == ""
     assert services["migrate"]["environment"]["IPNB_APP_PASSWORD"] == ""
+
+
+def test_web_and_the_image_log_through_the_redacting_gunicorn_config():
+    """The access log's format lives in ops/gunicorn.conf.py (paths without query strings or
+    invitation tokens); compose and the image's default command both load it."""
+    web = _services()["web"]["command"]
+    assert web[web.index("-c") + 1] == "ops/gunicorn.conf.py"
+    assert "--access-logfile" not in web
+    dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    assert '"-c", "ops/gunicorn.conf.py"' in cmd

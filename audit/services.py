@@ -170,7 +170,11 @@ def emergency_access_grant(*, user: User, client, reason: str, request=None):
     from datetime import timedelta
 
     from audit.models import EmergencyAccess
+    from ipnb_notes import access
 
+    # The page checks this already; the service checks again so that no other caller (a
+    # command, a task, a future view) can open a record for someone who is not designated.
+    access.require_break_glass(user)
     now = timezone.now()
     with transaction.atomic():
         grant = EmergencyAccess.objects.create(

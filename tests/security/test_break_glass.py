@@ -224,3 +224,20 @@ def test_a_looked_up_client_is_opened_with_a_reason(client, dana, record):
     response = browser.post(URL, {"client": str(record.code), "reason": REASON})
     assert response.status_code == 302
     assert EmergencyAccess.objects.get().client == record
+
+
+def test_the_grant_service_itself_refuses_anyone_not_designated(alice, ada, charlie):
+    """The page is not the only guard: no caller of the service can open a record for a
+    practice admin or an undesignated clinician."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from audit import services
+
+    record = make_client(alice)
+    for user in (ada, charlie):
+        with pytest.raises((PermissionDenied, Http404)):
+            services.emergency_access_grant(
+                user=user, client=record, reason="A reason long enough to count."
+            )
+    assert not EmergencyAccess.objects.exists()

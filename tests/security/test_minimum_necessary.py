@@ -83,8 +83,9 @@ def test_security_tasks_take_ids_only(
 ):
     from celery.app.task import Task
 
+    from accounts.models import User
     from audit import services
-    from tests.factories import make_client
+    from tests.factories import make_client, make_user
 
     sent = []
     monkeypatch.setattr(
@@ -95,9 +96,10 @@ def test_security_tasks_take_ids_only(
         ),
     )
     record = make_client(personas["alice"])
+    designated = make_user(role=User.Role.THERAPIST, can_break_glass=True)
     with django_capture_on_commit_callbacks(execute=True):
         services.emergency_access_grant(
-            user=personas["ada"], client=record, reason="A reason long enough to count."
+            user=designated, client=record, reason="A reason long enough to count."
         )
     assert sent
     for _name, args, kwargs in sent:

@@ -25,7 +25,7 @@ from sessions.forms_notes import (
     ReturnForm,
     SessionForm,
 )
-from sessions.models import ProgressNote
+from sessions.models import ProgressNote, TherapySession
 from sessions.models.records import INTERVENTIONS
 from sessions.services import notes as services
 from sessions.views.revisions import revisions_for
@@ -218,15 +218,33 @@ def _conflict(note: ProgressNote, form: NoteForm) -> dict:
     }
 
 
+def _note_start(request, session, *, process: bool = False) -> HttpResponse:
+    """The page for a session without a note: one button that POSTs to start it. A GET never
+    creates a note, so a link from another site cannot write into the record."""
+    services.session_view_audit(session=session, by=request.user, request=request)
+    context = {"session": session, "client": session.client, "process": process}
+    return render(request, "sessions/note_start.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def note_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
     session, note = access.get_session_note_for_edit(request.user, code)
     if note is None:
+        if session.status != TherapySession.Status.ATTENDED:
+            messages.error(request, "Only an attended session has a progress note.")
+            return redirect(session)
+        if request.method == "GET":
+            return _note_start(request, session)
         try:
             note = services.note_open(session=session, by=request.user, request=request)
         except services.NoteError as exc:
             messages.error(request, str(exc))
             return redirect(session)
+        # Text posted to a note that no longer exists goes through the save below: its
+        # version check shows a conflict with the text kept, never a silent loss.
+    if request.method == "POST" and request.POST.get("action") == "start":
+        # Started (again, from a second tab or a double click): open the one draft.
+        return redirect("sessions:note_edit", code=session.code)
     note.session, note.client = session, session.client
     if request.method == "GET":
         services.note_view_audit(note=note, by=request.user, request=request)
@@ -236,7 +254,7 @@ def note_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
     if request.POST.get("action") == "load_last":
         # No-JS path of "Load last note": re-show what was typed with the previous plan in place.
         data = request.POST.copy()
-        data["plan"] = services.last_signed_plan(note=note) or data.get("plan", "")
+        data["plan"] = _last_plan(request, note) or data.get("plan", "")
         return _editor(request, session, note, NoteForm(data, note=note))
     if not form.is_valid() and "version" in form.errors:
         return _editor(request, session, note, form, status=400)
@@ -334,8 +352,19 @@ def note_last_plan(request: AuthedRequest, code: UUID) -> HttpResponse:
     session, note = access.get_session_note_for_edit(request.user, code)
     if note is None:
         raise Http404
-    note.session = session
-    return JsonResponse({"plan": services.last_signed_plan(note=note)})
+    note.session, note.client = session, session.client
+    return JsonResponse({"plan": _last_plan(request, note)})
+
+
+def _last_plan(request: AuthedRequest, note: ProgressNote) -> str:
+    """The client's previous signed plan, for the note being written: a read of the record."""
+    audit.record(
+        "note.last_plan_view",
+        request=request,
+        target=note,
+        client_code=note.client.code,
+    )
+    return services.last_signed_plan(note=note)
 
 
 @require_POST
@@ -507,11 +536,17 @@ def _process_page(request, session, pnote, form, *, status=200, conflict=None):
 @require_http_methods(["GET", "POST"])
 def process_note(request: AuthedRequest, code: UUID) -> HttpResponse:
     session = access.get_session_for_process_note(request.user, code)
-    pnote = services.process_note_open(session=session, by=request.user)
     if request.method == "GET":
+        pnote = access.own_process_notes(request.user).filter(session=session).first()
+        if pnote is None:
+            return _note_start(request, session, process=True)
+        pnote.session = session
         services.process_note_view_audit(pnote=pnote, by=request.user, request=request)
         form = ProcessNoteForm(initial={"version": pnote.version, "text": pnote.text})
         return _process_page(request, session, pnote, form)
+    pnote = services.process_note_open(session=session, by=request.user)
+    if request.POST.get("action") == "start":
+        return redirect("sessions:process_note", code=session.code)
     form = ProcessNoteForm(request.POST)
     if not form.is_valid():
         return _process_page(request, session, pnote, form, status=400)

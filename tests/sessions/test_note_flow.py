@@ -29,10 +29,19 @@ def editor_post(note, **overrides):
     return data
 
 
-def test_first_open_creates_one_draft(client, alice, alices_session):
+def test_opening_shows_a_start_button_and_starting_creates_one_draft(
+    client, alice, alices_session
+):
     client.force_login(alice)
     url = reverse("sessions:note_edit", args=[alices_session.code])
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Start the note" in page.content.decode()
+    assert not ProgressNote.objects.filter(session=alices_session).exists()
+    started = client.post(url, {"action": "start"})
+    assert started.status_code == 302 and started["Location"] == url
+    # Started twice (two tabs, a double click): still one draft, and the editor opens.
+    assert client.post(url, {"action": "start"})["Location"] == url
     assert client.get(url).status_code == 200
     note = ProgressNote.objects.get(session=alices_session)
     assert note.status == ProgressNote.Status.DRAFT

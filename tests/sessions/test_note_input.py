@@ -114,7 +114,7 @@ def test_load_last_note_fills_the_plan_from_the_previous_signed_note(
 ):
     client.force_login(alice)
     edit = reverse("sessions:note_edit", args=[second_session.code])
-    client.get(edit)
+    client.post(edit, {"action": "start"})
     response = client.get(
         reverse("sessions:note_last_plan", args=[second_session.code])
     )

@@ -11,16 +11,19 @@ from sessions.models import PsychotherapyNote
 pytestmark = pytest.mark.django_db
 
 
-def test_it_is_created_on_first_open_and_labelled_private(
-    client, alice, alices_session
-):
+def test_it_is_started_by_a_post_and_labelled_private(client, alice, alices_session):
     client.force_login(alice)
     url = reverse("sessions:process_note", args=[alices_session.code])
     html = client.get(url).content.decode()
-    assert (
+    banner = (
         "Psychotherapy note — private to you; not part of the record, never shared, "
-        "exported or shown to supervisors" in html
+        "exported or shown to supervisors"
     )
+    assert banner in html and "Start the note" in html
+    assert not PsychotherapyNote.objects.filter(session=alices_session).exists()
+    assert client.post(url, {"action": "start"})["Location"] == url
+    assert client.post(url, {"action": "start"})["Location"] == url
+    assert banner in client.get(url).content.decode()
     client.get(url)
     assert PsychotherapyNote.objects.filter(session=alices_session).count() == 1
     assert AuditEvent.objects.filter(action="process_note.view").count() == 2
@@ -28,7 +31,10 @@ def test_it_is_created_on_first_open_and_labelled_private(
 
 def test_autosave_and_conflict(client, alice, alices_session):
     client.force_login(alice)
-    client.get(reverse("sessions:process_note", args=[alices_session.code]))
+    client.post(
+        reverse("sessions:process_note", args=[alices_session.code]),
+        {"action": "start"},
+    )
     url = reverse("sessions:process_note_autosave", args=[alices_session.code])
     headers = {"X-IPNB-Background": "autosave"}
     first = client.post(
@@ -51,7 +57,6 @@ def test_plain_save_conflict_is_a_409_page_with_both_texts(
 ):
     client.force_login(alice)
     url = reverse("sessions:process_note", args=[alices_session.code])
-    client.get(url)
     assert client.post(url, {"version": 1, "text": "One."}).status_code == 302
     response = client.post(url, {"version": 1, "text": "Two."})
     assert response.status_code == 409
@@ -85,6 +90,7 @@ def test_each_author_has_their_own(client, alice, alices_client, alices_session)
     client.force_login(alice)
     client.post(url, {"version": 1, "text": "Alice's own hunch."})
     client.force_login(colleague)
+    client.post(url, {"action": "start"})
     html = client.get(url).content.decode()
     assert "Alice's own hunch." not in html
     assert PsychotherapyNote.objects.filter(session=alices_session).count() == 2

@@ -139,8 +139,9 @@ def test_no_note_for_a_cancelled_session(client, alice, alices_client):
 
     session = make_session(alices_client, alice, status="CANCELLED")
     client.force_login(alice)
-    response = client.get(reverse("sessions:note_edit", args=[session.code]))
-    assert response.status_code == 302
+    url = reverse("sessions:note_edit", args=[session.code])
+    assert client.get(url).status_code == 302
+    assert client.post(url, {"action": "start"}).status_code == 302
     from sessions.models import ProgressNote
 
     assert not ProgressNote.objects.filter(session=session).exists()

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "ipnb_notes.http.PrivateResponseMiddleware",
     "ipnb_notes.middleware.security.DeniedAccessAuditMiddleware",
+    "ipnb_notes.middleware.security.UnreadableCiphertextMiddleware",
     # Last, so that it sees every failed login (django-axes documents this position).
     "axes.middleware.AxesMiddleware",
 ]
@@ -249,7 +250,9 @@ MFA_TOTP_INSECURE_BYPASS_CODE = None
 
 # --- Client IP, lockout and rate limits --------------------------------------------------------
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0 (the default)
-# trusts only REMOTE_ADDR, so a forged header cannot dodge a lockout.
+# trusts only REMOTE_ADDR, so a forged header cannot dodge a lockout. Behind the documented
+# TLS proxy set 1: otherwise every request, audit row and lockout carries the proxy's address
+# (docs/OPERATIONS.md, "Behind the TLS proxy").
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -261,8 +264,17 @@ AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_TIME = "ipnb_notes.lockout.cool_off"
 AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures from one address lock only that (username, address) pair, never the account. The
+# account itself is locked for every address while failures from this many networks (IPv4
+# addresses, IPv6 /64s) have piled up within AXES_ACCOUNT_LOCK_MINUTES (ipnb_notes.lockout).
+AXES_ACCOUNT_LOCK_NETWORKS = env_int("AXES_ACCOUNT_LOCK_NETWORKS", 10)
+AXES_ACCOUNT_LOCK_MINUTES = env_int("AXES_ACCOUNT_LOCK_MINUTES", 15)
+# allauth's failed-sign-in limit per address only: its default also counts per sign-in name
+# from any address, which would let one address lock a clinician out.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
 AXES_USERNAME_CALLABLE = "ipnb_notes.lockout.username_of"
-AXES_CLIENT_IP_CALLABLE = "ipnb_notes.http.client_ip"
+# The client address (client_ip, TRUSTED_PROXY_COUNT), an IPv6 /64 counting as one address.
+AXES_CLIENT_IP_CALLABLE = "ipnb_notes.lockout.lockout_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

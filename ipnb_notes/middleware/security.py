@@ -285,3 +285,42 @@ class NoRequestBodyReporterFilter(SafeExceptionReporterFilter):
         if request is None:
             return {}
         return dict.fromkeys(request.POST, self.cleansed_substitute)
+
+
+class UnreadableCiphertextMiddleware:
+    """A stored token that does not decrypt in its place (moved from another row, tampered
+    with, or under a retired key) stops the request with a plain page that says so, instead
+    of a server error, and leaves an `integrity.unreadable_ciphertext` event naming the place
+    (table, column, row; never content). A second factor that cannot be read refuses the
+    sign-in: the practice admin resets it (accounts.mfa.mfa_reset)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        from django.shortcuts import render
+
+        import audit
+        from accounts.mfa import MFASecretError
+        from ipnb_notes.lib.crypto import KeyRingError
+
+        if not isinstance(exception, KeyRingError):
+            return None
+        second_factor = isinstance(exception, MFASecretError)
+        user = getattr(request, "user", None)
+        audit.record(
+            "integrity.unreadable_ciphertext",
+            actor=user if user is not None and user.is_authenticated else None,
+            request=request,
+            target_type="second_factor" if second_factor else "record",
+            changes={"place": str(exception)[:300]},
+        )
+        return render(
+            request,
+            "unreadable.html",
+            {"second_factor": second_factor},
+            status=403 if second_factor else 500,
+        )

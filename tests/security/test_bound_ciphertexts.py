@@ -302,3 +302,54 @@ def test_the_migration_binds_every_legacy_token_to_its_place(draft, alice):
     before = raw(ProgressNote, draft.pk, "plan")
     migration.bind_to_their_place(None, None)
     assert raw(ProgressNote, draft.pk, "plan") == before
+
+
+def test_a_page_with_a_moved_token_says_so_and_shows_nothing(client, draft, alice):
+    """The reader of a record with a moved token gets a plain page saying the record cannot
+    be read (not a crash page, not the moved text), and the place is in the audit trail."""
+    from audit.models import AuditEvent
+    from tests.factories import sign_in
+
+    pnote = services.process_note_open(session=draft.session, by=alice)
+    services.process_note_save(
+        pnote=pnote, by=alice, text="PRIVATE: my countertransference", version=1
+    )
+    put(ProgressNote, draft.pk, "plan", raw(PsychotherapyNote, pnote.pk, "text"))
+    sign_in(client, alice)
+
+    response = client.get(draft.get_absolute_url(), follow=True)
+
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "This record cannot be read" in page
+    assert "PRIVATE" not in page
+    event = AuditEvent.objects.get(action="integrity.unreadable_ciphertext")
+    assert event.actor == alice
+    assert f"therapy_sessions_progressnote.plan of row {draft.code}" in str(
+        event.changes
+    )
+
+
+def test_a_copied_second_factor_refuses_the_sign_in_with_a_clear_page(client, alice):
+    """Charlie's authenticator data copied into Alice's row: signing in as Alice with
+    Charlie's codes is refused with a page that says why, and nobody is signed in."""
+    from audit.models import AuditEvent
+    from tests.factories import sign_in
+
+    charlie = make_user(mfa=False, email="charlie.attacker@example.org")
+    enrol_totp(charlie, CHARLIES_SECRET)
+    sql(
+        "UPDATE mfa_authenticator SET data = "
+        "(SELECT data FROM mfa_authenticator WHERE user_id = %s AND type = 'totp') "
+        "WHERE user_id = %s AND type = 'totp'",
+        [charlie.pk, alice.pk],
+    )
+
+    response = sign_in(client, alice, secret=CHARLIES_SECRET)
+
+    assert response.status_code == 403
+    assert "Your second factor cannot be read" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(
+        action="integrity.unreadable_ciphertext", target_type="second_factor"
+    ).exists()

@@ -183,11 +183,13 @@ def supervision_create(request: AuthedRequest, code: UUID) -> HttpResponse:
 def supervision_end(request: AuthedRequest, code: UUID) -> HttpResponse:
     link = access.get_managed_supervision(request.user, code)
     try:
-        services.supervision_end(link=link, by=request.user, request=request)
+        link = services.supervision_end(link=link, by=request.user, request=request)
     except services.AccountError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Ended: {link}.")
+        # A link that had not started yet is deleted (it never gave access), not ended.
+        verb = "Ended" if link.pk else "Removed before it started"
+        messages.success(request, f"{verb}: {link}.")
     return redirect(link.supervisee)
 
 

@@ -108,8 +108,11 @@ def test_ending_a_future_supervision_deletes_it_and_grants_nothing_on_its_start_
     charlies_client = make_client(charlie)
     link = make_supervision(bob, charlie, started_on=date(2026, 12, 10))
     with time_machine.travel(NINE, tick=False):
-        response = _as(ada).post(reverse("accounts:supervision_end", args=[link.code]))
+        admin = _as(ada)
+        response = admin.post(reverse("accounts:supervision_end", args=[link.code]))
         assert response.status_code == 302
+        page = admin.get(response["Location"]).content.decode()
+        assert "Removed before it started" in page
     assert not Supervision.objects.filter(code=link.code).exists()
     event = AuditEvent.objects.get(action="supervision.delete")
     assert event.actor == ada and event.target_code == str(link.code)

@@ -142,11 +142,22 @@ def _uuids(values: list[str]) -> list[UUID]:
 @require_POST
 def csp_report(request) -> HttpResponse:
     """Browsers report Content-Security-Policy violations here (the policy's report-uri).
-    Only the directive and the blocked origin are logged: a report can quote page text."""
+    Only the directive and the blocked origin are logged: a report can quote page text.
+    Anyone can post here, so every logged value has its control characters (CR, LF, escape
+    sequences) replaced, and one address gets CSP_REPORTS_PER_MINUTE reports a minute: more
+    answer 429 and log nothing."""
     import json
     import logging
     from urllib.parse import urlsplit
 
+    from ipnb_notes.http import over_rate_limit
+
+    def safe(value, limit: int) -> str:
+        # One report, one log line: nothing a sender writes can start a line of its own.
+        return "".join(c if c.isprintable() else "?" for c in str(value)[:limit])
+
+    if over_rate_limit(request, "csp_report", limit=CSP_REPORTS_PER_MINUTE, seconds=60):
+        return HttpResponse(status=429)
     if request.content_type not in (
         "application/csp-report",
         "application/json",
@@ -165,10 +176,15 @@ def csp_report(request) -> HttpResponse:
     parts = urlsplit(blocked)
     logging.getLogger("ipnb_notes.csp").warning(
         "CSP violation: directive=%s blocked=%s page=%s",
-        str(report.get("effective-directive") or report.get("violated-directive", ""))[
-            :64
-        ],
-        f"{parts.scheme}://{parts.netloc}" if parts.netloc else blocked[:16],
-        urlsplit(str(report.get("document-uri", ""))).path[:200],
+        safe(
+            report.get("effective-directive") or report.get("violated-directive", ""),
+            64,
+        ),
+        safe(f"{parts.scheme}://{parts.netloc}" if parts.netloc else blocked[:16], 200),
+        safe(urlsplit(str(report.get("document-uri", ""))).path, 200),
     )
     return HttpResponse(status=204)
+
+
+# Browsers send one report per violation: a page with a few blocked resources sends a few.
+CSP_REPORTS_PER_MINUTE = 60

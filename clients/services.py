@@ -7,6 +7,7 @@ record dates and therapist codes are logged with their old and new values.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -71,8 +72,11 @@ def client_create(
     request=None,
 ) -> Client:
     """Create a client with `by` as primary therapist. A repeated idempotency key returns the
-    client the first submission created instead of a second one."""
+    client the first submission created instead of a second one. The key is scoped to `by`:
+    what is stored is derived from the user and the form's key, so the same key sent by
+    another user creates that user's own client and never hands back this one."""
     if idempotency_key:
+        idempotency_key = uuid.uuid5(idempotency_key, f"client_create:user:{by.pk}")
         existing = Client.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing

@@ -46,6 +46,26 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def over_rate_limit(
+    request: HttpRequest, scope: str, *, limit: int, seconds: int
+) -> bool:
+    """Count this request against `limit` requests per `seconds` for its client address
+    (client_ip) and `scope`, in fixed windows kept in the shared cache; True once over."""
+    import time
+
+    from django.core.cache import cache
+
+    window = int(time.time()) // seconds
+    key = f"ipnb:rate:{scope}:{client_ip(request) or '-'}:{window}"
+    if cache.add(key, 1, timeout=seconds + 5):
+        return False
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the window's counter expired between add() and incr()
+        cache.add(key, 1, timeout=seconds + 5)
+        return False
+
+
 class RequestIdMiddleware:
     """Give every request an id, echoed in X-Request-ID and written into audit events."""
 

@@ -133,6 +133,8 @@ def test_capture_by_keyboard_alone(page, live_server, alice):
 
     # The summary goes into the note's observation section, after what was typed.
     page.goto(f"{live_server.url}/sessions/{session.code}/note/")
+    with page.expect_navigation():  # the editor, its scripts loaded
+        page.get_by_role("button", name="Start the note").click()
     objective = page.locator('textarea[name$="objective"]')
     tab_to(page, "Objective")
     page.keyboard.type("Calm, engaged.")

@@ -24,6 +24,8 @@ def test_return_revise_and_cosign(browser, live_server, alice, bob):
 
     # Alice writes and signs: the note goes to Bob's queue.
     alice_page.goto(f"{live_server.url}/sessions/{session.code}/note/")
+    with alice_page.expect_navigation():  # the editor, its scripts loaded
+        alice_page.get_by_role("button", name="Start the note").click()
     alice_page.get_by_label("Note format").select_option("SOAP")
     alice_page.get_by_label("Subjective").fill("Reports conflict with a sibling.")
     alice_page.get_by_label("Plan", exact=True).fill("Weekly.")

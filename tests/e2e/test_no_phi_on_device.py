@@ -43,6 +43,8 @@ def test_no_phi_in_browser_storage_during_use_or_after_sign_out(
     page.goto(live_server.url + reverse("clients:client_detail", args=[client.code]))
     expect(page.get_by_text(SENTINEL).first).to_be_visible()
     page.goto(live_server.url + reverse("sessions:note_edit", args=[session.code]))
+    with page.expect_navigation():  # the editor, its scripts loaded
+        page.get_by_role("button", name="Start the note").click()
     page.get_by_label("Subjective").fill(f"Notes mention {SENTINEL} twice: {SENTINEL}")
     expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
     # Back and forward through history, as htmx navigation would.

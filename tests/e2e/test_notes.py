@@ -27,7 +27,9 @@ def test_write_autosave_reload_sign_and_add_an_addendum(
     login(page, live_server, alice)
     page.goto(f"{live_server.url}{session.get_absolute_url()}")
     assert_no_serious_axe_violations(page)
-    page.get_by_role("link", name="Write note").click()
+    # Starting a note is a POST from the session page; the editor opens at once.
+    with page.expect_navigation():  # the editor, its scripts loaded
+        page.get_by_role("button", name="Start the note").click()
     page.wait_for_url("**/note/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Progress note")
 
@@ -88,6 +90,10 @@ def test_an_expired_sign_in_keeps_the_text_and_saves_after_signing_in_again(
 
     login(page, live_server, alice)
     page.goto(f"{live_server.url}/sessions/{session.code}/note/")
+    # Opening the address shows the start page: only the button creates the note.
+    assert_no_serious_axe_violations(page)
+    with page.expect_navigation():  # the editor, its scripts loaded
+        page.get_by_role("button", name="Start the note").click()
     page.get_by_label("Subjective").fill("First thoughts.")
     expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
 
@@ -120,8 +126,10 @@ def test_two_tabs_conflict_shows_both_texts_and_the_user_chooses(
     login(page, live_server, alice)
     url = f"{live_server.url}/sessions/{session.code}/note/"
     page.goto(url)
+    with page.expect_navigation():  # the editor, its scripts loaded
+        page.get_by_role("button", name="Start the note").click()
     other = page.context.new_page()
-    other.goto(url)
+    other.goto(url)  # the note exists now: the editor opens directly
 
     page.get_by_label("Subjective").fill("Written in the first tab.")
     expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
@@ -148,6 +156,8 @@ def test_the_process_note_is_labelled_private_and_autosaves(
     page.goto(f"{live_server.url}{session.get_absolute_url()}")
     page.get_by_role("link", name="Psychotherapy note (private to you)").click()
     page.wait_for_url("**/process-note/")
+    with page.expect_navigation():  # the editor, its scripts loaded
+        page.get_by_role("button", name="Start the note").click()
     expect(
         page.get_by_text("Psychotherapy note — private to you; not part of the record")
     ).to_be_visible()

@@ -37,6 +37,8 @@ def test_typing_through_an_idle_timeout_loses_nothing(
     login(page, live_server, alice)
     editor_url = live_server.url + reverse("sessions:note_edit", args=[session.code])
     page.goto(editor_url)
+    with page.expect_navigation():  # the editor, its scripts loaded
+        page.get_by_role("button", name="Start the note").click()
     subjective = page.get_by_label("Subjective")
     subjective.fill(BEFORE)
     expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)

@@ -48,3 +48,19 @@ def test_the_readme_opens_with_the_two_commands():
 
     assert "make run" in opening
     assert "make test" in opening
+
+
+def test_env_example_describes_one_consistent_proxy_deployment():
+    """The documented deployment has one TLS proxy in front of web: it appends the client's
+    address (TRUSTED_PROXY_COUNT=1, or every audit row and lockout names the proxy) and sets
+    X-Forwarded-Proto (TRUST_X_FORWARDED_PROTO=true, or the HTTPS redirect loops)."""
+    example = dict(
+        re.findall(
+            r"^([A-Z][A-Z0-9_]+)=(.*)$",
+            (ROOT / ".env.example").read_text(),
+            re.MULTILINE,
+        )
+    )
+
+    assert example["TRUSTED_PROXY_COUNT"] == "1"
+    assert example["TRUST_X_FORWARDED_PROTO"] == "true"

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from html import escape as _escape
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from dashboards.services import TREND_WINDOW
 
@@ -33,22 +31,6 @@ def _fmt(value: float | None, digits: int) -> str:
 
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)}%"
-
-
-def numeric_rows(rows) -> str:
-    """<tr> elements of a data table: a row header and numeric cells, every value escaped.
-
-    Built here rather than in a template loop: the data tables are the pages' longest loops,
-    and the template engine costs ~0.1 ms per row where a join costs microseconds.
-    """
-    return mark_safe(  # noqa: S308 - every value goes through escape() below
-        "".join(
-            f'<tr><th scope="row">{_escape(str(label))}</th>'
-            + "".join(f'<td class="num">{_escape(str(c))}</td>' for c in cells)
-            + "</tr>"
-            for label, cells in rows
-        )
-    )
 
 
 def duration_label(hours: float | None) -> str:
@@ -156,7 +138,6 @@ class Trajectory:
     refreshed_at: datetime | None
     first_seq: int = 1
     totals: dict = field(default_factory=dict)
-    tables: dict = field(default_factory=dict)
 
 
 def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None = None):
@@ -257,7 +238,7 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         row["repair_rate"] = (
             row["attune_repairs"] / row["mismatches"] if row["mismatches"] else None
         )
-        # Pre-formatted cells: the data tables are the page's longest loops.
+        # Pre-formatted cells of the data tables (templates/jinja2/dashboards/_numeric_rows.html).
         local = timezone.localtime(row["starts_at"])
         row["date_label"] = local.strftime("%b %-d, %Y")
         row["date_iso"] = local.date().isoformat()
@@ -277,10 +258,6 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         row["open"] = row["repair_code"] is None
         row["open_long"] = row["open"] and row["age_days"] > RUPTURE_OPEN_DAYS
         row["same_session"] = row["sessions_later"] == 0
-    tables = {
-        key: numeric_rows((row["date_label"], row[key]) for row in sessions)
-        for key in ("indicator_cells", "zone_cells", "attune_cells")
-    }
     repaired = [r for r in ruptures if not r["open"]]
     mismatches = sum(r["mismatches"] for r in sessions)
     repairs = sum(r["attune_repairs"] for r in sessions)
@@ -302,7 +279,6 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         refreshed_at=bounds["refreshed_at"],
         first_seq=first_seq,
         totals=totals,
-        tables=tables,
     )
 
 
@@ -549,9 +525,6 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
                 _pct(w["repaired_same"]),
             ]
             w["label"] = week_labels[w["week"]]
-        person["weekly_rows"] = numeric_rows(
-            (w["label"], w["cells"]) for w in person["weeks"]
-        )
     return people
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
-from dashboards import html, reports
+from dashboards import reports
 from ipnb_notes import access, listsearch
 from ipnb_notes.http import AuthedRequest, add_content_digest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
@@ -117,7 +117,6 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
             ("all", "All"),
         ],
         "read_only": not can_edit,
-        "rupture_rows": html.rupture_rows(data.ruptures),
     }
     template = "dashboards/trajectory.html"
     if wants_partial(request):
@@ -283,7 +282,6 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
         "therapist": therapist,
         "own": therapist.pk == request.user.pk,
         "rows": rows,
-        "rows_html": html.caseload_rows(rows),
         "q": q,
         "flagged": flagged,
         "show": "all" if include_all else "active",
@@ -375,8 +373,6 @@ def supervision(request: AuthedRequest) -> HttpResponse:
         request.user.id, list(supervisees.values_list("id", flat=True))
     )
     refreshed = [p["refreshed_at"] for p in people if p["refreshed_at"]]
-    for person in people:
-        person["multiples_html"] = html.small_multiples(person["multiples"])
     weeks = reports.weeks_back()
     context = {
         "people": people,

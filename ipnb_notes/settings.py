@@ -111,7 +111,19 @@ TEMPLATES = [
                 "audit.context_processors.emergency_notices",
             ],
         },
-    }
+    },
+    # The dashboards' long table partials (docs/PERFORMANCE.md, "Rendering"): autoescaped,
+    # no context processors (a partial gets only what its {% jinja %} tag passes it).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "ipnb_notes.jinja2.environment",
+            "autoescape": True,
+        },
+    },
 ]
 
 LANGUAGE_CODE = "en-us"

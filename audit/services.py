@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -18,13 +18,10 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 GENESIS = "0" * 64
-# Any fixed 64-bit number: the advisory lock that serialises appends to the chain.
-_CHAIN_LOCK = 0x1A0D17
 
 
 def _canonical(event: AuditEvent) -> bytes:
     payload = {
-        "seq": event.seq,
         "at": event.at.isoformat(),
         "actor": event.actor_id,
         "actor_email": event.actor_email,
@@ -35,17 +32,32 @@ def _canonical(event: AuditEvent) -> bytes:
         "ip": event.ip or "",
         "request_id": event.request_id,
         "changes": event.changes,
-        "prev_hash": event.prev_hash,
     }
+    if event.prev_hash:
+        # Written before sealing existed: chained at insert, so the number and the
+        # predecessor's hash are part of what it signs.
+        payload |= {"seq": event.seq, "prev_hash": event.prev_hash}
     return json.dumps(
         payload, sort_keys=True, separators=(",", ":"), default=str
     ).encode()
 
 
 def event_hash(event: AuditEvent) -> str:
-    """HMAC-SHA256 of the event and its predecessor's hash, under a key outside the database."""
+    """HMAC-SHA256 of the event's contents, under a key outside the database: a row
+    inserted or edited without the key does not verify, sealed or not."""
     return hmac.new(
         settings.AUDIT_HMAC_KEY.encode(), _canonical(event), hashlib.sha256
+    ).hexdigest()
+
+
+def seal_hash(
+    position: int, event_id: int, event_seq: int, hash_: str, prev_hash: str
+) -> str:
+    """HMAC-SHA256 of a chain position: which event (id, number and own hash) sits there,
+    and the previous seal's hash."""
+    message = f"seal|{position}|{event_id}|{event_seq}|{hash_}|{prev_hash}"
+    return hmac.new(
+        settings.AUDIT_HMAC_KEY.encode(), message.encode(), hashlib.sha256
     ).hexdigest()
 
 
@@ -60,7 +72,11 @@ def record(
     client_code: Any = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail. Never pass PHI in `changes`."""
+    """Append one event to the audit trail. Never pass PHI in `changes`.
+
+    One INSERT in the caller's transaction, durable when the caller's data is: no lock
+    shared with other requests, no read of the chain. The event number comes from a
+    sequence; the sealer (audit/sealer.py) chains the event after its transaction commits."""
     if (
         request is not None
         and actor is None
@@ -71,35 +87,32 @@ def record(
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_code = target_code or str(getattr(target, "code", target.pk))
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        event = AuditEvent(
-            seq=seq,
-            at=timezone.now(),
-            actor=actor,
-            actor_email=actor.email if actor else "",
-            action=action,
-            target_type=target_type,
-            target_code=target_code,
-            client_code=client_code,
-            ip=client_ip(request) if request is not None else None,
-            request_id=getattr(request, "request_id", "")
-            if request is not None
-            else "",
-            changes=json.loads(json.dumps(changes or {}, default=str)),
-            prev_hash=prev_hash,
-        )
-        event.hash = event_hash(event)
-        event.save(force_insert=True)
-        transaction.on_commit(lambda: _stream(event))
+    event = AuditEvent(
+        at=timezone.now(),
+        actor=actor,
+        actor_email=actor.email if actor else "",
+        action=action,
+        target_type=target_type,
+        target_code=target_code,
+        client_code=client_code,
+        ip=client_ip(request) if request is not None else None,
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+        changes=json.loads(json.dumps(changes or {}, default=str)),
+        prev_hash="",
+    )
+    event.hash = event_hash(event)
+    event.save(force_insert=True)
+    transaction.on_commit(lambda: _stream(event))
+    if settings.AUDIT_SEAL_AFTER_COMMIT:
+        from audit import sealer
+
+        sealer.seal_after_commit()
     return event
 
 
 def _stream(event: AuditEvent) -> None:
-    """Send the committed event off the host (AUDIT_SYSLOG_ADDRESS); no PHI is in an event."""
+    """Send the committed event off the host (AUDIT_SYSLOG_ADDRESS); no PHI is in an event.
+    `hash` is the event's own HMAC; its chain position comes later, from the sealer."""
     import logging
 
     logging.getLogger("ipnb_notes.audit").info(
@@ -121,44 +134,122 @@ def _stream(event: AuditEvent) -> None:
     )
 
 
-def verify_chain() -> list[str]:
-    """Walk the chain in order; return one message per broken link (empty when intact)."""
-    problems: list[str] = []
-    expected_seq, prev_hash = 1, GENESIS
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            problems.append(
-                f"seq {expected_seq}: missing (next present is {event.seq})"
-            )
-        if event.prev_hash != prev_hash:
-            problems.append(
-                f"seq {event.seq}: previous hash does not match (row deleted, inserted or reordered)"
-            )
+def _walk_seals(problems: list[str]) -> tuple[int, int]:
+    """Check every seal in chain order against its event; return the highest sealer
+    horizon and the number of seals."""
+    from itertools import batched
+
+    from audit.models import AuditSeal
+
+    expected, prev_hash, horizon, count = 1, GENESIS, 0, 0
+    seals = (
+        AuditSeal.objects.order_by("position")
+        .values_list(
+            "position", "event_id", "event_seq", "horizon", "prev_hash", "hash"
+        )
+        .iterator(chunk_size=2000)
+    )
+    for chunk in batched(seals, 2000):
+        events = AuditEvent.objects.in_bulk([s[1] for s in chunk])
+        for position, event_id, seq, seal_horizon, seal_prev, seal_hash_ in chunk:
+            count += 1
+            horizon = max(horizon, seal_horizon)
+            if position != expected:
+                problems.append(
+                    f"seq {seq}: chain positions {expected} to {position - 1} are missing"
+                    f" before this event's (seals and their events deleted)"
+                )
+            if seal_prev != prev_hash:
+                problems.append(
+                    f"seq {seq}: the previous seal's hash does not match at position"
+                    f" {position} (seal deleted, inserted or reordered)"
+                )
+            event = events.get(event_id)
+            if event is None:
+                problems.append(
+                    f"seq {seq}: sealed at position {position} but missing (row deleted)"
+                )
+            else:
+                if event.seq != seq:
+                    problems.append(
+                        f"seq {seq}: sealed at position {position}, but that event now"
+                        f" carries seq {event.seq} (rows renumbered or reordered)"
+                    )
+                if not hmac.compare_digest(event.hash, event_hash(event)):
+                    problems.append(
+                        f"seq {event.seq}: contents do not match the hash (row edited)"
+                    )
+                expected_hash = seal_hash(
+                    position, event_id, seq, event.hash, seal_prev
+                )
+                if not hmac.compare_digest(seal_hash_, expected_hash):
+                    problems.append(
+                        f"seq {seq}: the seal at position {position} does not match"
+                        f" (seal or event rewritten)"
+                    )
+            expected, prev_hash = position + 1, seal_hash_
+    return horizon, count
+
+
+def _check_unsealed(problems: list[str], horizon: int) -> dict[str, Any]:
+    """Events not sealed yet are reported apart, not as breaks; but one that does not
+    verify, or whose transaction ended before the sealer's horizon, is a problem."""
+    unsealed, oldest = 0, None
+    for event in AuditEvent.objects.filter(seal__isnull=True).iterator(chunk_size=2000):
+        unsealed += 1
+        oldest = event.at if oldest is None else min(oldest, event.at)
         if not hmac.compare_digest(event.hash, event_hash(event)):
             problems.append(
-                f"seq {event.seq}: contents do not match the hash (row edited)"
+                f"seq {event.seq}: contents do not match the hash (row edited or"
+                f" forged, not sealed yet)"
             )
-        expected_seq, prev_hash = event.seq + 1, event.hash
+        if event.xid < horizon:
+            problems.append(
+                f"seq {event.seq}: committed before the sealer's horizon but has no seal"
+                f" (its seal was deleted, or the row was inserted behind the sealer)"
+            )
+    age = int((timezone.now() - oldest).total_seconds()) if oldest else None
+    return {"unsealed": unsealed, "oldest_unsealed_age_seconds": age}
+
+
+def verify_chain() -> list[str]:
+    """Walk the sealed chain in order and check the events not sealed yet; return one
+    message per problem, each starting with the event's seq (empty when intact)."""
+    problems: list[str] = []
+    horizon, _ = _walk_seals(problems)
+    _check_unsealed(problems, horizon)
     return problems
 
 
 def verify_chain_report() -> dict[str, Any]:
     """verify_chain() plus what the nightly job and the command report: the number of events,
-    the chain head (to anchor elsewhere) and the first broken sequence number."""
+    the sealed chain head (to anchor elsewhere), the first broken sequence number, and the
+    events not sealed yet (reported, not counted as breaks)."""
     import re
 
     from audit import anchors
+    from audit.models import AuditSeal
 
-    problems = verify_chain() + anchors.check()
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    problems: list[str] = []
+    horizon, sealed = _walk_seals(problems)
+    unsealed = _check_unsealed(problems, horizon)
+    problems += anchors.check()
+    head = (
+        AuditSeal.objects.order_by("-position")
+        .values_list("position", "event_seq", "hash")
+        .first()
+    )
     first_bad = None
     if problems:
         first_bad = min(int(re.match(r"seq (\d+)", p).group(1)) for p in problems)
     return {
         "problems": problems,
         "events": AuditEvent.objects.count(),
-        "head_seq": head[0] if head else 0,
-        "head_hash": head[1] if head else GENESIS,
+        "sealed": sealed,
+        **unsealed,
+        "head_position": head[0] if head else 0,
+        "head_seq": head[1] if head else 0,
+        "head_hash": head[2] if head else GENESIS,
         "first_bad_seq": first_bad,
     }
 

@@ -1,4 +1,5 @@
-"""Nightly verification of the audit trail (beat: audit-verify-nightly)."""
+"""The audit sealer (beat: audit-seal, every second) and the nightly verification of the
+audit trail (beat: audit-verify-nightly)."""
 
 from __future__ import annotations
 
@@ -11,27 +12,43 @@ from ipnb_notes.celery import retry_on_outage
 log = logging.getLogger("ipnb_notes.audit")
 
 
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
+def audit_seal() -> int:
+    """Chain the committed audit events (audit/sealer.py). Not retried: beat runs it again
+    within a second, and a pass that finds another sealer running returns at once."""
+    from audit.sealer import seal
+
+    return seal()
+
+
 @shared_task(acks_late=True, time_limit=3600, soft_time_limit=3300, **retry_on_outage())
 def audit_verify() -> dict:
     """Walk the hash chain. A break is logged at ERROR (so monitoring alerts) and recorded as
     an `audit.verify` event. The chain head is logged every night: with logs shipped off the
     host it is the anchor that shows a truncated tail."""
+    from audit.sealer import seal
     from audit.services import verify_chain_report
 
+    seal(wait=True)
     report = verify_chain_report()
     if report["problems"]:
         for problem in report["problems"]:
             log.error("audit chain broken: %s", problem)
     else:
         log.info(
-            "audit chain intact: %s events, head seq %s hash %s",
+            "audit chain intact: %s events (%s not sealed yet), head seq %s position %s"
+            " hash %s",
             report["events"],
+            report["unsealed"],
             report["head_seq"],
+            report["head_position"],
             report["head_hash"],
         )
         from audit import anchors
 
-        anchors.write(report["head_seq"], report["head_hash"])
+        anchors.write(
+            report["head_seq"], report["head_hash"], position=report["head_position"]
+        )
     import audit
 
     audit.record(
@@ -40,6 +57,7 @@ def audit_verify() -> dict:
             "ok": not report["problems"],
             "events": report["events"],
             "head_seq": report["head_seq"],
+            "unsealed": report["unsealed"],
             "first_bad_seq": report["first_bad_seq"],
         },
     )

@@ -19,6 +19,9 @@ from django.utils import timezone
 BACKUP_MAX_AGE = timedelta(hours=26)
 DRILL_MAX_AGE = timedelta(days=8)
 AUDIT_VERIFY_MAX_AGE = timedelta(hours=26)
+# The sealer runs every second; an event waiting longer than this means it is not running
+# (no beat, a stuck worker) or a transaction has been left open for that long.
+AUDIT_UNSEALED_MAX_AGE = timedelta(seconds=60)
 
 
 def _age(when) -> int:
@@ -105,6 +108,32 @@ def audit_verification() -> dict:
     return {"status": "ok" if healthy else "warn", **body}
 
 
+def audit_sealing() -> dict:
+    """The oldest audit event not chained by the sealer yet (audit/sealer.py). Looks only
+    above the sealer's last horizon, so it stays cheap however long the trail."""
+    from django.db.models import Count, Min
+
+    from audit.models import AuditEvent, AuditSeal
+
+    since = (
+        AuditSeal.objects.order_by("-position")
+        .values_list("horizon", flat=True)
+        .first()
+    )
+    waiting = AuditEvent.objects.filter(
+        xid__gte=since or 0, seal__isnull=True
+    ).aggregate(unsealed=Count("id"), oldest=Min("at"))
+    if not waiting["unsealed"]:
+        return {"status": "ok", "unsealed": 0}
+    age = max(0, _age(waiting["oldest"]))
+    healthy = age <= AUDIT_UNSEALED_MAX_AGE.total_seconds()
+    return {
+        "status": "ok" if healthy else "warn",
+        "unsealed": waiting["unsealed"],
+        "oldest_unsealed_age_seconds": age,
+    }
+
+
 # struct timex from <sys/timex.h> (Linux, 64-bit longs); only `status` and the error
 # estimates are read. Reading needs no privilege (modes = 0 changes nothing).
 class _Timex(ctypes.Structure):
@@ -168,6 +197,7 @@ PROBES = {
     "restore_drill": restore_drill,
     "wal_archiver": wal_archiver,
     "audit_verification": audit_verification,
+    "audit_sealing": audit_sealing,
     "clock": clock,
 }
 

@@ -363,6 +363,9 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # that is not there; the worker integration test sends through the broker with send_task.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL or IPNB_ENV == "test"
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without a broker no beat runs the audit sealer: each audited transaction asks for a pass
+# once it commits (audit/sealer.py). With a broker, beat's audit-seal does it.
+AUDIT_SEAL_AFTER_COMMIT = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_IGNORE_RESULT = True
 # Every task is idempotent (ids in, set-based or deduplicated effects out), so a message is
 # acknowledged only after the task ran and comes back if the worker dies (REL-07).
@@ -392,6 +395,13 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired": {"task": "accounts.tasks.purge_expired", "schedule": 3600.0},
     # Publish tasks that a broker outage kept in the outbox (REL-08).
     "outbox-sweep": {"task": "ipnb_notes.tasks.outbox_sweep", "schedule": 60.0},
+    # Chain the committed audit events every second (audit/sealer.py); a late tick is
+    # dropped, the next one seals what it would have.
+    "audit-seal": {
+        "task": "audit.tasks.audit_seal",
+        "schedule": 1.0,
+        "options": {"expires": 10},
+    },
     # Walk the whole audit hash chain every night; a break is logged and itself audited.
     "audit-verify-nightly": {
         "task": "audit.tasks.audit_verify",

@@ -1,6 +1,6 @@
-"""The chain head anchored off the database host (AUD-04): cutting off the newest rows keeps
-the remaining chain consistent, so only the anchor shows it; the verifier names the sequence
-number, and a forged anchor is caught by its MAC."""
+"""The chain head anchored off the database host (AUD-04): cutting off the newest rows (events
+and their seals) keeps the remaining chain consistent, so only the anchor shows it; the
+verifier names the sequence number, and a forged anchor is caught by its MAC."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditSeal
 from audit.services import verify_chain
 from audit.tasks import audit_verify
 from tests.audit.test_tamper import _as_superuser_without_triggers, _events
@@ -36,18 +36,30 @@ def test_the_nightly_verification_anchors_the_chain_head(anchor_file):
     assert audit_verify.delay().get()["ok"] is True
 
     [anchor] = _anchors(anchor_file)
+    head = AuditSeal.objects.get(event=events[-1])
+    assert AuditSeal.objects.order_by("-position").first() == head
     assert anchor["seq"] == events[-1].seq
-    assert anchor["hash"] == events[-1].hash
+    assert anchor["position"] == head.position
+    assert anchor["hash"] == head.hash
     assert len(anchor["mac"]) == 64
+
+
+def _cut_tail_from(seq: int) -> None:
+    """What an intruder with the owner's rights does to hide the newest events: delete
+    them and their seals, leaving a consistent, shorter chain."""
+    _as_superuser_without_triggers(
+        "DELETE FROM audit_auditseal WHERE event_seq >= %s", [seq]
+    )
+    _as_superuser_without_triggers(
+        "DELETE FROM audit_auditevent WHERE seq >= %s", [seq]
+    )
 
 
 def test_a_truncated_tail_is_named_by_the_anchor(anchor_file):
     events = _events(10)
     audit_verify.delay().get()
     anchored = events[-1].seq
-    _as_superuser_without_triggers(
-        "DELETE FROM audit_auditevent WHERE seq >= %s", [events[7].seq]
-    )
+    _cut_tail_from(events[7].seq)
 
     assert verify_chain() == []  # what is left is a consistent chain
     with pytest.raises(CommandError) as failure:
@@ -59,9 +71,7 @@ def test_a_truncated_tail_is_named_by_the_anchor(anchor_file):
 def test_the_truncation_message_names_the_anchored_sequence(anchor_file, capsys):
     events = _events(4)
     audit_verify.delay().get()
-    _as_superuser_without_triggers(
-        "DELETE FROM audit_auditevent WHERE seq >= %s", [events[3].seq]
-    )
+    _cut_tail_from(events[3].seq)
 
     with pytest.raises(CommandError):
         call_command("audit_verify")
@@ -75,7 +85,7 @@ def test_a_rewritten_anchored_row_is_detected(anchor_file, capsys):
     events = _events(3)
     audit_verify.delay().get()
     _as_superuser_without_triggers(
-        "UPDATE audit_auditevent SET hash = %s WHERE seq = %s",
+        "UPDATE audit_auditseal SET hash = %s WHERE event_seq = %s",
         ["0" * 64, events[2].seq],
     )
 

@@ -57,6 +57,28 @@ def test_the_runtime_role_appends_but_cannot_alter_the_trail(as_runtime_role):
     _refused("UPDATE audit_emergencyaccess SET reason = 'x'")
 
 
+def test_the_runtime_role_seals_but_cannot_alter_a_seal(as_runtime_role):
+    from audit.models import AuditSeal
+    from audit.sealer import seal
+
+    event = audit.record("test.runtime_role")
+    assert seal() == 1  # the worker seals as the runtime role
+    assert AuditSeal.objects.filter(event=event).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT has_table_privilege(%s, 'audit_auditseal', 'UPDATE'),"
+            " has_table_privilege(%s, 'audit_auditseal', 'DELETE'),"
+            " has_table_privilege(%s, 'audit_auditseal', 'TRUNCATE'),"
+            " has_table_privilege(%s, 'audit_auditseal', 'INSERT')",
+            [ROLE] * 4,
+        )
+        assert cursor.fetchone() == (False, False, False, True)
+    _refused("UPDATE audit_auditseal SET hash = repeat('0', 64)")
+    _refused("DELETE FROM audit_auditseal")
+    _refused("TRUNCATE audit_auditseal")
+    _refused("ALTER TABLE audit_auditseal DISABLE TRIGGER ALL")
+
+
 def test_the_runtime_role_still_works_the_clinical_tables(as_runtime_role, alice):
     from tests.factories import make_client
 

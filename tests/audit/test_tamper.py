@@ -1,5 +1,8 @@
 """The audit trail detects every kind of tampering and names the sequence number (AUD-03/04).
 
+Events are chained by the sealer after they commit (audit/sealer.py); `_events` seals what it
+recorded, so every attack below is on sealed events.
+
 Tampering needs the trigger out of the way; a database superuser can do that (the
 production application role cannot: docs/SECURITY.md), so the tests do it the same way,
 inside the test's own transaction."""
@@ -14,19 +17,23 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 import audit
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditSeal
+from audit.sealer import seal
 from audit.services import verify_chain, verify_chain_report
 
 pytestmark = pytest.mark.django_db
 
 
 def _events(n: int = 10) -> list[AuditEvent]:
-    return [
+    """n events, recorded and then sealed."""
+    events = [
         audit.record(
             "test.event", changes={"n": i}, target_type="t", target_code=str(i)
         )
         for i in range(n)
     ]
+    seal()
+    return events
 
 
 def _as_superuser_without_triggers(sql: str, params=()) -> None:
@@ -79,6 +86,49 @@ def test_a_deleted_row_is_named():
     )
     message = _verify_fails_naming(events[5].seq)
     assert message
+
+
+def test_a_row_deleted_with_its_seal_breaks_the_chain_at_the_next_event():
+    events = _events()
+    _as_superuser_without_triggers(
+        "DELETE FROM audit_auditseal WHERE event_id = %s", [events[5].pk]
+    )
+    _as_superuser_without_triggers(
+        "DELETE FROM audit_auditevent WHERE seq = %s", [events[5].seq]
+    )
+    assert any(
+        p.startswith(f"seq {events[6].seq}: chain positions") for p in verify_chain()
+    )
+    _verify_fails_naming(events[6].seq)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_seal_is_named_and_its_event_is_not_sealed_again():
+    import time
+
+    events = [audit.record("test.event", changes={"n": i}) for i in range(10)]
+    # Each event committed on its own; wait until the sealer's horizon is past them (other
+    # transactions on the server may hold it back for a moment).
+    deadline = time.monotonic() + 30
+    while AuditSeal.objects.order_by("-position").first().horizon <= events[-1].xid:
+        assert time.monotonic() < deadline, "the sealer's horizon never moved on"
+        audit.record("test.later")
+        time.sleep(0.05)
+    with transaction.atomic():
+        _as_superuser_without_triggers(
+            "DELETE FROM audit_auditseal WHERE event_id = %s", [events[5].pk]
+        )
+    seal()  # the event is older than the sealer's horizon: not sealed a second time
+
+    assert not AuditSeal.objects.filter(event=events[5]).exists()
+    problems = verify_chain()
+    assert any(
+        p.startswith(f"seq {events[5].seq}: committed before the sealer's horizon")
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"seq {events[6].seq}: chain positions") for p in problems
+    ), problems
 
 
 def test_an_inserted_row_is_named():
@@ -139,6 +189,23 @@ def test_the_application_cannot_update_delete_or_truncate():
         event.save()
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
+    for sql in (
+        "UPDATE audit_auditseal SET hash = 'x'",
+        "DELETE FROM audit_auditseal",
+    ):
+        with (
+            pytest.raises(DatabaseError),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL ipnb.allow_audit_truncate = off")
+        cursor.execute("TRUNCATE audit_auditseal")
 
 
 def test_the_nightly_task_records_its_verdict(caplog):
@@ -188,4 +255,9 @@ def test_concurrent_appends_never_fork_the_chain():
     assert not errors
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(seqs[0], seqs[0] + 80))
+    # Sealed after each commit (no broker in the tests): one chain, no fork, no gap.
+    positions = list(
+        AuditSeal.objects.order_by("position").values_list("position", flat=True)
+    )
+    assert positions == list(range(1, 81))
     assert verify_chain() == []

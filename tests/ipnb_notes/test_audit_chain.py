@@ -1,4 +1,5 @@
-"""The audit trail is a hash chain from its first event."""
+"""The audit trail is a hash chain from its first event: each event is recorded with its own
+HMAC, then sealed into the chain after its transaction commits (audit/sealer.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import pytest
 
 import audit
 from accounts import services
-from audit.models import AuditEvent
-from audit.services import GENESIS, verify_chain
+from audit.models import AuditEvent, AuditSeal
+from audit.sealer import seal
+from audit.services import GENESIS, event_hash, verify_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +25,16 @@ def test_it_verifies_an_intact_chain(ada, alice):
         "user.deactivate",
         "user.reactivate",
     ]
-    assert events[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(e.hash == event_hash(e) for e in events)
+    assert not AuditSeal.objects.exists()  # not committed yet: nothing to seal
+    assert verify_chain() == []
+
+    assert seal() == 3
+    seals = list(AuditSeal.objects.order_by("position"))
+    assert [s.event_id for s in seals] == [e.pk for e in events]
+    assert [s.position for s in seals] == [1, 2, 3]
+    assert seals[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in zip(seals, seals[1:], strict=False))
     assert verify_chain() == []
 
 

@@ -154,6 +154,38 @@ def test_a_verification_older_than_26_hours_is_a_warning():
     assert health.audit_verification()["status"] == "warn"
 
 
+def test_no_event_waiting_for_the_sealer_is_healthy():
+    assert health.audit_sealing() == {"status": "ok", "unsealed": 0}
+
+
+def test_an_event_waiting_a_few_seconds_for_the_sealer_is_healthy():
+    audit.record("test.recent")
+
+    probe = health.audit_sealing()
+
+    assert probe["status"] == "ok"
+    assert probe["unsealed"] == 1
+    assert probe["oldest_unsealed_age_seconds"] < 60
+
+
+def test_an_event_waiting_over_a_minute_for_the_sealer_is_a_warning():
+    from audit.sealer import seal
+
+    with time_machine.travel(datetime.now(UTC) - timedelta(minutes=2), tick=False):
+        audit.record("test.stuck")
+    audit.record("test.recent")
+
+    probe = health.audit_sealing()
+
+    assert probe["status"] == "warn"
+    assert probe["unsealed"] == 2
+    assert 115 <= probe["oldest_unsealed_age_seconds"] <= 180
+
+    seal()
+
+    assert health.audit_sealing() == {"status": "ok", "unsealed": 0}
+
+
 def test_an_ntp_synchronised_clock_is_healthy():
     probe = health.clock_status(0, 0x2001, 1500)
 
@@ -216,6 +248,7 @@ def test_healthz_warns_but_stays_in_service_when_a_probe_warns(client, monitor):
         "restore_drill",
         "wal_archiver",
         "audit_verification",
+        "audit_sealing",
         "clock",
     }
     assert body["probes"]["backup"] == {"status": "warn", "last": None}

@@ -165,6 +165,33 @@ def test_the_runtime_role_cannot_update_delete_or_truncate_the_audit_trail(deplo
         )
 
 
+def test_the_runtime_role_cannot_update_delete_or_truncate_the_seals(deployment):
+    """The sealer, running as the runtime role, chained the seeded events; the same role
+    cannot rewrite, remove or empty the chain."""
+    with _connect(APP) as app:
+        before = app.execute(
+            "SELECT count(*), max(hash) FROM audit_auditseal"
+        ).fetchone()
+    assert before[0] > 0
+
+    _refused("UPDATE audit_auditseal SET hash = repeat('0', 64)")
+    _refused("UPDATE audit_auditseal SET position = position + 1000")
+    _refused("DELETE FROM audit_auditseal")
+    _refused(
+        "DELETE FROM audit_auditseal WHERE position = (SELECT max(position)"
+        " FROM audit_auditseal)"
+    )
+    _refused("TRUNCATE audit_auditseal")
+    _refused("TRUNCATE audit_auditseal CASCADE")
+    _refused("ALTER TABLE audit_auditseal DISABLE TRIGGER ALL")
+
+    with _connect(APP) as app:
+        assert (
+            app.execute("SELECT count(*), max(hash) FROM audit_auditseal").fetchone()
+            == before
+        )
+
+
 def test_the_runtime_role_cannot_disable_triggers_or_replication_mode(deployment):
     _refused("ALTER TABLE audit_auditevent DISABLE TRIGGER ALL")
     _refused("ALTER TABLE therapy_sessions_progressnote DISABLE TRIGGER ALL")

@@ -21,5 +21,12 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Audit trail intact: {report['events']} events, head seq "
-            f"{report['head_seq']} hash {report['head_hash']}"
+            f"{report['head_seq']} (chain position {report['head_position']}) hash "
+            f"{report['head_hash']}"
         )
+        if report["unsealed"]:
+            self.stdout.write(
+                f"{report['unsealed']} event(s) not sealed yet, the oldest"
+                f" {report['oldest_unsealed_age_seconds']} s old (they verify on their own;"
+                " the sealer chains them)"
+            )

@@ -135,4 +135,4 @@ def test_the_sentinel_is_not_in_the_audit_trail_or_in_clear_in_the_database(plan
         )
         for (token,) in cursor.fetchall():
             assert SENTINEL not in token
-            assert re.match(r"^v1:[^:]+:", token)
+            assert re.match(r"^v2:[^:]+:", token)

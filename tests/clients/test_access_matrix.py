@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_assignment, make_user
+from tests.factories import make_assignment, make_user, mark_recently_authenticated
 from tests.urlwalk import all_routes
 
 GOOD_CLIENT = {
@@ -180,6 +180,8 @@ def test_persona_matrix(
     co = make_assignment(alices_client, make_user(full_name="Dana Co"))
     url = _url(name, kind, _targets(personas["alice"], alices_client, alices_goal, co))
     client.force_login(personas[persona])
+    # The matrix is about who may do what; sudo mode has its own tests (security/test_step_up.py).
+    mark_recently_authenticated(client, personas[persona])
     response = getattr(client, method)(url, data or {})
     assert response.status_code == expected[persona], (
         f"{persona} {method.upper()} {url}: {response.status_code}"
@@ -223,6 +225,7 @@ def test_the_admin_assignment_pages_show_no_clinical_text(
     client, ada, alice, alices_client, alices_goal
 ):
     client.force_login(ada)
+    mark_recently_authenticated(client, ada)
     for url in (
         reverse("clients:assign_list"),
         reverse("clients:assign_detail", args=[alices_client.code]),

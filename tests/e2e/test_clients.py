@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from clients.models import Client, TreatmentGoal
 from tests.e2e.helpers import assert_no_serious_axe_violations, login
@@ -75,9 +76,8 @@ def test_the_caseload_search_swaps_the_table_in_place(page, live_server, alice):
     page.get_by_label("Search by name").fill("mari")
     rows = page.locator("#client-rows tbody tr")
     rows.first.wait_for()
-    page.wait_for_function(
-        "document.querySelectorAll('#client-rows tbody tr').length === 1"
-    )
+    # expect() polls from Python; wait_for_function would eval() in the page, which CSP forbids.
+    expect(rows).to_have_count(1)
     assert "Mari (Marisol Vega)" in rows.first.inner_text()
     # The page itself was not reloaded: the search box keeps focus.
     assert page.evaluate("document.activeElement.id") == "id_q"

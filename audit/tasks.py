@@ -12,10 +12,11 @@ from ipnb_notes.celery import retry_on_outage
 log = logging.getLogger("ipnb_notes.audit")
 
 
-@shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50, **retry_on_outage())
 def audit_seal() -> int:
-    """Chain the committed audit events (audit/sealer.py). Not retried: beat runs it again
-    within a second, and a pass that finds another sealer running returns at once."""
+    """Chain the committed audit events (audit/sealer.py). Idempotent: a redelivered or
+    retried pass seals only what is still unsealed, and one that finds another sealer
+    running returns at once; beat runs it again every second anyway."""
     from audit.sealer import seal
 
     return seal()

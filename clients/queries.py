@@ -7,6 +7,7 @@ with the number of clients, sessions or goals shown (tests pin the counts).
 from __future__ import annotations
 
 from django.db.models import (
+    Count,
     Exists,
     F,
     OuterRef,
@@ -29,6 +30,7 @@ CASELOAD_SORTS = {
     "intake": [F("intake_date").desc(nulls_last=True), "pk"],
 }
 STATUS_FILTERS = {"waitlist", "active", "discharged", "all"}
+TIMELINE_PER_PAGE = 25
 
 
 def _primary(field: str) -> Subquery:
@@ -118,9 +120,13 @@ def assignment_list(
 
 
 def client_page(client: Client, *, user: User, timeline_page: str | None) -> dict:
-    """Everything the client page shows, in a fixed number of queries."""
-    from django.core.paginator import Paginator
+    """Everything the client page shows, in one round trip (ipnb_notes.batch): the session
+    count and the requested timeline page, goals, the last signed note, open ruptures, the
+    latest ratings and the current assignments (which also answer whether the user may edit:
+    the rule of access.can_edit_client, a current assignment of the user)."""
+    from django.core.paginator import InvalidPage, Paginator
 
+    from ipnb_notes import batch
     from sessions.models import (
         IntegrationRating,
         ProgressNote,
@@ -134,7 +140,51 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         .select_related("note", "therapist")
         .order_by("-starts_at", "-pk")
     )
-    timeline = Paginator(sessions, 25).get_page(timeline_page)
+    paginator = Paginator(sessions, TIMELINE_PER_PAGE)
+    try:
+        number = max(1, int(timeline_page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    bottom = (number - 1) * TIMELINE_PER_PAGE
+    latest_rated = (
+        TherapySession.objects.filter(client=client, ratings__isnull=False)
+        .order_by("-starts_at", "-pk")
+        .values("pk")[:1]
+    )
+    count, rows, goals, last_note, ruptures, ratings, assignments = batch.fetch(
+        TherapySession.objects.filter(client=client)
+        .order_by()
+        .values("client_id")
+        .annotate(n=Count("pk"))
+        .values_list("n", flat=True),
+        sessions[bottom : bottom + TIMELINE_PER_PAGE],
+        client.goals.all(),
+        ProgressNote.objects.filter(
+            client=client,
+            status__in=[
+                ProgressNote.Status.SIGNED,
+                ProgressNote.Status.AWAITING_COSIGNATURE,
+            ],
+        )
+        .select_related("session")
+        .order_by("-session__starts_at", "-pk")[:1],
+        RuptureEvent.objects.filter(client=client, repair__isnull=True)
+        .select_related("session")
+        .order_by("session__starts_at", "minute", "pk"),
+        IntegrationRating.objects.filter(session_id=Subquery(latest_rated))
+        .select_related("indicator", "session")
+        .order_by("indicator__sort_order", "indicator__pk"),
+        CaseAssignment.objects.current()
+        .filter(client=client)
+        .select_related("therapist")
+        .order_by("role", "started_on"),
+    )
+    paginator.count = count[0] if count else 0
+    try:
+        timeline = paginator.page(number)
+        timeline.object_list = rows
+    except InvalidPage:  # past the last page: the last page, read on its own
+        timeline = paginator.get_page(timeline_page)
     for session in timeline:
         note = getattr(session, "note", None)
         # A draft belongs to its author alone until it is signed.
@@ -144,45 +194,11 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
             and (note.status != ProgressNote.Status.DRAFT or note.author_id == user.pk)
             else None
         )
-    goals = list(client.goals.all())
-    last_note = (
-        ProgressNote.objects.filter(
-            client=client,
-            status__in=[
-                ProgressNote.Status.SIGNED,
-                ProgressNote.Status.AWAITING_COSIGNATURE,
-            ],
-        )
-        .select_related("session")
-        .order_by("-session__starts_at", "-pk")
-        .first()
-    )
     markers = dict(RuptureEvent.Marker.choices)
-    ruptures = list(
-        RuptureEvent.objects.filter(client=client, repair__isnull=True)
-        .select_related("session")
-        .order_by("session__starts_at", "minute", "pk")
-    )
     for rupture in ruptures:
         held_on = timezone.localdate(rupture.session.starts_at)
         rupture.age_days = (today - held_on).days
         rupture.marker_labels = [markers.get(m, m) for m in rupture.markers]
-    latest_rated = (
-        TherapySession.objects.filter(client=client, ratings__isnull=False)
-        .order_by("-starts_at", "-pk")
-        .values("pk")[:1]
-    )
-    ratings = list(
-        IntegrationRating.objects.filter(session_id=Subquery(latest_rated))
-        .select_related("indicator", "session")
-        .order_by("indicator__sort_order", "indicator__pk")
-    )
-    assignments = list(
-        CaseAssignment.objects.current()
-        .filter(client=client)
-        .select_related("therapist")
-        .order_by("role", "started_on")
-    )
     age = None
     if client.date_of_birth:
         dob = client.date_of_birth
@@ -191,10 +207,11 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         "timeline": timeline,
         "active_goals": [g for g in goals if g.status == g.Status.ACTIVE],
         "other_goals": [g for g in goals if g.status != g.Status.ACTIVE],
-        "last_note": last_note,
+        "last_note": last_note[0] if last_note else None,
         "ruptures": ruptures,
         "ratings": ratings,
         "rated_session": ratings[0].session if ratings else None,
         "assignments": assignments,
+        "can_edit": any(a.therapist_id == user.pk for a in assignments),
         "age": age,
     }

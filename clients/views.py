@@ -71,10 +71,10 @@ def client_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def client_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_client(request.user, code)
-    can_edit = access.can_edit_client(request.user, client)
     context = queries.client_page(
         client, user=request.user, timeline_page=request.GET.get("page")
     )
+    can_edit = context["can_edit"]
     audit.record(
         "client.view",
         actor=request.user,

@@ -95,18 +95,15 @@ def visible_clients(user: User):
 def _caseload_clients(user: User):
     from clients.models import CaseAssignment, Client
 
-    readers = [user.pk]
+    # The supervisees are a subquery of the page's own statement, not a look-up of their own.
+    readers = Q(therapist_id=user.pk)
     if user.is_supervisor:
-        readers += list(
-            Supervision.objects.current()
-            .filter(supervisor=user)
-            .values_list("supervisee_id", flat=True)
+        readers |= Q(
+            therapist_id__in=Supervision.objects.current()
+            .filter(supervisor_id=user.pk)
+            .values("supervisee_id")
         )
-    assigned = (
-        CaseAssignment.objects.current()
-        .filter(therapist_id__in=readers)
-        .values("client_id")
-    )
+    assigned = CaseAssignment.objects.current().filter(readers).values("client_id")
     return Client.objects.filter(pk__in=assigned)
 
 
@@ -206,6 +203,34 @@ def supervises(user: User, supervisee_id: int, *, cosign: bool = False) -> bool:
     if cosign:
         links = links.filter(requires_cosignature=True)
     return links.exists()
+
+
+def supervision_links(user: User, supervisee_id: int):
+    """The flags (requires_cosignature) of this user's current supervision links to a
+    supervisee: empty when they do not supervise them. A queryset, so that a page can read it
+    with its other statements (ipnb_notes.batch) and pass it to note_rights."""
+    return (
+        Supervision.objects.current()
+        .filter(supervisor_id=user.pk, supervisee_id=supervisee_id)
+        .values_list("requires_cosignature", flat=True)
+    )
+
+
+def note_rights(user: User, note, *, links=None) -> dict[str, bool]:
+    """can_cosign, can_comment and can_read_revisions for one note, from one look-up of the
+    supervision links (the same rules as the three functions of those names)."""
+    from sessions.models import ProgressNote
+
+    if links is None:
+        links = list(supervision_links(user, note.author_id))
+    supervising = bool(links)
+    return {
+        "can_cosign": note.status == ProgressNote.Status.AWAITING_COSIGNATURE
+        and any(links),
+        "can_comment": supervising,
+        "can_read_revisions": user.is_clinician
+        and (note.author_id == user.pk or supervising),
+    }
 
 
 def can_cosign(user: User, note) -> bool:

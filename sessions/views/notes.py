@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.forms.models import ModelChoiceIterator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from ipnb_notes import access
+from ipnb_notes import access, batch
 from ipnb_notes.http import AuthedRequest
 from sessions.forms_notes import (
     SERVICE_CODES,
@@ -138,18 +139,31 @@ def _record_context(
         for k in services.FORMAT_SECTIONS.get(note.format, [])
     ]
     shown.append(("Plan", note.plan))
+    # One round trip for the note's goals, addenda, signatures, comments and the reader's
+    # supervision of its author (which decides who may read the revisions, co-sign, comment).
+    goals, addenda, signatures, comments, links = batch.fetch(
+        note.goals_addressed.all(),
+        note.addenda.all(),
+        note.signatures.all(),
+        note.comments.select_related("author"),
+        access.supervision_links(request.user, note.author_id),
+    )
+    rights = access.note_rights(request.user, note, links=links)
     return {
         "note": note,
         "note_sections": shown,
-        "note_goals": list(note.goals_addressed.all()),
+        "note_goals": goals,
         "note_interventions": [
             _INTERVENTION_LABELS.get(i, i) for i in note.interventions or []
         ],
-        "addenda": list(note.addenda.all()),
-        "signatures": list(note.signatures.all()),
-        "comments": list(note.comments.select_related("author")),
+        "addenda": addenda,
+        "signatures": signatures,
+        "comments": comments,
         "is_author": note.author_id == request.user.pk,
-        "revisions": revisions_for(request, note),
+        "rights": rights,
+        "revisions": services.revision_list(note)
+        if rights["can_read_revisions"]
+        else None,
         # DOMAIN.md 5.3: a note signed well after the service is marked as a late entry.
         "late_entry": bool(
             note.signed_at
@@ -161,7 +175,30 @@ def _record_context(
 # --- Progress note editor ---------------------------------------------------------------------------
 
 
+class _ListedGoals(ModelChoiceIterator):
+    """The goal choices of one editor, read once (with their client, which their labels
+    name) instead of by a count, then a server-side cursor, then a client per goal."""
+
+    def __iter__(self):
+        for goal in self.field.listed_goals:
+            yield self.choice(goal)
+
+    def __len__(self):
+        return len(self.field.listed_goals)
+
+    def __bool__(self):
+        return bool(self.field.listed_goals)
+
+
+def _list_goal_choices(form: NoteForm) -> None:
+    field = form.fields["goals_addressed"]
+    field.listed_goals = list(field.queryset.select_related("client"))
+    field.iterator = _ListedGoals
+    field.widget.choices = field.choices
+
+
 def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
+    _list_goal_choices(form)
     context = {
         "session": session,
         "client": session.client,
@@ -410,9 +447,9 @@ def _note_page(request, note, *, status=200, **forms) -> HttpResponse:
     context = {
         "session": note.session,
         "client": note.client,
-        **_record_context(request, note),
-        "can_cosign": access.can_cosign(user, note),
-        "can_comment": access.can_comment(user, note),
+        **(record := _record_context(request, note)),
+        "can_cosign": record["rights"]["can_cosign"],
+        "can_comment": record["rights"]["can_comment"],
         "can_edit": access.can_edit_note(user, note),
         "can_addend": note.author_id == user.pk and not note.is_editable,
     }

@@ -230,8 +230,10 @@ def _grow(client_, therapist, n: int):
             )
 
 
-# +1 for the emergency-access notice (audit/_emergency_notices.html) on the client page.
-DETAIL_QUERIES = {"alice": 17, "bob": 18}
+# Session, user, the access check, one round trip for everything the page shows
+# (ipnb_notes.batch), the audit event, the emergency-access notice
+# (audit/_emergency_notices.html). A supervisor's supervisees are a subquery, not a look-up.
+DETAIL_QUERIES = {"alice": 6, "bob": 6}
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob"])

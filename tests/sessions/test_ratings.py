@@ -149,4 +149,4 @@ def test_ratings_page_queries_are_pinned(
         assert client.get(url).status_code == 200
 
 
-RATINGS_QUERIES = 13
+RATINGS_QUERIES = 9

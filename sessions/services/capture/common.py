@@ -95,20 +95,24 @@ def _labels(choices, values) -> list[str]:
     return [lookup.get(v, v) for v in values]
 
 
-def _session_events(session):
-    """The session's events by kind: one query per kind, whatever their number."""
+def _session_event_querysets(session) -> dict:
+    """The session's events by kind, as querysets (one per kind, whatever their number)."""
     return {
-        "attunement": list(AttunementMoment.objects.filter(session=session)),
-        "rupture": list(
-            RuptureEvent.objects.filter(session=session).select_related(
-                "repair__session"
-            )
+        "attunement": AttunementMoment.objects.filter(session=session),
+        "rupture": RuptureEvent.objects.filter(session=session).select_related(
+            "repair__session"
         ),
-        "repair": list(
-            RepairEvent.objects.filter(session=session).select_related(
-                "rupture__session"
-            )
+        "repair": RepairEvent.objects.filter(session=session).select_related(
+            "rupture__session"
         ),
-        "arousal": list(ArousalObservation.objects.filter(session=session)),
-        "tag": list(SessionTag.objects.filter(session=session)),
+        "arousal": ArousalObservation.objects.filter(session=session),
+        "tag": SessionTag.objects.filter(session=session),
     }
+
+
+def _session_events(session):
+    """The session's events by kind, read in one round trip."""
+    from ipnb_notes import batch
+
+    queries = _session_event_querysets(session)
+    return dict(zip(queries, batch.fetch(*queries.values()), strict=True))

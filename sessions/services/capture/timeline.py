@@ -6,17 +6,22 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from ipnb_notes import batch
 from sessions.models import (
     AttunementMoment,
     IntegrationRating,
     RepairEvent,
     RuptureEvent,
+    TherapySession,
 )
-from sessions.services.capture.common import MODEL_KINDS, _labels, _session_events
+from sessions.services.capture.common import (
+    MODEL_KINDS,
+    _labels,
+    _session_event_querysets,
+)
 from sessions.services.capture.events import open_ruptures
 from sessions.services.capture.intervals import (
     RepairInterval,
-    client_session_starts,
     time_open,
     time_to_repair,
 )
@@ -143,8 +148,29 @@ def timeline_context(session) -> dict:
     """Context for the session's event timeline: items in order, open ruptures, ratings.
 
     A fixed number of queries, whatever the number of events (tests pin it)."""
-    events = _session_events(session)
-    session_starts = client_session_starts(session.client)
+    # One round trip for the five event tables, the client's session starts, the open
+    # ruptures and the ratings (ipnb_notes.batch).
+    queries = _session_event_querysets(session)
+    starts = (
+        TherapySession.objects.filter(
+            client_id=session.client_id,
+            status__in=[
+                TherapySession.Status.ATTENDED,
+                TherapySession.Status.SCHEDULED,
+            ],
+        )
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+    )
+    *fetched, session_starts, open_ruptures_list, ratings = batch.fetch(
+        *queries.values(),
+        starts,
+        open_ruptures(session.client, exclude_after=session),
+        IntegrationRating.objects.filter(session=session)
+        .select_related("indicator")
+        .order_by("indicator__sort_order", "indicator__id"),
+    )
+    events = dict(zip(queries, fetched, strict=True))
     items = []
     for kind, rows in events.items():
         for event in rows:
@@ -152,7 +178,7 @@ def timeline_context(session) -> dict:
             items.append(_item(kind, event, session, session_starts))
     items.sort(key=lambda i: (i.minute, i.event.created_at))
     open_items = []
-    for rupture in open_ruptures(session.client, exclude_after=session):
+    for rupture in open_ruptures_list:
         open_items.append(
             {
                 "rupture": rupture,
@@ -162,11 +188,6 @@ def timeline_context(session) -> dict:
                 "url": _event_anchor(rupture, rupture.session),
             }
         )
-    ratings = list(
-        IntegrationRating.objects.filter(session=session)
-        .select_related("indicator")
-        .order_by("indicator__sort_order", "indicator__id")
-    )
     return {
         "timeline": items,
         "open_ruptures": open_items,

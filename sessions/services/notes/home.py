@@ -24,18 +24,18 @@ class HomeRow:
 def home_context(user: User, *, limit: int = 50) -> dict:
     """Today's sessions, notes to write (oldest first, late after 48 h), drafts, returned notes
     and, for supervisors, the co-signature queue. A fixed number of queries, whatever the data."""
-    from ipnb_notes import access
+    from ipnb_notes import access, batch
 
     now = timezone.now()
     today = timezone.localdate()
     start = timezone.make_aware(datetime.combine(today, time.min))
     mine = access.visible_sessions(user).filter(therapist=user)
-    today_sessions = list(
+    today_sessions = (
         mine.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
         .select_related("client", "note")
         .order_by("starts_at")[:limit]
     )
-    to_write = list(
+    to_write = (
         mine.filter(
             status=TherapySession.Status.ATTENDED,
             starts_at__lt=now,
@@ -50,18 +50,25 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         .select_related("session", "client")
         .order_by("session__starts_at")
     )
-    drafts = list(notes.filter(status=ProgressNote.Status.DRAFT)[:limit])
-    returned = list(
-        notes.filter(status=ProgressNote.Status.RETURNED).prefetch_related(
-            Prefetch(
-                "comments",
-                queryset=SupervisionComment.objects.filter(
-                    kind=SupervisionComment.Kind.RETURN
-                ).select_related("author"),
-                to_attr="return_comments",
-            )
-        )[:limit]
-    )
+    drafts = notes.filter(status=ProgressNote.Status.DRAFT)[:limit]
+    returned = notes.filter(status=ProgressNote.Status.RETURNED).prefetch_related(
+        Prefetch(
+            "comments",
+            queryset=SupervisionComment.objects.filter(
+                kind=SupervisionComment.Kind.RETURN
+            ).select_related("author"),
+            to_attr="return_comments",
+        )
+    )[:limit]
+    lists = [today_sessions, to_write, drafts, returned]
+    if user.is_supervisor:
+        lists.append(
+            access.cosignature_queue(user).select_related(
+                "session", "client", "author"
+            )[:limit]
+        )
+    # Every list in one round trip (ipnb_notes.batch); the return comments follow.
+    today_sessions, to_write, drafts, returned, *queue = batch.fetch(*lists)
     for s in to_write:
         s.is_late = now - s.ends_at > LATE_AFTER
     for n in drafts:
@@ -75,9 +82,5 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "returned": returned,
     }
     if user.is_supervisor:
-        context["cosign_queue"] = list(
-            access.cosignature_queue(user).select_related(
-                "session", "client", "author"
-            )[:limit]
-        )
+        context["cosign_queue"] = queue[0]
     return context

@@ -100,6 +100,22 @@ def pages() -> tuple[dict[str, str], dict[str, str], dict]:
         .order_by("-starts_at")
         .first()
     )
+    from sessions.models import ProgressNote
+
+    # The supervisor's co-signature queue is his home page; the note he opens from it.
+    awaiting = (
+        ProgressNote.objects.filter(
+            author__supervisions_received__supervisor=supervisor,
+            status=ProgressNote.Status.AWAITING_COSIGNATURE,
+        )
+        .order_by("signed_at")
+        .first()
+    )
+    draft = (
+        ProgressNote.objects.filter(author=therapist, status=ProgressNote.Status.DRAFT)
+        .select_related("session")
+        .first()
+    )
     wanted = {
         "ping (minimal)": ("therapist", "dashboards:ping", []),
         "dashboard: caseload": ("therapist", "dashboards:caseload", []),
@@ -120,7 +136,21 @@ def pages() -> tuple[dict[str, str], dict[str, str], dict]:
         "caseload list": ("therapist", "clients:client_list", []),
         "client page": ("therapist", "clients:client_detail", [client.code]),
         "session page": ("therapist", "sessions:session_detail", [sess.code]),
+        "note editor": (
+            "therapist",
+            "sessions:note_edit",
+            [(draft.session if draft else sess).code],
+        ),
+        "capture panel": ("therapist", "sessions:capture", [sess.code]),
+        "co-signature queue (supervisor home)": ("supervisor", "home", []),
+        "user list (admin)": ("admin", "accounts:user_list", []),
     }
+    if awaiting is not None:
+        wanted["note to co-sign"] = (
+            "supervisor",
+            "sessions:note_detail",
+            [awaiting.code],
+        )
     who, paths = {}, {}
     for name, (persona, url_name, args) in wanted.items():
         try:
@@ -304,9 +334,29 @@ def main() -> None:
         "per_user": args.per_user,
         "rounds": args.rounds,
     }
+    ping = "ping (minimal)"
+    # One row per page, every figure a script checks against the budget.
+    results["pages"] = []
+    for name in paths:
+        s, c = results["single"][name], results["concurrent"][name]
+        ratios = results["ratios"].get(name, [1.0])
+        results["pages"].append(
+            {
+                "page": name,
+                "single_p50_ms": s["p50_ms"],
+                "single_p95_ms": s["p95_ms"],
+                "single_rps": s["rps"],
+                "p50_ms": c["p50_ms"],
+                "p95_ms": c["p95_ms"],
+                "rps": c["rps"],
+                "ping_rps": results["ping_adjacent"].get(name, c)["rps"],
+                "ratio": round(ratios[len(ratios) // 2], 3),
+                "round_trips": results["queries"][name]["queries"],
+                "statuses": c["statuses"],
+            }
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "load.json").write_text(json.dumps(results, indent=2, default=str))
-    ping = "ping (minimal)"
     lines = [
         "| Page | 1 user p50 ms | 1 user p95 ms | 1 user req/s | "
         f"{args.concurrent} users p50 ms | {args.concurrent} users p95 ms | "

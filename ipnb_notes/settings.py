@@ -367,6 +367,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # once it commits (audit/sealer.py). With a broker, beat's audit-seal does it.
 AUDIT_SEAL_AFTER_COMMIT = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_IGNORE_RESULT = True
+# The sealer has a queue (and, in docker-compose.yml, a worker) of its own, so that a long task
+# never holds up the chaining of new audit events.
+CELERY_TASK_ROUTES = {"audit.tasks.audit_seal": {"queue": "audit"}}
 # Every task is idempotent (ids in, set-based or deduplicated effects out), so a message is
 # acknowledged only after the task ran and comes back if the worker dies (REL-07).
 CELERY_TASK_ACKS_LATE = True

@@ -182,3 +182,16 @@ def test_web_and_the_image_log_through_the_redacting_gunicorn_config():
     dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
     assert '"-c", "ops/gunicorn.conf.py"' in cmd
+
+
+def test_the_audit_sealer_has_a_worker_of_its_own():
+    """Beat queues the sealer every second on the "audit" queue; only the sealer's worker
+    consumes it, and the main worker never does, so long tasks cannot delay sealing."""
+    from django.conf import settings
+
+    services = _services()
+    queue = settings.CELERY_TASK_ROUTES["audit.tasks.audit_seal"]["queue"]
+    assert f"--queues={queue}" in services["sealer"]["command"]
+    assert "--concurrency=1" in services["sealer"]["command"]
+    assert "--queues=celery" in services["worker"]["command"]
+    assert services["sealer"]["environment"] == services["worker"]["environment"]

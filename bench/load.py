@@ -1,14 +1,27 @@
-"""Load benchmark: gunicorn on 127.0.0.1 against the generated practice (bench/generate.py).
+"""Load benchmark: gunicorn on 127.0.0.1 against the generated practice (bench/generate.py),
+in the shape docker-compose.yml deploys.
 
-Starts gunicorn with production settings (dummy secrets, no TLS redirect), signs in a
-therapist, a supervisor and a practice admin by creating their sessions through Django's
-session engine (the second factor is marked as passed, as the login form would after TOTP),
-then drives every dashboard and the main clinical pages with 1 and then 16 concurrent users.
-Reports p50 / p95 / requests per second per page next to the minimal authenticated page
-(dashboards:ping) served by the same server in the same run, and counts SQL queries per page
-on the same data with Django's test client.
+As the tables' owner (DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/ipnb_bench) it
+runs `manage.py migrate`, creates the LOGIN runtime role (--app-role, default ipnb_bench_app;
+no password: trust authentication on 127.0.0.1) and grants it with `manage.py
+grant_runtime_role` (what compose's migrate service runs), then `collectstatic`. Everything
+after that connects as the runtime role, under production settings: gunicorn with
+ops/gunicorn.conf.py (its access log goes to bench/out/gunicorn-access.log), Redis as broker
+(redis://127.0.0.1:6379/13) and cache (/14), an AUDIT_ANCHOR_FILE in bench/out/, requests sent
+as the TLS proxy forwards them (X-Forwarded-Proto: https, X-Forwarded-For), and the audit
+sealer as compose runs it: `celery beat` (audit-seal every second) and a worker of its own on
+the "audit" queue, both started here and stopped at the end. Only the secrets are dummies.
 
-    DB_NAME=ipnb_bench .venv/bin/python bench/load.py [--workers 3] [--requests 60]
+It signs in a therapist, a supervisor and a practice admin by creating their sessions through
+Django's session engine (the second factor is marked as passed, as the login form would after
+TOTP), then drives every dashboard and the main clinical pages with 1 and then 16 concurrent
+users. Reports p50 / p95 / requests per second per page next to the minimal authenticated page
+(dashboards:ping) served by the same server in the same run, counts SQL round trips per page
+on the same data with Django's test client, and samples the sealer's backlog (events not
+chained yet, the oldest one's age) twice a second from start to end.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ipnb_bench \
+        .venv/bin/python bench/load.py --workers 3 --requests 60 --per-user 15 --rounds 3
 
 Loopback only; bounded request counts. Results: bench/out/load.json and bench/out/load.md.
 """
@@ -25,33 +38,155 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 HOST, PORT = "127.0.0.1", 8765
+BROKER_URL = "redis://127.0.0.1:6379/13"
+CACHE_URL = "redis://127.0.0.1:6379/14"
+ANCHOR_FILE = OUT / "audit-anchors.jsonl"
+# Production settings as .env.example sets them behind the TLS proxy; only the secrets are
+# dummies (none carries a .env.example placeholder, which production refuses).
 ENV = {
     "IPNB_ENV": "production",
+    "DJANGO_SETTINGS_MODULE": "ipnb_notes.settings",
     "SECRET_KEY": "bench-secret-key-not-for-real-use-0123456789abcdefghijklmnop",
     # The generator encrypted with the development key; the server must read the same ring.
     "FIELD_ENCRYPTION_KEYS": "dev1:ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcmVhbC11c2U=",
     "AUDIT_HMAC_KEY": "bench-audit-key-not-for-real-use",
-    "SECURE_SSL_REDIRECT": "false",
-    "SESSION_COOKIE_SECURE": "false",
-    "CSRF_COOKIE_SECURE": "false",
     "ALLOWED_HOSTS": "127.0.0.1",
+    "TRUST_X_FORWARDED_PROTO": "true",
+    "TRUSTED_PROXY_COUNT": "1",
+    "CELERY_BROKER_URL": BROKER_URL,
+    "CACHE_URL": CACHE_URL,
+    "AUDIT_ANCHOR_FILE": str(ANCHOR_FILE),
     "LOG_LEVEL": "WARNING",
-    "AXES_ENABLED": "false",
 }
+# What the TLS proxy adds to every request it forwards.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+COOKIE = "sessionid"  # settings.SESSION_COOKIE_NAME once Django is set up
 
 
-def setup_django() -> None:
-    for key, value in ENV.items():
-        os.environ.setdefault(key, value)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipnb_notes.settings")
+def as_role(url: str, role: str) -> str:
+    """`url` with `role` as its user and no password (trust authentication on loopback)."""
+    parts = urlsplit(url)
+    netloc = f"{role}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def prepare_database(owner_url: str, role: str) -> None:
+    """As the owner, what compose's migrate service does: migrate, then grant the runtime
+    role (created here if missing: LOGIN, no superuser, owning nothing)."""
+    import psycopg
+
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", [role]
+        ).fetchone():
+            conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    env = {**os.environ, **ENV, "DATABASE_URL": owner_url}
+    manage = [str(ROOT / ".venv" / "bin" / "python"), "manage.py"]
+    for command in (
+        ["migrate", "--noinput", "-v", "0"],
+        ["grant_runtime_role", role],
+        ["collectstatic", "--noinput", "-v", "0"],
+    ):
+        subprocess.run(manage + command, cwd=ROOT, env=env, check=True)
+
+
+def setup_django(app_url: str) -> None:
+    """This process (sessions, query counts, backlog samples) connects as the runtime role."""
+    global COOKIE
+    os.environ.update({**ENV, "DATABASE_URL": app_url})
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+    from django.conf import settings
+
+    COOKIE = settings.SESSION_COOKIE_NAME
+
+
+def start_sealer() -> list[subprocess.Popen]:
+    """Beat (audit-seal every second) and the sealer's own worker on the "audit" queue, as
+    docker-compose.yml's beat and sealer services run them. Their logs: bench/out/."""
+    import redis
+
+    for url in (BROKER_URL, CACHE_URL):
+        redis.Redis.from_url(url).flushdb()  # this run's own Redis databases
+    celery = str(ROOT / ".venv" / "bin" / "celery")
+    procs = []
+    for name, command in (
+        (
+            "sealer",
+            ["worker", "--loglevel=INFO", "--concurrency=1", "--queues=audit"]
+            + ["--hostname=bench-sealer@%h"],
+        ),
+        (
+            "beat",
+            ["beat", "--loglevel=INFO", f"--schedule={OUT / 'celerybeat-schedule'}"],
+        ),
+    ):
+        log = open(OUT / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+        procs.append(
+            subprocess.Popen(
+                [celery, "-A", "ipnb_notes", *command],
+                cwd=ROOT,
+                env=dict(os.environ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    return procs
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+BACKLOG_SQL = """
+    SELECT count(*), extract(epoch FROM clock_timestamp() - min(e.at))
+    FROM audit_auditevent e
+    WHERE e.xid >= COALESCE((SELECT horizon FROM audit_auditseal
+                             ORDER BY position DESC LIMIT 1), 0)
+      AND NOT EXISTS (SELECT 1 FROM audit_auditseal s WHERE s.event_id = e.id)
+"""
+
+
+def backlog(conn) -> tuple[int, float]:
+    """(committed events not sealed yet, the oldest one's age in seconds), as /healthz's
+    probe looks: above the sealer's last horizon."""
+    count, age = conn.execute(BACKLOG_SQL).fetchone()
+    return count, float(age or 0.0)
+
+
+class BacklogSampler(threading.Thread):
+    """Samples the sealer's backlog every `every` seconds on a connection of its own."""
+
+    def __init__(self, url: str, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.url, self.every = url, every
+        self.samples: list[tuple[float, int, float]] = []
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        started = time.perf_counter()
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.halt.is_set():
+                count, age = backlog(conn)
+                self.samples.append((time.perf_counter() - started, count, age))
+                self.halt.wait(self.every)
 
 
 def make_session(user) -> str:
@@ -166,7 +301,11 @@ def pages() -> tuple[dict[str, str], dict[str, str], dict]:
 def fetch(path: str, cookie: str) -> tuple[int, float, int]:
     started = time.perf_counter()
     conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
-    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}", "Host": HOST})
+    conn.request(
+        "GET",
+        path,
+        headers={"Cookie": f"{COOKIE}={cookie}", "Host": HOST, **PROXY_HEADERS},
+    )
     response = conn.getresponse()
     body = response.read()
     conn.close()
@@ -212,8 +351,12 @@ def count_queries(paths: dict[str, str], who: dict[str, str], users: dict) -> di
 
     counts = {}
     for name, path in paths.items():
-        client = Client(HTTP_HOST=HOST)
-        client.cookies["sessionid"] = make_session(users[who[name]])
+        client = Client(
+            HTTP_HOST=HOST,
+            HTTP_X_FORWARDED_PROTO="https",
+            HTTP_X_FORWARDED_FOR="127.0.0.1",
+        )
+        client.cookies[COOKIE] = make_session(users[who[name]])
         client.get(path)
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(path)
@@ -222,6 +365,30 @@ def count_queries(paths: dict[str, str], who: dict[str, str], users: dict) -> di
             "status": response.status_code,
         }
     return counts
+
+
+def sealer_report(samples, load_ended: float, drained) -> dict:
+    """The sealer's backlog over the run: how old the oldest unchained event got, and how
+    long after the last request every event was chained."""
+    during = [x for x in samples if x[0] <= load_ended] or samples
+    ages = sorted(age for _, _, age in during)
+    return {
+        "samples": len(samples),
+        "sample_every_s": 0.5,
+        "max_oldest_unsealed_age_s": round(ages[-1], 2) if ages else None,
+        "p95_oldest_unsealed_age_s": round(ages[int(len(ages) * 0.95) - 1], 2)
+        if len(ages) > 1
+        else None,
+        "median_oldest_unsealed_age_s": round(statistics.median(ages), 2)
+        if ages
+        else None,
+        "max_unsealed_events": max((n for _, n, _ in during), default=0),
+        "unsealed_after_load": drained[1],
+        "drained_after_load_s": round(drained[0] - load_ended, 2),
+        "final_unsealed": samples[-1][1] if samples else None,
+        "final_oldest_unsealed_age_s": round(samples[-1][2], 2) if samples else None,
+        "all_sealed_within_5_s": bool(ages) and ages[-1] <= 5.0,
+    }
 
 
 def main() -> None:
@@ -240,36 +407,53 @@ def main() -> None:
     parser.add_argument(
         "--only", default="", help="run only pages whose name contains this (and ping)"
     )
+    parser.add_argument(
+        "--app-role",
+        default="ipnb_bench_app",
+        help="the runtime database role gunicorn, beat and the sealer connect as",
+    )
     args = parser.parse_args()
-    if "bench" not in os.environ.get("DB_NAME", "") + os.environ.get(
-        "DATABASE_URL", ""
-    ):
-        sys.exit("Refusing: set DB_NAME (or DATABASE_URL) to the bench database")
-    setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", verbosity=0, interactive=False)
+    owner_url = os.environ.get("DATABASE_URL", "")
+    if "bench" not in urlsplit(owner_url).path:
+        sys.exit(
+            "Refusing: set DATABASE_URL to the bench database as its owner, e.g."
+            " postgresql://postgres@127.0.0.1:5432/ipnb_bench"
+        )
+    OUT.mkdir(parents=True, exist_ok=True)
+    prepare_database(owner_url, args.app_role)
+    app_url = as_role(owner_url, args.app_role)
+    setup_django(app_url)
     who, paths, users = pages()
     if args.only:
         paths = {
             k: v for k, v in paths.items() if args.only in k or k == "ping (minimal)"
         }
     cookies = {persona: make_session(user) for persona, user in users.items()}
-    env = {**os.environ, **ENV}
+    sampler = BacklogSampler(app_url)
+    sealer = start_sealer()
+    sampler.start()
+    access_log = OUT / "gunicorn-access.log"
+    server_log = open(OUT / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            "ops/gunicorn.conf.py",
             "ipnb_notes.wsgi",
             "--workers",
             str(args.workers),
             "--bind",
             f"{HOST}:{PORT}",
-            "--log-level",
-            "warning",
+            "--access-logfile",
+            str(access_log),
+            "--error-logfile",
+            str(OUT / "gunicorn-error.log"),
         ],
         cwd=ROOT,
-        env=env,
+        env=dict(os.environ),
+        # Its console log (audit events as JSON lines, as in production) goes to a file.
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     results: dict = {"single": {}, "concurrent": {}}
     try:
@@ -323,10 +507,28 @@ def main() -> None:
                 f"ratios {results['ratios'].get(name)}",
                 flush=True,
             )
+        if server.poll() is not None:
+            sys.exit("gunicorn stopped: see bench/out/gunicorn-error.log")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop([server])
+        # The sealer keeps running until the last event of the run is chained.
+        load_ended = sampler.samples[-1][0] if sampler.samples else 0.0
+        for _ in range(120):
+            if sampler.samples and sampler.samples[-1][1] == 0:
+                break
+            time.sleep(0.5)
+        drained = sampler.samples[-1] if sampler.samples else (0.0, -1, 0.0)
+    import logging
+
+    # This process's own audit lines (the query count's requests) stay off the terminal.
+    logging.getLogger("ipnb_notes.audit").setLevel(logging.WARNING)
     results["queries"] = count_queries(paths, who, users)
+    time.sleep(3)
+    sampler.halt.set()
+    sampler.join()
+    stop(sealer)
+    results["sealer"] = sealer_report(sampler.samples, load_ended, drained)
+    print(f"sealer: {results['sealer']}", flush=True)
     results["settings"] = {
         "workers": args.workers,
         "single_requests": args.requests,
@@ -355,7 +557,6 @@ def main() -> None:
                 "statuses": c["statuses"],
             }
         )
-    OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "load.json").write_text(json.dumps(results, indent=2, default=str))
     lines = [
         "| Page | 1 user p50 ms | 1 user p95 ms | 1 user req/s | "

@@ -525,3 +525,76 @@ def visible_disclosures(user: User, client):
     return accounting(client).exclude(
         Q(kind=Disclosure.Kind.PSYCHOTHERAPY_NOTE) & ~Q(user_id=user.pk)
     )
+
+
+# --- Outcome measures (PHQ-9, GAD-7) -------------------------------------------------------------
+# Scores are part of the record: whoever reads the client reads them (a supervisor included).
+# Completing a questionnaire, sending a link and acknowledging a risk alert act on the record:
+# the client's own clinicians alone (a supervisor gets 403, an admin or a stranger 404). The
+# public questionnaire page is reached by its one-time token alone (measures.services).
+
+
+def visible_administrations(user: User):
+    from measures.models import Administration
+
+    return Administration.objects.filter(client__in=visible_clients(user))
+
+
+def get_administration(user: User, code: UUID):
+    """A completed questionnaire of a visible client (its answers included); 404 otherwise."""
+    return get_object_or_404(
+        visible_administrations(user).select_related("client", "recorded_by"), code=code
+    )
+
+
+def get_measure_link(user: User, code: UUID, *, for_update: bool = False):
+    """A questionnaire link of a visible client; 403 on for_update off the own caseload."""
+    from measures.models import MeasureLink
+
+    link = get_object_or_404(
+        MeasureLink.objects.filter(client__in=visible_clients(user)).select_related(
+            "client"
+        ),
+        code=code,
+    )
+    if for_update and not can_edit_client(user, link.client):
+        raise PermissionDenied
+    return link
+
+
+def get_risk_alert(user: User, code: UUID, *, for_update: bool = False):
+    """A risk alert of a visible client; acknowledging it (for_update) is for the client's own
+    clinicians alone (403 for a supervisor who only reads)."""
+    from measures.models import RiskAlert
+
+    alert = get_object_or_404(
+        RiskAlert.objects.filter(client__in=visible_clients(user)).select_related(
+            "client", "administration", "acknowledged_by"
+        ),
+        code=code,
+    )
+    if for_update and not can_edit_client(user, alert.client):
+        raise PermissionDenied
+    return alert
+
+
+def open_risk_alerts(user: User):
+    """Open risk alerts shown first on a clinician's home: clients on their own caseload and,
+    for a supervisor, clients of associates (supervisees whose notes need co-signature).
+    One statement: the caseloads are subqueries."""
+    from clients.models import CaseAssignment
+    from measures.models import RiskAlert
+
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
+        return RiskAlert.objects.none()
+    therapists = Q(therapist_id=user.pk)
+    if user.is_supervisor:
+        therapists |= Q(
+            therapist_id__in=Supervision.objects.current()
+            .filter(supervisor_id=user.pk, requires_cosignature=True)
+            .values("supervisee_id")
+        )
+    clients = CaseAssignment.objects.current().filter(therapists).values("client_id")
+    return RiskAlert.objects.filter(
+        acknowledged_at__isnull=True, client_id__in=clients
+    ).select_related("client", "administration")

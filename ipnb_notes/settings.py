@@ -41,6 +41,8 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Shown to clients on the questionnaire page and in its email (nothing else identifies them).
+PRACTICE_NAME = env_str("PRACTICE_NAME", "Your therapy practice")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "sessions.apps.SessionsConfig",
     "dashboards",
     "disclosures",
+    "measures",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from django.urls import include, path
 from accounts import views as account_views
 from audit import views as audit_views
 from ipnb_notes import views
+from measures import urls as measures_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,4 +26,7 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("", include("disclosures.urls")),
+    path("", include("measures.urls")),
+    # The client's questionnaire link: no login, token moved out of the URL at once.
+    *measures_urls.public_urlpatterns,
 ]

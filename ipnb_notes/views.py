@@ -28,6 +28,10 @@ def home(request: AuthedRequest) -> HttpResponse:
     from sessions.services.notes import home_context
 
     context = home_context(user)
+    from ipnb_notes import access
+
+    # Open risk alerts (PHQ-9 item 9) come first on the page: one query.
+    context["risk_alerts"] = list(access.open_risk_alerts(user)[:50])
     _record_clients_shown(request, context)
     if user.is_supervisor:
         return render(request, "home/supervisor.html", context)
@@ -40,7 +44,14 @@ def _record_clients_shown(request: AuthedRequest, context: dict) -> None:
 
     shown = {
         str(item.client.code)
-        for key in ("today_sessions", "to_write", "drafts", "returned", "cosign_queue")
+        for key in (
+            "risk_alerts",
+            "today_sessions",
+            "to_write",
+            "drafts",
+            "returned",
+            "cosign_queue",
+        )
         for item in context.get(key, [])
     }
     audit.record(

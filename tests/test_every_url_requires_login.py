@@ -11,6 +11,8 @@ PUBLIC = {
     "healthz",  # load balancers and monitors; no PHI
     "csp_report",  # browsers post CSP violation reports, signed in or not
     "accept_invitation",  # the invitee has no password yet
+    "measure_link_open",  # a client's one-time questionnaire link; clients have no account
+    "measure_link_thanks",  # the page after a client sends their answers
     "account_login",
     "account_logout",
     "account_signup",  # closed: answers "sign-up is closed"

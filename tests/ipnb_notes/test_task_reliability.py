@@ -23,6 +23,7 @@ OUR_APPS = (
     "dashboards.",
     "ipnb_notes.",
     "disclosures.",
+    "measures.",
 )
 
 

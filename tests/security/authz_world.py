@@ -36,6 +36,9 @@ class World:
     indicator: str
     authorization: object = None
     process_note: object = None
+    administration: object = None
+    measure_link: object = None
+    risk_alert: object = None
 
 
 def build_world(alice, bob, charlie, ada) -> World:
@@ -78,6 +81,14 @@ def build_world(alice, bob, charlie, ada) -> World:
     process_note = PsychotherapyNote.objects.create(
         session=session, author=alice, text="Matrix process note."
     )
+    # A PHQ-9 Alice completed with the client (item 9 above 0: a risk alert) and an open link.
+    from measures import services as measures
+    from measures.instruments import PHQ9
+
+    administration = measures.administration_record(
+        client=client, instrument=PHQ9, answers=[1] * 9, by=alice
+    )
+    measure_link, _ = measures.link_create(client=client, instrument=PHQ9, by=alice)
     return World(
         alice=alice,
         bob=bob,
@@ -95,6 +106,9 @@ def build_world(alice, bob, charlie, ada) -> World:
         indicator=indicator,
         authorization=authorization,
         process_note=process_note,
+        administration=administration,
+        measure_link=measure_link,
+        risk_alert=administration.risk_alert,
     )
 
 
@@ -115,6 +129,9 @@ def url_kwargs(name: str, pattern: str, world: World) -> dict:
             "supervision": lambda: world.supervision.code,
             "assignment": lambda: world.assignment.code,
             "authorization": lambda: world.authorization.code,
+            "administration": lambda: world.administration.code,
+            "measure_link": lambda: world.measure_link.code,
+            "risk_alert": lambda: world.risk_alert.code,
         }[target]()
     if "<slug:code>" in pattern:
         kwargs["code"] = world.indicator
@@ -187,4 +204,10 @@ TARGETS = {
     "disclosures:authorization_create": "client",
     "disclosures:authorization_revoke": "authorization",
     "disclosures:process_note_release": "session",
+    "measures:administer_phq9": "client",
+    "measures:administer_gad7": "client",
+    "measures:link_create": "client",
+    "measures:administration_detail": "administration",
+    "measures:link_revoke": "measure_link",
+    "measures:alert_acknowledge": "risk_alert",
 }

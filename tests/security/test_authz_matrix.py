@@ -98,6 +98,14 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "disclosures:process_note_release": ("A444", "A444"),
     "disclosures:release": ("A344", "A344"),
     "disclosures:report": ("AA44", "5555"),
+    # Outcome measures: the caseload completes, links and acknowledges; Bob reads (403 on
+    # writes); the client's own page is public (tests/measures/test_client_link.py).
+    "measures:administer_gad7": ("A344", "A344"),
+    "measures:administer_phq9": ("A344", "A344"),
+    "measures:administration_detail": ("AA44", "5555"),
+    "measures:alert_acknowledge": ("AA44", "A344"),
+    "measures:link_create": ("A344", "A344"),
+    "measures:link_revoke": ("5555", "A344"),
     "healthz": ("AAAA", "5555"),
     "home": ("AAAA", "5555"),
     "mfa_activate_totp": ("AAAA", "AAAA"),
@@ -145,7 +153,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
 
 PATTERNS = {r.name: r.path for r in _walk(get_resolver().url_patterns)}
 # Visitors without an account: tested in tests/test_every_url_requires_login.py.
-PUBLIC_ONLY = {"accept_invitation"}
+PUBLIC_ONLY = {"accept_invitation", "measure_link_open", "measure_link_thanks"}
 
 
 class _Rollback(Exception):

@@ -32,7 +32,7 @@ PERSONAS = ("alice", "bob", "charlie", "ada")
 CLINICAL_APPS = ("clients", "therapy_sessions", "disclosures", "measures")
 PATTERNS = {r.name: r.path for r in _walk(get_resolver().url_patterns)}
 # Visitors without an account: they have no cookies to abuse.
-PUBLIC_ONLY = {"accept_invitation"}
+PUBLIC_ONLY = {"accept_invitation", "measure_link_open", "measure_link_thanks"}
 # Last, so that the walk is not cut short if the page ever ended the session on GET.
 LAST = ("account_logout",)
 

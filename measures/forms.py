@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django import forms
+
+from measures import instruments
+
+SKIP_LABEL = "Leave the unanswered questions blank (no total will be computed)"
+
+
+class AnswersForm(forms.Form):
+    """One radio group per item of an instrument, built from the registry. An item may be
+    left blank only on purpose (the skip box), since a blank item leaves no total."""
+
+    def __init__(self, *args, instrument: instruments.Instrument, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        choices = [(str(v), label) for v, label in instrument.options]
+        for n, text in enumerate(instrument.items, start=1):
+            self.fields[f"item_{n}"] = forms.ChoiceField(
+                label=text,
+                choices=choices,
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": "Choose one of the four answers.",
+                },
+            )
+        self.fields["skip_unanswered"] = forms.BooleanField(
+            label=SKIP_LABEL, required=False
+        )
+
+    @property
+    def item_fields(self):
+        return [self[f"item_{n}"] for n in range(1, len(self.instrument.items) + 1)]
+
+    def clean(self):
+        data = super().clean()
+        missing = [
+            name
+            for name in (f"item_{n}" for n in range(1, len(self.instrument.items) + 1))
+            if name not in self.errors and data.get(name) in (None, "")
+        ]
+        if missing and not data.get("skip_unanswered"):
+            for name in missing:
+                self.add_error(
+                    name,
+                    "Choose an answer, or tick the box at the end to leave it blank.",
+                )
+        return data
+
+    def answers(self) -> list[int | None]:
+        return [
+            int(v)
+            if (v := self.cleaned_data.get(f"item_{n}")) not in (None, "")
+            else None
+            for n in range(1, len(self.instrument.items) + 1)
+        ]
+
+
+class LinkForm(forms.Form):
+    instrument = forms.ChoiceField(
+        label="Questionnaire",
+        choices=instruments.CHOICES,
+        widget=forms.RadioSelect,
+        initial=instruments.PHQ9.code,
+        error_messages={
+            "required": "Choose the questionnaire to send.",
+            "invalid_choice": "Choose the PHQ-9 or the GAD-7.",
+        },
+    )
+    email = forms.EmailField(
+        label="Also email it to (optional)",
+        required=False,
+        max_length=254,
+        help_text="The email names the practice and carries the link, nothing else.",
+        error_messages={"invalid": "Enter an email address such as name@example.org."},
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    action_taken = forms.CharField(
+        label="What was done",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example: risk assessed in session today, safety plan reviewed.",
+        error_messages={
+            "required": "Write what was done before closing the alert.",
+            "max_length": "Keep it under 4,000 characters.",
+        },
+    )
+
+    def clean_action_taken(self):
+        value = self.cleaned_data["action_taken"].strip()
+        if not value:
+            raise forms.ValidationError("Write what was done before closing the alert.")
+        return value

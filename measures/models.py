@@ -1,0 +1,208 @@
+"""Administrations of the PHQ-9 and GAD-7, the one-time links through which clients complete
+them, and the risk alerts an answer on the PHQ-9's item 9 raises."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from ipnb_notes.fields import EncryptedJSONField, EncryptedTextField
+from measures.instruments import CHOICES, INSTRUMENTS, Instrument
+
+LINK_LIFETIME = timedelta(days=7)
+
+
+def _link_expiry():
+    return timezone.now() + LINK_LIFETIME
+
+
+class Administration(models.Model):
+    """One completed questionnaire. The answers are clinical data (encrypted, bound to the
+    row); the total, band and risk flag are plain so that pages and dashboards can read them."""
+
+    class Mode(models.TextChoices):
+        CLINICIAN = "CLINICIAN", "With the clinician"
+        LINK = "LINK", "By the client, through a link"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="administrations"
+    )
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="administrations",
+    )
+    instrument = models.CharField(max_length=10, choices=CHOICES)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    # {"answers": [0..3 or null, one per item]}
+    responses = EncryptedJSONField()
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=20, blank=True)
+    unanswered = models.PositiveSmallIntegerField(default=0)
+    risk_flag = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    link = models.OneToOneField(
+        "MeasureLink",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="administration",
+    )
+
+    class Meta:
+        ordering = ["-completed_at"]
+        indexes = [
+            # The client page: first and latest score per instrument.
+            models.Index(
+                fields=["client", "instrument", "completed_at"],
+                name="administration_client_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(unanswered=0),
+                name="administration_total_only_when_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(mode="CLINICIAN", recorded_by__isnull=False)
+                | Q(mode="LINK", link__isnull=False),
+                name="administration_mode_has_its_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} of {self.completed_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:administration_detail", args=[self.code])
+
+    @property
+    def spec(self) -> Instrument:
+        return INSTRUMENTS[self.instrument]
+
+    @property
+    def band_label(self) -> str:
+        return self.spec.band_label(self.band)
+
+    @property
+    def why_no_total(self) -> str:
+        n = self.unanswered
+        if not n:
+            return ""
+        return f"{n} item{'s' if n != 1 else ''} unanswered: the total is not computed"
+
+
+class MeasureLinkQuerySet(models.QuerySet["MeasureLink"]):
+    def usable(self) -> MeasureLinkQuerySet:
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class MeasureLink(models.Model):
+    """A one-time link through which a client completes one questionnaire. Only the SHA-256
+    of its token is kept. When the therapist asks for it to be emailed, the token and the
+    address wait encrypted (bound to this row) until the email task has sent them, then are
+    erased."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="measure_links"
+    )
+    instrument = models.CharField(max_length=10, choices=CHOICES)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_link_expiry)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    mail_to = EncryptedTextField(blank=True)
+    mail_token = EncryptedTextField(blank=True)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MeasureLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} link of {self.created_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:client_detail", args=[self.client.code]) + "#measures"
+
+    @property
+    def spec(self) -> Instrument:
+        return INSTRUMENTS[self.instrument]
+
+    @property
+    def state(self) -> str:
+        if self.used_at:
+            return "Completed"
+        if self.revoked_at:
+            return "Revoked"
+        if self.expires_at <= timezone.now():
+            return "Expired"
+        return "Open"
+
+
+class RiskAlert(models.Model):
+    """Raised at once when an answer on the PHQ-9's item 9 is above 0, whatever the total. It
+    stays until a clinician on the client's caseload records what was done."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    administration = models.OneToOneField(
+        Administration, on_delete=models.PROTECT, related_name="risk_alert"
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="risk_alerts"
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action_taken = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [
+            # The home pages and the client page: open alerts of a caseload.
+            models.Index(
+                fields=["client", "raised_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="riskalert_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Risk alert of {self.raised_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:alert_acknowledge", args=[self.code])
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None

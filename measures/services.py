@@ -1,0 +1,358 @@
+"""State changes for outcome measures. Each writes its audit event; emails go through the
+outbox (ipnb_notes/outbox.py) and carry no clinical content."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import RowNumber
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+import audit
+from measures import instruments
+from measures.change import Change, Paired, change, paired
+from measures.models import Administration, MeasureLink, RiskAlert
+from measures.scoring import score
+
+SESSION_KEY = "measure_link_token"
+
+
+class LinkNotUsable(Exception):
+    """The link was used, revoked or expired while the client was answering."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("measure_link_open", args=[token])
+
+
+def administration_record(
+    *,
+    client,
+    instrument: instruments.Instrument,
+    answers: list[int | None],
+    by=None,
+    link: MeasureLink | None = None,
+    session=None,
+    request=None,
+) -> Administration:
+    """Score and store a completed questionnaire; raise a risk alert at once when the risk
+    item is above 0. `by` is the clinician (in session) or None with `link` (by the client)."""
+    result = score(instrument, answers)
+    with transaction.atomic():
+        admin = Administration(
+            client=client,
+            session=session,
+            instrument=instrument.code,
+            mode=Administration.Mode.LINK if link else Administration.Mode.CLINICIAN,
+            responses={"answers": answers},
+            total=result.total,
+            band=result.band.code if result.band else "",
+            unanswered=len(result.unanswered),
+            risk_flag=result.risk,
+            recorded_by=by,
+            link=link,
+        )
+        admin.save()
+        audit.record(
+            "measure.complete_by_link" if link else "measure.administer",
+            actor=by,
+            request=request,
+            target=admin,
+            client_code=client.code,
+            changes={
+                "instrument": instrument.code,
+                "total": result.total,
+                "unanswered": len(result.unanswered),
+                "risk": result.risk,
+            },
+        )
+        if result.risk:
+            alert = RiskAlert.objects.create(administration=admin, client=client)
+            audit.record(
+                "risk_alert.raise",
+                actor=by,
+                request=request,
+                target=alert,
+                client_code=client.code,
+                changes={"administration": str(admin.code)},
+            )
+            if link is not None:
+                from ipnb_notes import outbox
+                from measures.tasks import risk_alert_notify
+
+                outbox.enqueue(risk_alert_notify, alert.id)
+    return admin
+
+
+def link_create(
+    *, client, instrument: instruments.Instrument, by, email: str = "", request=None
+) -> tuple[MeasureLink, str]:
+    """A new one-time link; returns it with its token (shown once, never stored in clear).
+    With `email`, the link is also emailed (practice name and link only)."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        link = MeasureLink(
+            client=client,
+            instrument=instrument.code,
+            token_hash=hash_token(token),
+            created_by=by,
+        )
+        if email:
+            link.mail_to = email
+            link.mail_token = token
+        link.save()
+        audit.record(
+            "measure_link.create",
+            actor=by,
+            request=request,
+            target=link,
+            client_code=client.code,
+            changes={"instrument": instrument.code, "emailed": bool(email)},
+        )
+        if email:
+            from ipnb_notes import outbox
+            from measures.tasks import measure_link_send
+
+            outbox.enqueue(measure_link_send, link.id)
+    return link, token
+
+
+def link_revoke(*, link: MeasureLink, by, request=None) -> None:
+    with transaction.atomic():
+        done = MeasureLink.objects.filter(
+            pk=link.pk, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        if done:
+            audit.record(
+                "measure_link.revoke",
+                actor=by,
+                request=request,
+                target=link,
+                client_code=link.client.code,
+            )
+
+
+def link_for_token(token: str) -> MeasureLink | None:
+    """The open link this token names, or None (used, expired, revoked or unknown alike)."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        MeasureLink.objects.usable()
+        .select_related("client")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def link_complete(
+    *, link: MeasureLink, answers: list[int | None], request=None
+) -> Administration:
+    """Record the client's answers and close the link, once: a second submission, or one
+    after the link was revoked or expired, raises LinkNotUsable."""
+    with transaction.atomic():
+        claimed = (
+            MeasureLink.objects.usable()
+            .filter(pk=link.pk)
+            .update(used_at=timezone.now())
+        )
+        if not claimed:
+            raise LinkNotUsable
+        return administration_record(
+            client=link.client,
+            instrument=link.spec,
+            answers=answers,
+            link=link,
+            request=request,
+        )
+
+
+def measure_link_send(*, link_id: int) -> bool:
+    """Email a link (practice name and link only), once. The token and address are erased in
+    the transaction that sends; a failed send rolls back, so the retry sends."""
+    with transaction.atomic():
+        link = MeasureLink.objects.select_for_update().filter(pk=link_id).first()
+        if link is None or link.mailed_at or not link.mail_token:
+            return False
+        context = {
+            "practice": settings.PRACTICE_NAME,
+            "link": link_url(link.mail_token),
+        }
+        send_mail(
+            subject=render_to_string(
+                "measures/emails/link-subject.txt", context
+            ).strip(),
+            message=render_to_string("measures/emails/link-body.txt", context),
+            from_email=None,
+            recipient_list=[link.mail_to],
+        )
+        link.mail_to = ""
+        link.mail_token = ""
+        link.mailed_at = timezone.now()
+        link.save(update_fields=["mail_to", "mail_token", "mailed_at"])
+        audit.record(
+            "measure_link.email_sent", target=link, client_code=link.client.code
+        )
+    return True
+
+
+def risk_alert_notify(*, alert_id: int) -> int:
+    """Email the client's current therapists that a questionnaire needs their attention (no
+    clinical content, no name), once per alert."""
+    from accounts.models import User
+    from audit.services import _claim_notification
+    from clients.models import CaseAssignment
+
+    alert = RiskAlert.objects.select_related("client").filter(pk=alert_id).first()
+    if alert is None:
+        return 0
+    recipients = sorted(
+        User.objects.filter(
+            pk__in=CaseAssignment.objects.current()
+            .filter(client=alert.client)
+            .values("therapist_id"),
+            is_active=True,
+        ).values_list("email", flat=True)
+    )
+    if not recipients:
+        return 0
+    context = {
+        "practice": settings.PRACTICE_NAME,
+        "link": settings.SITE_URL.rstrip("/") + alert.get_absolute_url(),
+    }
+    with transaction.atomic():
+        if not _claim_notification("risk_alert", alert.pk):
+            return 0
+        send_mail(
+            subject=render_to_string(
+                "measures/emails/alert-subject.txt", context
+            ).strip(),
+            message=render_to_string("measures/emails/alert-body.txt", context),
+            from_email=None,
+            recipient_list=recipients,
+        )
+        audit.record(
+            "risk_alert.notify",
+            target=alert,
+            client_code=alert.client.code,
+            changes={"recipients": len(recipients)},
+        )
+    return len(recipients)
+
+
+def risk_alert_acknowledge(*, alert: RiskAlert, by, action_taken: str, request=None):
+    """Close an open alert with what was done; an alert closed already stays as it was."""
+    with transaction.atomic():
+        locked = RiskAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.acknowledged_at is not None:
+            return locked
+        locked.acknowledged_at = timezone.now()
+        locked.acknowledged_by = by
+        locked.action_taken = action_taken
+        locked.save(
+            update_fields=["acknowledged_at", "acknowledged_by", "action_taken"]
+        )
+        audit.record(
+            "risk_alert.acknowledge",
+            actor=by,
+            request=request,
+            target=locked,
+            client_code=alert.client.code,
+        )
+    return locked
+
+
+# --- Reads for the pages --------------------------------------------------------------------
+
+
+@dataclass
+class InstrumentSummary:
+    instrument: instruments.Instrument
+    latest: Administration | None = None
+    first_scored: Administration | None = None
+    latest_scored: Administration | None = None
+
+    @property
+    def change(self) -> Change | None:
+        if (
+            self.first_scored is None
+            or self.latest_scored is None
+            or self.first_scored.pk == self.latest_scored.pk
+        ):
+            return None
+        return change(
+            self.instrument, self.first_scored.total, self.latest_scored.total
+        )
+
+
+def client_summary(client) -> dict:
+    """The client page's Measures section in ONE query: per instrument the latest
+    administration and the first and latest scored ones, plus every administration with an
+    open risk alert. The answers themselves are not read."""
+    scored = ExpressionWrapper(Q(total__isnull=False), output_field=BooleanField())
+    part = [F("instrument"), scored]
+    open_alert = RiskAlert.objects.filter(
+        administration=OuterRef("pk"), acknowledged_at__isnull=True
+    )
+    rows = (
+        Administration.objects.filter(client=client)
+        .defer("responses")
+        .annotate(
+            is_scored=scored,
+            rn_first=Window(
+                RowNumber(), partition_by=part, order_by=F("completed_at").asc()
+            ),
+            rn_last=Window(
+                RowNumber(), partition_by=part, order_by=F("completed_at").desc()
+            ),
+            alert_code=Subquery(open_alert.values("code")[:1]),
+            alert_raised_at=Subquery(open_alert.values("raised_at")[:1]),
+        )
+        .filter(Q(rn_first=1) | Q(rn_last=1) | Q(alert_code__isnull=False))
+        .order_by("completed_at")
+    )
+    summaries = {
+        code: InstrumentSummary(instrument=spec)
+        for code, spec in instruments.INSTRUMENTS.items()
+    }
+    alerts = []
+    for row in rows:
+        s = summaries[row.instrument]
+        if row.rn_last == 1 and (
+            s.latest is None or row.completed_at >= s.latest.completed_at
+        ):
+            s.latest = row
+        if row.is_scored and row.rn_first == 1:
+            s.first_scored = row
+        if row.is_scored and row.rn_last == 1:
+            s.latest_scored = row
+        if row.alert_code:
+            alerts.append(row)
+    changes = {code: s.change for code, s in summaries.items()}
+    both: Paired | None = None
+    if changes.get("PHQ9") and changes.get("GAD7"):
+        both = paired(changes["PHQ9"], changes["GAD7"])
+    return {
+        "summaries": list(summaries.values()),
+        "alerts": sorted(alerts, key=lambda a: a.alert_raised_at),
+        "paired": both,
+    }

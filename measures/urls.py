@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from measures import instruments, views
+
+app_name = "measures"
+
+# Mounted at the site root, beside the client pages. One completion page per instrument of
+# the registry, so that every one has its own entry in the authorization matrix.
+urlpatterns = [
+    *(
+        path(
+            f"clients/<uuid:code>/measures/{spec.slug}/",
+            views.administer,
+            {"instrument": spec.code},
+            name=f"administer_{spec.slug}",
+        )
+        for spec in instruments.INSTRUMENTS.values()
+    ),
+    path("clients/<uuid:code>/measures/link/", views.link_create, name="link_create"),
+    path(
+        "measures/<uuid:code>/",
+        views.administration_detail,
+        name="administration_detail",
+    ),
+    path("measures/links/<uuid:code>/revoke/", views.link_revoke, name="link_revoke"),
+    path(
+        "measures/alerts/<uuid:code>/",
+        views.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
+]
+
+# The client's pages: no login, no namespace (like the invitation link), mounted at /m/.
+public_urlpatterns = [
+    path("m/thank-you/", views.link_thanks, name="measure_link_thanks"),
+    path("m/<str:token>/", views.link_open, name="measure_link_open"),
+]

@@ -1,0 +1,231 @@
+"""Outcome measures: completion with the clinician, links for the client, risk alerts."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+import audit
+from ipnb_notes import access
+from ipnb_notes.http import AuthedRequest, over_rate_limit
+from measures import instruments, services
+from measures.forms import AcknowledgeForm, AnswersForm, LinkForm
+
+# Requests a minute one address may make to the public questionnaire pages; more answer 429.
+LINK_REQUESTS_PER_MINUTE = 20
+# The token leaves the URL at the first request (URLs land in logs) and waits in the session.
+LINK_PLACEHOLDER = "questionnaire"
+
+
+@require_http_methods(["GET", "POST"])
+def administer(request: AuthedRequest, code: UUID, instrument: str) -> HttpResponse:
+    """The clinician completes a questionnaire with the client in session."""
+    client = access.get_client(request.user, code, for_update=True)
+    spec = instruments.get(instrument)
+    form = AnswersForm(
+        request.POST if request.method == "POST" else None, instrument=spec
+    )
+    if request.method == "POST" and form.is_valid():
+        done = services.administration_record(
+            client=client,
+            instrument=spec,
+            answers=form.answers(),
+            by=request.user,
+            request=request,
+        )
+        messages.success(request, f"{spec.name} saved.")
+        return redirect(done)
+    if request.method == "GET":  # the form names the client: a read
+        audit.record(
+            "measure.administer_view",
+            request=request,
+            target=client,
+            client_code=client.code,
+            changes={"instrument": spec.code},
+        )
+    return render(
+        request,
+        "measures/administer.html",
+        {"client": client, "spec": spec, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def administration_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
+    admin = access.get_administration(request.user, code)
+    answers = admin.responses.get("answers", [])
+    labels = dict(admin.spec.options)
+    rows = [
+        (n, text, answers[n - 1] if n <= len(answers) else None)
+        for n, text in enumerate(admin.spec.items, start=1)
+    ]
+    audit.record(
+        "measure.view",
+        request=request,
+        target=admin,
+        client_code=admin.client.code,
+    )
+    return render(
+        request,
+        "measures/administration_detail.html",
+        {
+            "admin": admin,
+            "client": admin.client,
+            "rows": [(n, text, v, labels.get(v, "")) for n, text, v in rows],
+            "alert": getattr(admin, "risk_alert", None) if admin.risk_flag else None,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def link_create(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """Create a one-time link; the response shows it once, to copy (it is stored hashed)."""
+    client = access.get_client(request.user, code, for_update=True)
+    form = LinkForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        spec = instruments.get(form.cleaned_data["instrument"])
+        link, token = services.link_create(
+            client=client,
+            instrument=spec,
+            by=request.user,
+            email=form.cleaned_data["email"],
+            request=request,
+        )
+        return render(
+            request,
+            "measures/link_created.html",
+            {
+                "client": client,
+                "link": link,
+                "url": services.link_url(token),
+                "emailed": bool(form.cleaned_data["email"]),
+            },
+        )
+    if request.method == "GET":
+        audit.record(
+            "measure_link.create_view",
+            request=request,
+            target=client,
+            client_code=client.code,
+        )
+    return render(
+        request,
+        "measures/link_form.html",
+        {"client": client, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def link_revoke(request: AuthedRequest, code: UUID) -> HttpResponse:
+    link = access.get_measure_link(request.user, code, for_update=True)
+    services.link_revoke(link=link, by=request.user, request=request)
+    messages.success(request, "The link is revoked: it can no longer be opened.")
+    return redirect(link)
+
+
+@require_http_methods(["GET", "POST"])
+def alert_acknowledge(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """Close a risk alert with what was done (required). Readers see it without the form."""
+    alert = access.get_risk_alert(request.user, code)
+    can_act = access.can_edit_client(request.user, alert.client)
+    if request.method == "POST":
+        access.require_post_allowed(can_act)
+    form = AcknowledgeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and alert.is_open and form.is_valid():
+        services.risk_alert_acknowledge(
+            alert=alert,
+            by=request.user,
+            action_taken=form.cleaned_data["action_taken"],
+            request=request,
+        )
+        messages.success(request, "Risk alert acknowledged.")
+        return redirect(alert.client)
+    if request.method == "GET":
+        audit.record(
+            "risk_alert.view",
+            request=request,
+            target=alert,
+            client_code=alert.client.code,
+        )
+    return render(
+        request,
+        "measures/alert_acknowledge.html",
+        {
+            "alert": alert,
+            "client": alert.client,
+            "admin": alert.administration,
+            "form": form,
+            "can_act": can_act,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- The client's side: no account, a one-time link ----------------------------------------------
+
+
+def _invalid(request) -> HttpResponse:
+    request.session.pop(services.SESSION_KEY, None)
+    return render(request, "measures/link_invalid.html", status=404)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def link_open(request, token: str) -> HttpResponse:
+    """The page a client opens from the link. Used, expired, revoked and unknown links all
+    get the same neutral page. Nothing identifies the client beyond their first name."""
+    if over_rate_limit(
+        request, "measure_link", limit=LINK_REQUESTS_PER_MINUTE, seconds=60
+    ):
+        return render(request, "measures/link_busy.html", status=429)
+    if token != LINK_PLACEHOLDER:
+        if request.method != "GET" or services.link_for_token(token) is None:
+            return _invalid(request)
+        request.session[services.SESSION_KEY] = token
+        return redirect("measure_link_open", token=LINK_PLACEHOLDER)
+    link = services.link_for_token(request.session.get(services.SESSION_KEY, ""))
+    if link is None:
+        return _invalid(request)
+    form = AnswersForm(
+        request.POST if request.method == "POST" else None, instrument=link.spec
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_complete(link=link, answers=form.answers(), request=request)
+        except services.LinkNotUsable:
+            return _invalid(request)
+        request.session.pop(services.SESSION_KEY, None)
+        return redirect("measure_link_thanks")
+    client = link.client
+    first_name = client.preferred_name or client.legal_name.split()[0]
+    return render(
+        request,
+        "measures/link_questionnaire.html",
+        {
+            "spec": link.spec,
+            "form": form,
+            "first_name": first_name,
+            "practice": settings.PRACTICE_NAME,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def link_thanks(request) -> HttpResponse:
+    return render(
+        request, "measures/link_thanks.html", {"practice": settings.PRACTICE_NAME}
+    )

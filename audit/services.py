@@ -110,6 +110,51 @@ def record(
     return event
 
 
+def read(
+    request: HttpRequest,
+    action: str,
+    *,
+    client: Any = None,
+    target: Any = None,
+    clients: Any = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record one read of client data (AUD-01): the one way views audit what they show.
+
+    Called in the view right after its access line, once per request: the actor is the
+    request's user; `client` names the client whose record is shown (the event's client code;
+    the target defaults to the client); a list names the clients it shows in `clients` (Client
+    objects or codes, in the order shown), recorded in the one event's changes. A read made
+    through an emergency grant also records `emergency_access.read`, naming the grant."""
+    user = request.user
+    if clients is not None:
+        changes = {
+            "clients": [str(getattr(c, "code", c)) for c in clients],
+            **(changes or {}),
+        }
+    event = record(
+        action,
+        actor=user,
+        request=request,
+        target=target if target is not None else client,
+        client_code=client.code if client is not None else None,
+        changes=changes,
+    )
+    if client is not None and user.may_break_glass:
+        from ipnb_notes import access
+
+        grant = access.emergency_grant_for_read(user, client)
+        if grant is not None:
+            record(
+                "emergency_access.read",
+                actor=user,
+                request=request,
+                target=grant,
+                client_code=client.code,
+            )
+    return event
+
+
 def _stream(event: AuditEvent) -> None:
     """Send the committed event off the host (AUDIT_SYSLOG_ADDRESS); no PHI is in an event.
     `hash` is the event's own HMAC; its chain position comes later, from the sealer."""

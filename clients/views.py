@@ -44,12 +44,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         sort=sort,
     )
     page = Paginator(clients, 50).get_page(params.get("page"))
-    audit.record(
-        "client.list_view",
-        actor=request.user,
-        request=request,
-        changes={"clients": [str(c.code) for c in page]},
-    )
+    audit.read(request, "client.list_view", clients=page)
     template = "clients/client_list.html"
     if wants_partial(request):
         template += "#client-rows"
@@ -71,17 +66,11 @@ def client_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def client_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_client(request.user, code)
+    audit.read(request, "client.view", client=client)
     context = queries.client_page(
         client, user=request.user, timeline_page=request.GET.get("page")
     )
     can_edit = context["can_edit"]
-    audit.record(
-        "client.view",
-        actor=request.user,
-        request=request,
-        target=client,
-        client_code=client.code,
-    )
     template = "clients/client_detail.html"
     if wants_partial(request):
         template += "#timeline"
@@ -133,9 +122,7 @@ def client_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
     # ModelForm validation writes typed values onto the instance; show the stored name.
     client.refresh_from_db(fields=["legal_name", "preferred_name"])
     if request.method == "GET":  # the form shows the record: a read (AUD-01)
-        audit.record(
-            "client.edit_view", request=request, target=client, client_code=client.code
-        )
+        audit.read(request, "client.edit_view", client=client)
     status = 400 if form.errors else 200
     return render(
         request,
@@ -156,9 +143,7 @@ def goal_create(request: AuthedRequest, code: UUID) -> HttpResponse:
         messages.success(request, "Goal added.")
         return redirect(client.get_absolute_url() + "#goals")
     if request.method == "GET":  # the form names the client: a read (AUD-01)
-        audit.record(
-            "goal.create_view", request=request, target=client, client_code=client.code
-        )
+        audit.read(request, "goal.create_view", client=client)
     status = 400 if form.errors else 200
     return render(
         request,
@@ -182,12 +167,7 @@ def goal_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
         return redirect(goal)
     goal.refresh_from_db()
     if request.method == "GET":  # the form shows the goal: a read (AUD-01)
-        audit.record(
-            "goal.edit_view",
-            request=request,
-            target=goal,
-            client_code=goal.client.code,
-        )
+        audit.read(request, "goal.edit_view", client=goal.client, target=goal)
     status = 400 if form.errors else 200
     return render(
         request,
@@ -230,11 +210,7 @@ def assign_list(request: AuthedRequest) -> HttpResponse:
     page = Paginator(
         queries.assignment_list(clients, q=q, therapist=therapist, status=status), 50
     ).get_page(params.get("page"))
-    audit.record(
-        "client.assignment_list_view",
-        request=request,
-        changes={"clients": [str(c.code) for c in page]},
-    )
+    audit.read(request, "client.assignment_list_view", clients=page)
     template = "clients/assign_list.html"
     if wants_partial(request):
         template += "#assign-rows"
@@ -261,12 +237,8 @@ def assign_list(request: AuthedRequest) -> HttpResponse:
 def _render_assign_detail(
     request, client, *, primary_form=None, co_form=None, status=200
 ) -> HttpResponse:
-    audit.record(  # the client's name, status and therapists: a read (AUD-01)
-        "client.assignment_view",
-        request=request,
-        target=client,
-        client_code=client.code,
-    )
+    # The client's name, status and therapists: a read (AUD-01).
+    audit.read(request, "client.assignment_view", client=client)
     therapists = access.therapist_choices(request.user)
     assignments = list(
         CaseAssignment.objects.filter(client=client)
@@ -396,11 +368,8 @@ def caseload_transfer(request: AuthedRequest, code: UUID) -> HttpResponse:
         .only("code", "legal_name", "preferred_name", "status")
         .order_by("legal_name")
     )
-    audit.record(
-        "client.caseload_transfer_view",
-        request=request,
-        target=source,
-        changes={"clients": [str(c.code) for c in primaries]},
+    audit.read(
+        request, "client.caseload_transfer_view", target=source, clients=primaries
     )
     return render(
         request,

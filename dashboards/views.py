@@ -70,14 +70,13 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
     span = request.GET.get("range", "26")
     if span not in reports.RANGES:
         span = "26"
-    data = reports.trajectory(client.id, window=window, last=reports.RANGES[span])
-    audit.record(
+    audit.read(
+        request,
         "client.trajectory_view",
-        request=request,
-        target=client,
-        client_code=client.code,
+        client=client,
         changes={"range": span, "window": window},
     )
+    data = reports.trajectory(client.id, window=window, last=reports.RANGES[span])
     chart = {
         "labels": [s["date_iso"] for s in data.sessions],
         "composite": [s["composite"] for s in data.sessions],
@@ -133,14 +132,10 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
     require_recent_authentication(request)  # an export of clinical data: sudo mode
     if chart not in {"indicators", "arousal", "ruptures", "attunement"}:
         raise Http404
-    data = reports.trajectory(client.id, window=_window(request))
-    audit.record(
-        "client.trajectory_export",
-        request=request,
-        target=client,
-        client_code=client.code,
-        changes={"chart": chart},
+    audit.read(
+        request, "client.trajectory_export", client=client, changes={"chart": chart}
     )
+    data = reports.trajectory(client.id, window=_window(request))
     dates = [s["date_iso"] for s in data.sessions]
     if chart == "indicators":
         header = ["session_date", "composite"] + [i["label"] for i in data.indicators]
@@ -272,11 +267,8 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     rows.sort(key=key, reverse=reverse)
     refreshed = [r["refreshed_at"] for r in rows if r["refreshed_at"]]
     # A list of clients: record which ones were shown (AUD-01), codes only.
-    audit.record(
-        "caseload.view",
-        request=request,
-        target=therapist,
-        changes={"clients": [str(r["code"]) for r in rows]},
+    audit.read(
+        request, "caseload.view", target=therapist, clients=[r["code"] for r in rows]
     )
     context = {
         "therapist": therapist,
@@ -319,11 +311,9 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
         therapist.id, include_inactive=request.GET.get("show") == "all"
     )
     rows.sort(key=lambda r: r["name"].lower())
-    audit.record(
-        "caseload.export",
-        request=request,
-        target=therapist,
-        changes={"clients": len(rows)},
+    # The file names every client in it: record which ones, codes only (AUD-01).
+    audit.read(
+        request, "caseload.export", target=therapist, clients=[r["code"] for r in rows]
     )
     header = [
         "client",

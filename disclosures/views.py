@@ -48,11 +48,10 @@ def report(request: AuthedRequest, code: UUID) -> HttpResponse:
         if can_edit
         else []
     )
-    audit.record(
+    audit.read(
+        request,
         "disclosure.report_view",
-        request=request,
-        target=client,
-        client_code=client.code,
+        client=client,
         changes={"disclosures": [str(d.code) for d in page]},
     )
     return render(
@@ -85,12 +84,7 @@ def release(request: AuthedRequest, code: UUID) -> HttpResponse:
         )
         return _pdf_response(done)
     if request.method == "GET":  # the form names the client: a read (AUD-01)
-        audit.record(
-            "disclosure.release_view",
-            request=request,
-            target=client,
-            client_code=client.code,
-        )
+        audit.read(request, "disclosure.release_view", client=client)
     return render(
         request,
         "disclosures/release_form.html",
@@ -111,12 +105,7 @@ def authorization_create(request: AuthedRequest, code: UUID) -> HttpResponse:
         messages.success(request, "Authorization recorded.")
         return redirect("disclosures:report", code=client.code)
     if request.method == "GET":
-        audit.record(
-            "authorization.create_view",
-            request=request,
-            target=client,
-            client_code=client.code,
-        )
+        audit.read(request, "authorization.create_view", client=client)
     return render(
         request,
         "disclosures/authorization_form.html",
@@ -161,12 +150,7 @@ def process_note_release(request: AuthedRequest, code: UUID) -> HttpResponse:
     elif form.errors:
         status = 400
     if request.method == "GET":
-        audit.record(
-            "disclosure.release_view",
-            request=request,
-            target=pnote,
-            client_code=client.code,
-        )
+        audit.read(request, "disclosure.release_view", client=client, target=pnote)
     return render(
         request,
         "disclosures/process_note_release.html",

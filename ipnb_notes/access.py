@@ -121,31 +121,27 @@ def own_clients(user: User):
 
 
 def get_client(user: User, code: UUID, *, for_update: bool = False):
-    """A client this user may read; 404 if not visible, 403 if visible but read-only."""
+    """A client this user may read; 404 if not visible, 403 if visible but read-only.
+    The view records the read (audit.read), which names an emergency grant if one is used."""
     client = get_object_or_404(visible_clients(user), code=code)
     if for_update and not can_edit_client(user, client):
         raise PermissionDenied
-    if user.may_break_glass:
-        _record_emergency_read(user, client)
     return client
 
 
-def _record_emergency_read(user: User, client) -> None:
-    """Every read made through an emergency grant is audited, naming the grant."""
+def emergency_grant_for_read(user: User, client):
+    """The emergency grant through which this user reads this client, or None when the
+    client is on their own caseload (an ordinary read) or no grant is active. One query."""
     from audit.models import EmergencyAccess
 
-    grant = EmergencyAccess.objects.active().filter(user=user, client=client).first()
-    if grant is None:
-        return
-    if user.is_clinician and _caseload_clients(user).filter(pk=client.pk).exists():
-        return  # their own caseload: an ordinary read
-    import audit
-
-    audit.record(
-        "emergency_access.read",
-        actor=user,
-        target=grant,
-        client_code=client.code,
+    if not user.may_break_glass:
+        return None
+    return (
+        EmergencyAccess.objects.active()
+        .filter(user=user, client=client)
+        .exclude(client__in=_caseload_clients(user))
+        .order_by("-granted_at")
+        .first()
     )
 
 

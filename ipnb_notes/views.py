@@ -54,12 +54,7 @@ def _record_clients_shown(request: AuthedRequest, context: dict) -> None:
         )
         for item in context.get(key, [])
     }
-    audit.record(
-        "home.list_view",
-        actor=request.user,
-        request=request,
-        changes={"clients": sorted(shown)},
-    )
+    audit.read(request, "home.list_view", clients=sorted(shown))
 
 
 def _broker_status() -> str:

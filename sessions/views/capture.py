@@ -149,9 +149,7 @@ def _live(request, session, *, said="", error="", focus=None, last=None):
 @require_GET
 def capture(request: AuthedRequest, code: UUID) -> HttpResponse:
     session = access.get_session(request.user, code)
-    audit.record(
-        "capture.view", request=request, target=session, client_code=session.client.code
-    )
+    audit.read(request, "capture.view", client=session.client, target=session)
     return _panel(request, session)
 
 
@@ -258,13 +256,8 @@ def capture_summary(request: AuthedRequest, code: UUID) -> HttpResponse:
     """The generated summary: plain text for the note editor's button, a page to copy from
     without JavaScript."""
     session = access.get_session(request.user, code)
+    audit.read(request, "capture.summary_view", client=session.client, target=session)
     text = services.capture_summary(session)
-    audit.record(
-        "capture.summary_view",
-        request=request,
-        target=session,
-        client_code=session.client.code,
-    )
     if wants_partial(request) or request.GET.get("format") == "text":
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
     return render(
@@ -321,11 +314,8 @@ def event_edit(
     if wants_partial(request):
         template += "#edit-form"
     if request.method == "GET":  # the form shows the event: a read (AUD-01)
-        audit.record(
-            "capture.event_edit_view",
-            request=request,
-            target=session,
-            client_code=session.client.code,
+        audit.read(
+            request, "capture.event_edit_view", client=session.client, target=session
         )
     status = 400 if request.method == "POST" and not wants_partial(request) else 200
     return render(request, template, context, status=status)
@@ -370,12 +360,7 @@ def ratings(request: AuthedRequest, code: UUID) -> HttpResponse:
         else:
             status = 400
     else:
-        audit.record(
-            "ratings.view",
-            request=request,
-            target=session,
-            client_code=session.client.code,
-        )
+        audit.read(request, "ratings.view", client=session.client, target=session)
     if not can_write or refusal:
         for field in form.fields.values():
             field.disabled = True

@@ -61,6 +61,8 @@ def session_create(request: AuthedRequest, client_code: UUID) -> HttpResponse:
         if created:
             messages.success(request, "Session saved.")
         return redirect(session)
+    if request.method == "GET":  # the form names the client: a read (AUD-01)
+        audit.read(request, "session.create_view", client=client)
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "client": client, "service_codes": SERVICE_CODES}
     return render(request, "sessions/session_form.html", context, status=status)
@@ -85,12 +87,7 @@ def session_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
             return redirect(session)
     status = 400 if request.method == "POST" else 200
     if request.method == "GET":  # the form shows the session: a read (AUD-01)
-        audit.record(
-            "session.edit_view",
-            request=request,
-            target=session,
-            client_code=session.client.code,
-        )
+        audit.read(request, "session.edit_view", client=session.client, target=session)
     context = {
         "form": form,
         "client": session.client,
@@ -112,27 +109,36 @@ def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
         .first()
     )
     # One audit event for the page: the session read, naming the note shown with it.
-    services.session_view_audit(
-        session=session, by=request.user, request=request, note=note
-    )
+    _session_read(request, session, note=note)
     context = {
         "session": session,
         "client": session.client,
         "can_edit": access.can_edit_client(request.user, session.client),
-        **_record_context(request, note, audit=False),
+        **_record_context(request, note, read=False),
         **timeline_context(session),
     }
     return render(request, "sessions/session_detail.html", context)
 
 
+def _session_read(request: AuthedRequest, session, *, note=None) -> None:
+    """The session page's read, naming the note shown with it (code and status)."""
+    audit.read(
+        request,
+        "session.view",
+        client=session.client,
+        target=session,
+        changes={"note": str(note.code), "note_status": note.status} if note else {},
+    )
+
+
 def _record_context(
-    request: AuthedRequest, note: ProgressNote | None, *, audit: bool = True
+    request: AuthedRequest, note: ProgressNote | None, *, read: bool = True
 ) -> dict:
     """The note as shown read-only, with its addenda, signatures and comments."""
     if note is None:
         return {"note": None}
-    if audit:
-        services.note_view_audit(note=note, by=request.user, request=request)
+    if read:
+        audit.read(request, "note.view", client=note.client, target=note)
     sections = note.sections or {}
     shown = [
         (services.SECTION_LABELS[k], sections.get(k, ""))
@@ -258,7 +264,7 @@ def _conflict(note: ProgressNote, form: NoteForm) -> dict:
 def _note_start(request, session, *, process: bool = False) -> HttpResponse:
     """The page for a session without a note: one button that POSTs to start it. A GET never
     creates a note, so a link from another site cannot write into the record."""
-    services.session_view_audit(session=session, by=request.user, request=request)
+    _session_read(request, session)
     context = {"session": session, "client": session.client, "process": process}
     return render(request, "sessions/note_start.html", context)
 
@@ -284,7 +290,7 @@ def note_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
         return redirect("sessions:note_edit", code=session.code)
     note.session, note.client = session, session.client
     if request.method == "GET":
-        services.note_view_audit(note=note, by=request.user, request=request)
+        audit.read(request, "note.view", client=session.client, target=note)
         return _editor(request, session, note, NoteForm(note=note))
 
     form = NoteForm(request.POST, note=note)
@@ -395,12 +401,7 @@ def note_last_plan(request: AuthedRequest, code: UUID) -> HttpResponse:
 
 def _last_plan(request: AuthedRequest, note: ProgressNote) -> str:
     """The client's previous signed plan, for the note being written: a read of the record."""
-    audit.record(
-        "note.last_plan_view",
-        request=request,
-        target=note,
-        client_code=note.client.code,
-    )
+    audit.read(request, "note.last_plan_view", client=note.client, target=note)
     return services.last_signed_plan(note=note)
 
 
@@ -578,7 +579,7 @@ def process_note(request: AuthedRequest, code: UUID) -> HttpResponse:
         if pnote is None:
             return _note_start(request, session, process=True)
         pnote.session = session
-        services.process_note_view_audit(pnote=pnote, by=request.user, request=request)
+        audit.read(request, "process_note.view", client=session.client, target=pnote)
         form = ProcessNoteForm(initial={"version": pnote.version, "text": pnote.text})
         return _process_page(request, session, pnote, form)
     pnote = services.process_note_open(session=session, by=request.user)

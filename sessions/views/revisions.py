@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+import audit
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest
 from sessions.models import NoteRevision, ProgressNote
@@ -28,7 +29,14 @@ def note_revision(request: AuthedRequest, code: UUID) -> HttpResponse:
     """One revision's content, before and after the save, read-only; the read is audited."""
     revision = access.get_note_revision(request.user, code)
     note = revision.note
-    services.revision_view_audit(revision=revision, by=request.user, request=request)
+    # The revision's text (the list of revisions shows none): a read of the note.
+    audit.read(
+        request,
+        "note.revision_view",
+        client=note.client,
+        target=note,
+        changes={"revision": str(revision.code), "version": revision.version},
+    )
     context = {
         "revision": revision,
         "note": note,

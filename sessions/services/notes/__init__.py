@@ -35,15 +35,9 @@ from sessions.services.notes.formats import (
 )
 from sessions.services.notes.home import LATE_AFTER, HomeRow, home_context
 from sessions.services.notes.process_notes import process_note_open, process_note_save
-from sessions.services.notes.reads import (
-    note_view_audit,
-    process_note_view_audit,
-    session_view_audit,
-)
 from sessions.services.notes.revisions import (
     revision_list,
     revision_rows,
-    revision_view_audit,
     snapshot_size,
 )
 from sessions.services.notes.scheduling import (
@@ -89,17 +83,13 @@ __all__ = [
     "note_save",
     "note_sign",
     "note_snapshot",
-    "note_view_audit",
     "process_note_open",
     "process_note_save",
-    "process_note_view_audit",
     "requires_cosignature",
     "revision_list",
     "revision_rows",
-    "revision_view_audit",
     "session_create",
     "session_update",
-    "session_view_audit",
     "signer_name",
     "snapshot_size",
 ]

@@ -4,12 +4,12 @@ Every save of a draft or returned note whose content changed (autosave, explicit
 save made when signing) appends one NoteRevision in the same transaction as the save: the
 content before and after, encrypted, who saved it, when and how. A save that changes nothing
 appends nothing, so an autosave that fires on an unchanged form adds no row. The rows are
-append-only in the database and stay after signing. Reading one revision's text is audited.
+append-only in the database and stay after signing. The view that shows one revision's text
+records the read (audit.read).
 """
 
 from __future__ import annotations
 
-import audit
 from accounts.models import User
 from sessions.models import NoteRevision, ProgressNote
 from sessions.models.records import INTERVENTIONS
@@ -140,15 +140,3 @@ def _goal_texts(note: ProgressNote, codes: list[str]) -> dict[str, str]:
             client_id=note.client_id, code__in=set(codes)
         ).only("code", "text")
     }
-
-
-def revision_view_audit(*, revision: NoteRevision, by: User, request=None) -> None:
-    """Record a read of one revision's text (the list of revisions shows no text)."""
-    audit.record(
-        "note.revision_view",
-        actor=by,
-        request=request,
-        target=revision.note,
-        client_code=revision.note.client.code,
-        changes={"revision": str(revision.code), "version": revision.version},
-    )

@@ -1,0 +1,142 @@
+"""Caches never carry one user's data or counters to another.
+
+The caches in the app: the shared Django cache (rate limits per address, allauth's failed
+sign-in limit per address, used TOTP codes per user), two process-wide lru_caches of settings
+(the field key ring, the release PDF's font), the dashboards' precomputed summaries (per
+client and per clinician, read after the access check) and the compiled Jinja2 partials that
+render them; every response to a signed-in user tells browsers and proxies to keep nothing.
+There is no template fragment caching and no per-request memo holding clinical data."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.test import Client, RequestFactory, override_settings
+from django.urls import reverse
+
+from tests.factories import make_client, mark_recently_authenticated
+
+pytestmark = pytest.mark.django_db
+
+
+def _browser(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    mark_recently_authenticated(browser, user)
+    return browser
+
+
+# --- Process-wide caches of settings ------------------------------------------------------
+
+
+def test_the_key_ring_cache_is_keyed_by_the_setting_value(settings):
+    from ipnb_notes.fields import _ring, key_ring
+
+    keys = tuple(settings.FIELD_ENCRYPTION_KEYS)
+    ring = key_ring()
+    assert key_ring() is ring  # cached for the same setting value
+    assert ring is _ring(keys)
+    new = "rotated:" + base64.b64encode(b"k" * 32).decode()
+    with override_settings(FIELD_ENCRYPTION_KEYS=[new, *keys]):
+        rotated = key_ring()
+        assert rotated is not ring
+        assert rotated.current_id == "rotated"
+        assert rotated is _ring((new, *keys))
+    assert key_ring() is ring
+
+
+def test_the_release_font_cache_is_keyed_by_the_setting_value(tmp_path):
+    from disclosures.pdf import _unicode_font
+
+    font = tmp_path / "Font.ttf"
+    font.write_bytes(b"not really a font")
+    with override_settings(DISCLOSURE_PDF_FONT=str(tmp_path / "missing.ttf")):
+        assert _unicode_font() is None
+    with override_settings(DISCLOSURE_PDF_FONT=str(font)):
+        assert _unicode_font() == font
+
+
+# --- The shared cache: counters and used codes ----------------------------------------------
+
+
+def test_a_rate_limit_counts_each_address_and_scope_apart():
+    from ipnb_notes.http import over_rate_limit
+
+    scope = f"test-{uuid.uuid4().hex}"
+    noisy = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
+    quiet = RequestFactory().post("/", REMOTE_ADDR="198.51.100.8")
+    verdicts = [over_rate_limit(noisy, scope, limit=3, seconds=60) for _ in range(5)]
+    assert verdicts == [False, False, False, True, True]
+    assert not over_rate_limit(quiet, scope, limit=3, seconds=60)
+    assert not over_rate_limit(noisy, scope + "-other", limit=3, seconds=60)
+
+
+def test_failed_sign_ins_are_limited_per_address():
+    """allauth's failed sign-in limit (ACCOUNT_RATE_LIMITS) counts by address: one address
+    that fails often never slows a clinician signing in from elsewhere."""
+    from allauth.core import ratelimit
+
+    cache.clear()
+    noisy = RequestFactory().post("/", REMOTE_ADDR="203.0.113.10")
+    quiet = RequestFactory().post("/", REMOTE_ADDR="203.0.113.11")
+    allowed = [ratelimit.consume(noisy, action="login_failed") for _ in range(11)]
+    assert allowed[:10] == [True] * 10 and allowed[10] is False
+    assert ratelimit.consume(quiet, action="login_failed")
+
+
+def test_a_used_second_factor_code_is_refused_to_its_user_alone(alice, charlie):
+    """Alice and Charlie share a TOTP secret here: Alice's used code is refused to her again,
+    and still accepted from Charlie (the used-code key names the user)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from accounts.mfa import totp_code
+    from tests.factories import TOTP_SECRET
+
+    cache.clear()
+    code = totp_code(TOTP_SECRET)
+    totp = Authenticator.Type.TOTP
+    alices = TOTP(Authenticator.objects.get(user=alice, type=totp))
+    charlies = TOTP(Authenticator.objects.get(user=charlie, type=totp))
+    assert alices.validate_code(code)
+    assert not alices.validate_code(code)  # a replay
+    assert charlies.validate_code(code)
+
+
+# --- Pages: browsers and proxies keep nothing; summaries are read after the access check ------
+
+
+def test_a_page_with_client_data_is_kept_by_no_browser_or_proxy(alice, charlie):
+    record = make_client(alice, legal_name="Cached Nowhere")
+    url = reverse("clients:client_detail", args=[record.code])
+    for headers in ({}, {"HX-Request": "true"}):
+        response = _browser(alice).get(url, headers=headers)
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "no-store, private"
+        assert "HX-Request" in response["Vary"]
+    # The same address as Charlie: answered by the access rule again, not by a cache.
+    assert _browser(charlie).get(url).status_code == 404
+
+
+def test_dashboard_summaries_and_partials_never_cross_users(alice, bob, charlie):
+    """Alice's summaries are precomputed and her rows rendered through the cached Jinja2
+    partial; Charlie's dashboard, rendered next by the same process, shows none of them."""
+    from dashboards.services import rollup_refresh_all
+
+    record = make_client(alice, legal_name="Summarised Alicesclient")
+    make_client(charlie, legal_name="Charlies Ownclient")
+    rollup_refresh_all()
+    caseload = reverse("dashboards:caseload")
+    alice_page = _browser(alice).get(caseload).content.decode()
+    assert "Summarised Alicesclient" in alice_page
+    charlie_browser = _browser(charlie)
+    for headers in ({}, {"HX-Request": "true"}):
+        page = charlie_browser.get(caseload, headers=headers).content.decode()
+        assert "Summarised Alicesclient" not in page
+    assert "Charlies Ownclient" in charlie_browser.get(caseload).content.decode()
+    trajectory = reverse("dashboards:trajectory", args=[record.code])
+    assert _browser(alice).get(trajectory).status_code == 200
+    assert charlie_browser.get(trajectory).status_code == 404

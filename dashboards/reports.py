@@ -15,10 +15,20 @@ from django.db import connection
 from django.utils import timezone
 
 from dashboards.services import TREND_WINDOW
+from ipnb_notes import sources
+from sessions.models import COMPOSITE_SCALE, InstrumentStatus, Scale
 
 # A trend is "declining" or "rising" when the fitted change over its window reaches this
-# many scale points (indicators are rated 0-4).
-TREND_THRESHOLD = 0.3
+# fraction of the composite scale's range: 0.3 points on the 0-4 scale (docs/DECISIONS.md).
+TREND_THRESHOLD_FRACTION = 0.075
+
+
+def trend_threshold(scale: Scale = COMPOSITE_SCALE) -> float:
+    """The change, in scale points, that makes a trend "declining" or "rising"."""
+    return round(TREND_THRESHOLD_FRACTION * scale.span, 6)
+
+
+TREND_THRESHOLD = trend_threshold(COMPOSITE_SCALE)
 RUPTURE_OPEN_DAYS = 14
 NO_SESSION_DAYS = 21
 NOTE_LATE_HOURS = 48
@@ -74,6 +84,11 @@ def _rows(sql: str, params: dict) -> list[dict]:
 class Trend:
     slope: float | None
     n: int
+    scale: Scale = COMPOSITE_SCALE
+
+    @property
+    def threshold(self) -> float:
+        return trend_threshold(self.scale)
 
     @property
     def change(self) -> float | None:
@@ -88,9 +103,9 @@ class Trend:
         change = self.change
         if change is None or self.n < 3:
             return "none"
-        if change <= -TREND_THRESHOLD:
+        if change <= -self.threshold:
             return "down"
-        if change >= TREND_THRESHOLD:
+        if change >= self.threshold:
             return "up"
         return "flat"
 
@@ -123,6 +138,73 @@ def least_squares_slope(values: list[float]) -> float | None:
     return sxy / sxx
 
 
+# --- The composite and its members ----------------------------------------------------------
+
+# The indicators the composite averages: marked for it, on its scale (the rollup's own filter),
+# active or with ratings stored. One statement, sent with the page's others.
+COMPOSITE_MEMBERS_SQL = """
+    SELECT i.code, i.label, i."group", i.instrument_status, i.retired_at IS NOT NULL AS retired
+    FROM therapy_sessions_integrationindicator i
+    WHERE i.in_composite AND i.scale_min = %(cmin)s AND i.scale_max = %(cmax)s
+      AND (i.retired_at IS NULL OR EXISTS (
+          SELECT 1 FROM therapy_sessions_integrationrating r WHERE r.indicator_id = i.id))
+    ORDER BY i.sort_order, i.id
+    """
+COMPOSITE_PARAMS = {"cmin": COMPOSITE_SCALE.low, "cmax": COMPOSITE_SCALE.high}
+
+
+@dataclass
+class Composite:
+    """What a composite shown on a page is made of: its member indicators and its scale."""
+
+    members: list[dict]
+    scale: Scale = COMPOSITE_SCALE
+
+    @property
+    def threshold(self) -> float:
+        return trend_threshold(self.scale)
+
+    @property
+    def threshold_label(self) -> str:
+        return f"{self.threshold:g}"
+
+    @property
+    def threshold_share(self) -> str:
+        """The threshold as a share of the scale's range, for the pages' explanations."""
+        return f"{TREND_THRESHOLD_FRACTION * 100:g}%"
+
+    @property
+    def names(self) -> str:
+        return ", ".join(
+            m["label"] + (" (retired)" if m.get("retired") else "")
+            for m in self.members
+        )
+
+    @property
+    def statuses(self) -> list[dict]:
+        """The members grouped by instrument status, each group with its label and link."""
+        groups: dict[str, dict] = {}
+        for m in self.members:
+            status = m["instrument_status"]
+            group = groups.setdefault(
+                status,
+                {
+                    "code": status,
+                    "label": InstrumentStatus(status).label,
+                    "url": sources.url(sources.status_anchor(status)),
+                    "names": [],
+                },
+            )
+            group["names"].append(
+                m["label"] + (" (retired)" if m.get("retired") else "")
+            )
+        return list(groups.values())
+
+    @property
+    def source_url(self) -> str:
+        return sources.url("composite")
+
+
 # --- The client's trajectory -----------------------------------------------------------------
 
 RANGES = {"12": 12, "26": 26, "52": 52, "all": None}
@@ -138,6 +220,11 @@ class Trajectory:
     refreshed_at: datetime | None
     first_seq: int = 1
     totals: dict = field(default_factory=dict)
+
+    @property
+    def composite(self) -> Composite:
+        """The composite of the sessions shown: the in-composite indicators rated in them."""
+        return Composite([i for i in self.indicators if i["in_composite"]])
 
 
 def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None = None):
@@ -176,7 +263,7 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
     # pivot; Python only places each value at its session's position).
     ratings_sql = f"""
         SELECT i.id AS indicator_id, i.code, i.label, i."group", i.in_composite,
-               i.scale_min, i.scale_max,
+               i.scale_min, i.scale_max, i.instrument_status,
                array_agg(sr.seq ORDER BY sr.seq) AS seqs,
                array_agg(r.value ORDER BY sr.seq) AS vals
         FROM dashboards_sessionrollup sr
@@ -224,7 +311,9 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
             "code": row["code"],
             "label": row["label"],
             "group": row["group"],
-            "in_composite": row["in_composite"],
+            "in_composite": row["in_composite"]
+            and Scale(row["scale_min"], row["scale_max"]) == COMPOSITE_SCALE,
+            "instrument_status": row["instrument_status"],
             "scale": [row["scale_min"], row["scale_max"]],
             "values": values,
         }
@@ -287,10 +376,18 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
 
 def caseload(therapist_id: int, *, include_inactive: bool = False) -> list[dict]:
     """The clinician's current caseload with the figures and flags of the caseload table."""
+    return caseload_page(therapist_id, include_inactive=include_inactive)[0]
+
+
+def caseload_page(
+    therapist_id: int, *, include_inactive: bool = False
+) -> tuple[list[dict], Composite]:
+    """The caseload rows and the composite's members, in one round trip."""
     now = timezone.now()
     today = timezone.localdate()
-    rows = _rows(
-        """
+    rows, members = _multi(
+        [
+            """
         SELECT c.id, c.code, c.legal_name, c.preferred_name, c.status, a.role,
                cs.sessions_attended, cs.recent_composites, cs.trend_slope, cs.trend_n,
                cs.open_ruptures, cs.open_rupture_at[1] AS oldest_open_at,
@@ -332,6 +429,8 @@ def caseload(therapist_id: int, *, include_inactive: bool = False) -> list[dict]
           AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
           AND (%(all)s OR c.status = 'ACTIVE')
         """,
+            COMPOSITE_MEMBERS_SQL,
+        ],
         {
             "t": therapist_id,
             "now": now,
@@ -339,6 +438,7 @@ def caseload(therapist_id: int, *, include_inactive: bool = False) -> list[dict]
             "recent": now - timedelta(days=90),
             "late_h": NOTE_LATE_HOURS,
             "all": include_inactive,
+            **COMPOSITE_PARAMS,
         },
     )
     for row in rows:
@@ -362,16 +462,25 @@ def caseload(therapist_id: int, *, include_inactive: bool = False) -> list[dict]
         if row["late"]:
             flags.append("Note late")
         row["flags"] = flags
-    return rows
+    return rows, Composite(members)
 
 
-def sparkline(values: list[float], *, width: int = 96, height: int = 24) -> dict:
-    """Points of an inline SVG polyline (scale 0-4), built on the server: no script, no style."""
+def sparkline(
+    values: list[float],
+    *,
+    width: int = 96,
+    height: int = 24,
+    scale: Scale = COMPOSITE_SCALE,
+) -> dict:
+    """Points of an inline SVG polyline on the composite's scale, built on the server: no
+    script, no style."""
     if not values:
         return {"points": "", "width": width, "height": height, "values": []}
     step = width / max(1, len(values) - 1)
+    low, span = float(scale.low), float(scale.span)
     points = " ".join(
-        f"{i * step:.1f},{height - 2 - (min(4.0, max(0.0, v)) / 4.0) * (height - 4):.1f}"
+        f"{i * step:.1f},"
+        f"{height - 2 - ((min(scale.high, max(low, v)) - low) / span) * (height - 4):.1f}"
         for i, v in enumerate(values)
     )
     return {
@@ -394,10 +503,17 @@ def weeks_back(n: int = HISTORY_WEEKS, *, today: date | None = None) -> list[dat
 
 def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
     """Per supervisee: headline figures over SUMMARY_WEEKS and weekly series over 26 weeks."""
+    return supervision_page(supervisor_id, supervisee_ids)[0]
+
+
+def supervision_page(
+    supervisor_id: int, supervisee_ids: list[int]
+) -> tuple[list[dict], Composite]:
+    """The supervision rows and the composite's members (its "declining"), one round trip."""
     from dashboards.services import SUMMARY_WEEKS
 
     if not supervisee_ids:
-        return []
+        return [], Composite([])
     now = timezone.now()
     today = timezone.localdate()
     weeks = weeks_back()
@@ -409,7 +525,8 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
         "first": weeks[0],
         "recent": weeks[-SUMMARY_WEEKS],
         "old": now - timedelta(days=RUPTURE_OPEN_DAYS),
-        "threshold": TREND_THRESHOLD,
+        "threshold": trend_threshold(COMPOSITE_SCALE),
+        **COMPOSITE_PARAMS,
     }
     people_sql = """
         SELECT u.id, u.code, u.full_name, u.credentials,
@@ -454,7 +571,9 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
         WHERE therapist_id = ANY(%(ids)s) AND week >= %(first)s
         ORDER BY therapist_id, week
         """
-    people, weekly = _multi([people_sql, weekly_sql], params)
+    people, weekly, members = _multi(
+        [people_sql, weekly_sql, COMPOSITE_MEMBERS_SQL], params
+    )
     by_person: dict[int, dict[date, dict]] = {}
     for row in weekly:
         by_person.setdefault(row["therapist_id"], {})[row["week"]] = row
@@ -525,7 +644,7 @@ def supervision(supervisor_id: int, supervisee_ids: list[int]) -> list[dict]:
                 _pct(w["repaired_same"]),
             ]
             w["label"] = week_labels[w["week"]]
-    return people
+    return people, Composite(members)
 
 
 def sparkline_scaled(

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sessions.models.ipnb import COMPOSITE_SCALE
+
 logger = logging.getLogger(__name__)
 
 # The trend of the caseload table and the flags: least-squares slope over this many sessions.
@@ -55,6 +57,7 @@ LEFT JOIN LATERAL (
     FROM therapy_sessions_integrationrating ir
     JOIN therapy_sessions_integrationindicator i
       ON i.id = ir.indicator_id AND i.in_composite
+     AND i.scale_min = %(cmin)s AND i.scale_max = %(cmax)s
     WHERE ir.session_id = s.id
 ) r ON true
 LEFT JOIN LATERAL (
@@ -202,6 +205,9 @@ def _params(**extra) -> dict:
     return {
         "tz": settings.TIME_ZONE,
         "window": TREND_WINDOW,
+        # The composite averages indicators on its one declared scale only.
+        "cmin": COMPOSITE_SCALE.low,
+        "cmax": COMPOSITE_SCALE.high,
         "since": timezone.localdate(since_at),
         "since_at": since_at,
         **extra,

@@ -138,7 +138,9 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
     data = reports.trajectory(client.id, window=_window(request))
     dates = [s["date_iso"] for s in data.sessions]
     if chart == "indicators":
-        header = ["session_date", "composite"] + [i["label"] for i in data.indicators]
+        header = ["session_date", _composite_header("composite", data.composite)] + [
+            i["label"] for i in data.indicators
+        ]
         rows = [
             [d, _round(s["composite"])] + [i["values"][k] for i in data.indicators]
             for k, (d, s) in enumerate(zip(dates, data.sessions, strict=True))
@@ -248,7 +250,7 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
         therapist = request.user
     params, q = listsearch.search_params(request)  # the name is searched by POST only
     include_all = params.get("show") == "all"
-    rows = reports.caseload(therapist.id, include_inactive=include_all)
+    rows, composite = reports.caseload_page(therapist.id, include_inactive=include_all)
     if q:
         rows = [
             r
@@ -279,6 +281,8 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
         "show": "all" if include_all else "active",
         "sort": sort,
         "refreshed_at": min(refreshed) if refreshed else None,
+        "composite": composite,
+        "window": reports.TREND_WINDOW,
         "thresholds": {
             "rupture": reports.RUPTURE_OPEN_DAYS,
             "session": reports.NO_SESSION_DAYS,
@@ -307,7 +311,7 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
         access.require_clinician(request.user)
         therapist = request.user
     require_recent_authentication(request)  # clients' names and course leave the app
-    rows = reports.caseload(
+    rows, composite = reports.caseload_page(
         therapist.id, include_inactive=request.GET.get("show") == "all"
     )
     rows.sort(key=lambda r: r["name"].lower())
@@ -321,7 +325,7 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
         "last_session",
         "next_session",
         "sessions_attended",
-        "recent_composites",
+        _composite_header("recent_composites", composite),
         "trend_change",
         "open_ruptures",
         "oldest_open_rupture_days",
@@ -359,13 +363,15 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
 @require_GET
 def supervision(request: AuthedRequest) -> HttpResponse:
     supervisees = access.dashboard_supervisees(request.user)
-    people = reports.supervision(
+    people, composite = reports.supervision_page(
         request.user.id, list(supervisees.values_list("id", flat=True))
     )
     refreshed = [p["refreshed_at"] for p in people if p["refreshed_at"]]
     weeks = reports.weeks_back()
     context = {
         "people": people,
+        "composite": composite,
+        "window": reports.TREND_WINDOW,
         "weeks": weeks,
         "refreshed_at": min(refreshed) if refreshed else None,
         "summary_weeks": 12,
@@ -433,3 +439,9 @@ def practice_csv(request: AuthedRequest) -> HttpResponse:
     return csv_response(
         "practice-weekly.csv", ["week", "sessions_attended", "notes_signed"], rows
     )
+
+
+def _composite_header(name: str, composite: reports.Composite) -> str:
+    """A CSV column of composites names the indicators it averages and their scale."""
+    scale = composite.scale
+    return f"{name} (mean of {'; '.join(m['label'] for m in composite.members)}; each {scale.low}-{scale.high})"

@@ -10,6 +10,7 @@ from measures import urls as measures_urls
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("sources/", views.sources, name="sources"),
     # allauth's email page, in sudo mode before its form is shown (accounts.views.email).
     path("accounts/email/", account_views.email, name="account_email"),
     path("accounts/", include("allauth.urls")),

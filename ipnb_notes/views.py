@@ -117,3 +117,26 @@ def _monitor_token_given(request) -> bool:
     if not expected or scheme.lower() != "bearer" or not given:
         return False
     return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+@require_GET
+def sources(request: AuthedRequest) -> HttpResponse:
+    """Where each concept and rating comes from, and what is and is not validated: for every
+    signed-in user (the sign-in middleware guards it); it holds no client data."""
+    from ipnb_notes import sources as catalogue
+    from sessions.models import InstrumentStatus
+
+    statuses = [
+        {
+            "anchor": catalogue.status_anchor(code),
+            "code": code,
+            "label": label,
+            "meaning": catalogue.STATUS_MEANINGS[code],
+        }
+        for code, label in InstrumentStatus.choices
+    ]
+    return render(
+        request,
+        "sources.html",
+        {"sources": catalogue.SOURCES, "statuses": statuses},
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from sessions.models import (
+    COMPOSITE_SCALE,
     ArousalObservation,
     AttunementMoment,
     IntegrationIndicator,
@@ -295,7 +296,11 @@ class IndicatorCreateForm(forms.ModelForm):
         ]
         help_texts = {
             "code": "A short permanent identifier (letters, digits, hyphens).",
-            "in_composite": "Counted in the composite trend line (leave off for bipolar scales).",
+            "in_composite": (
+                f"Counted in the composite trend line: only for scales of "
+                f"{COMPOSITE_SCALE.low} to {COMPOSITE_SCALE.high} (leave off for other or "
+                "bipolar scales)."
+            ),
         }
 
     def clean_code(self):
@@ -311,6 +316,8 @@ class IndicatorCreateForm(forms.ModelForm):
             self.add_error(
                 "scale_max", "The top of the scale must be above its bottom."
             )
+        # A scale other than the composite's with "in composite" is refused beside that
+        # field by IntegrationIndicator.clean().
         return data
 
     def validate_unique(self):

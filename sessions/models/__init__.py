@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from sessions.models.ipnb import (
+    COMPOSITE_SCALE,
     ArousalObservation,
     AttunementMoment,
+    InstrumentStatus,
     IntegrationIndicator,
     IntegrationRating,
     RepairEvent,
     RuptureEvent,
+    Scale,
     SessionTag,
 )
 from sessions.models.records import (
@@ -20,9 +23,11 @@ from sessions.models.records import (
 from sessions.models.revisions import NoteRevision
 
 __all__ = [
+    "COMPOSITE_SCALE",
     "Addendum",
     "ArousalObservation",
     "AttunementMoment",
+    "InstrumentStatus",
     "IntegrationIndicator",
     "IntegrationRating",
     "NoteRevision",
@@ -31,6 +36,7 @@ __all__ = [
     "PsychotherapyNote",
     "RepairEvent",
     "RuptureEvent",
+    "Scale",
     "SessionTag",
     "SupervisionComment",
     "TherapySession",

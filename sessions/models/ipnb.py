@@ -7,6 +7,7 @@ Vocabulary from DOMAIN.md sections 1 to 3. Every rating here is a clinician-rate
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -26,6 +27,23 @@ class InstrumentStatus(models.TextChoices):
     )
     CLINICIAN_CONCEPTUAL = "CLINICIAN_CONCEPTUAL", "Clinician-rated, non-standardised"
     USER_DEFINED = "USER_DEFINED", "Defined by the practice"
+
+
+class Scale(NamedTuple):
+    """A rating scale's bottom and top (inclusive)."""
+
+    low: int
+    high: int
+
+    @property
+    def span(self) -> int:
+        return self.high - self.low
+
+
+# The composite's one declared scale: only indicators rated on it may join the composite
+# (a constraint below; the indicator form says so beside the field). The trend's
+# "declining" threshold follows from it (dashboards.reports.trend_threshold).
+COMPOSITE_SCALE = Scale(0, 4)
 
 
 def _scale(low: int, high: int):
@@ -425,7 +443,8 @@ class IntegrationIndicator(models.Model):
         choices=InstrumentStatus.choices,
         default=InstrumentStatus.CLINICIAN_CONCEPTUAL,
     )
-    # Counted in the composite trend line (the river position is not: it is bipolar).
+    # Counted in the composite trend line: only on the composite's scale (COMPOSITE_SCALE);
+    # the river position is not (it is bipolar).
     in_composite = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=100)
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -436,7 +455,13 @@ class IntegrationIndicator(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(scale_max__gt=models.F("scale_min")), name="indicator_scale"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(in_composite=False)
+                | Q(scale_min=COMPOSITE_SCALE.low, scale_max=COMPOSITE_SCALE.high),
+                name="indicator_composite_scale",
+                violation_error_message="Only indicators on the composite's scale may join it.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -444,6 +469,38 @@ class IntegrationIndicator(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("sessions:indicator_list")
+
+    @staticmethod
+    def composite_scale_error(scale_min, scale_max, in_composite) -> str | None:
+        """Why an indicator on this scale may not join the composite (None when it may)."""
+        if not in_composite or (scale_min, scale_max) == tuple(COMPOSITE_SCALE):
+            return None
+        return (
+            f"The composite averages indicators rated {COMPOSITE_SCALE.low} to "
+            f"{COMPOSITE_SCALE.high}; this one is rated {scale_min} to {scale_max}, so it "
+            "cannot be counted in it. Leave “In composite” off, or use the "
+            f"{COMPOSITE_SCALE.low} to {COMPOSITE_SCALE.high} scale."
+        )
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        error = self.composite_scale_error(
+            self.scale_min, self.scale_max, self.in_composite
+        )
+        if error:
+            raise ValidationError({"in_composite": error})
+
+    @property
+    def scale(self) -> Scale:
+        return Scale(self.scale_min, self.scale_max)
+
+    @property
+    def source_anchor(self) -> str:
+        """This indicator's entry on the Sources page (ipnb_notes.sources)."""
+        from ipnb_notes import sources
+
+        return sources.indicator_anchor(self.group, self.instrument_status)
 
     @property
     def is_active(self) -> bool:

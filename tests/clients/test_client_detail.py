@@ -196,7 +196,7 @@ def test_it_shows_the_latest_rated_sessions_ratings(client, alice, alices_client
     assert [r.value for r in response.context["ratings"]] == [3]
     html = response.content.decode()
     assert indicator.label in html
-    assert "clinician-rated, non-standardised" in html
+    assert "Clinician-rated, non-standardised" in html
 
 
 def test_it_audits_the_read(client, bob, alices_client):

@@ -196,8 +196,12 @@ def test_trajectory_page_labels_and_audit(client, alice, bob, record):
     _login(client, alice)
     response = client.get(reverse("dashboards:trajectory", args=[record.code]))
     html = response.content.decode()
-    assert "clinician-rated, non-standardised" in html
-    assert "descriptive mean of clinician-rated, non-standardised indicators" in html
+    # The status and the composite's members come from the indicators, linked to Sources.
+    assert (
+        '<a class="status-label" href="/sources/#faces">'
+        "Clinician-rated, non-standardised</a>" in html
+    )
+    assert "the descriptive mean of Flexible, Adaptive, Coherent, Energized, Stable" in html
     assert "not a validated score" in html
     assert "over the last 3 rated sessions" in html
     assert "Data as of" in html

@@ -148,6 +148,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "sessions:session_create": ("A344", "A344"),
     "sessions:session_detail": ("AA44", "5555"),
     "sessions:session_edit": ("A344", "A344"),
+    "sources": ("AAAA", "5555"),  # where concepts come from: every signed-in user
     "usersessions_list": ("AAAA", "AAAA"),
 }
 

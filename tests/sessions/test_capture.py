@@ -58,7 +58,7 @@ def test_panel_shows_buttons_shortcuts_and_labels(client, alice, alices_session)
     assert 'id="tag-form"' in html
     assert 'value="rupture-withdrawal"' in html
     assert "<kbd" in html and "Keyboard shortcuts" in html
-    assert "clinician-rated, non-standardised" in html
+    assert "Clinician-rated, non-standardised" in html
     assert "3RS-informed" in html
     assert 'aria-live="polite"' in html
     assert AuditEvent.objects.filter(action="capture.view").exists()

@@ -45,7 +45,8 @@ def test_admin_adds_an_indicator(client, ada):
     )
     assert response.status_code == 302
     indicator = IntegrationIndicator.objects.get(code="mindsight-insight")
-    assert indicator.is_active and indicator.instrument_status == "CLINICIAN_CONCEPTUAL"
+    # The practice wrote it: its status says so (DOMAIN.md 0.2, USER_DEFINED).
+    assert indicator.is_active and indicator.instrument_status == "USER_DEFINED"
     audit = AuditEvent.objects.get(action="indicator.create")
     assert audit.changes["label"] == [None, "Mindsight: insight"]
 

@@ -41,7 +41,7 @@ def test_form_offers_active_indicators_grouped_with_labels(
         assert group in html
     active = IntegrationIndicator.objects.filter(retired_at__isnull=True).count()
     assert active == 14
-    assert html.count("clinician-rated, non-standardised ·") == active
+    assert html.count("Clinician-rated, non-standardised</a> ·") == active
     assert "-3 = rigidity … 3 = chaos" in html
     assert "0 = absent … 4 = strongly present" in html
     assert "Integration of consciousness" not in html  # optional domains start retired

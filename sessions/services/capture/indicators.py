@@ -6,16 +6,26 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from sessions.models import IntegrationIndicator
+from sessions.models import InstrumentStatus, IntegrationIndicator
 from sessions.services.capture.common import CaptureError
 
 INDICATOR_TEXT_FIELDS = ["label", "description", "min_label", "max_label", "sort_order"]
 
 
 def indicator_create(*, data: dict, by, request=None) -> IntegrationIndicator:
-    """Add an indicator to the practice's set (practice admins)."""
+    """Add an indicator to the practice's set (practice admins). Its wording and scale are the
+    practice's, so its instrument status is USER_DEFINED; it joins the composite only when
+    rated on the composite's scale."""
     if IntegrationIndicator.objects.filter(code=data["code"]).exists():
         raise CaptureError("An indicator with this code already exists.", field="code")
+    error = IntegrationIndicator.composite_scale_error(
+        data.get("scale_min", 0),
+        data.get("scale_max", 4),
+        data.get("in_composite", True),
+    )
+    if error:
+        raise CaptureError(error, field="in_composite")
+    data = {**data, "instrument_status": InstrumentStatus.USER_DEFINED}
     with transaction.atomic():
         indicator = IntegrationIndicator.objects.create(**data)
         audit.record(

@@ -43,11 +43,10 @@ def administer(request: AuthedRequest, code: UUID, instrument: str) -> HttpRespo
         messages.success(request, f"{spec.name} saved.")
         return redirect(done)
     if request.method == "GET":  # the form names the client: a read
-        audit.record(
+        audit.read(
+            request,
             "measure.administer_view",
-            request=request,
-            target=client,
-            client_code=client.code,
+            client=client,
             changes={"instrument": spec.code},
         )
     return render(
@@ -67,12 +66,7 @@ def administration_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
         (n, text, answers[n - 1] if n <= len(answers) else None)
         for n, text in enumerate(admin.spec.items, start=1)
     ]
-    audit.record(
-        "measure.view",
-        request=request,
-        target=admin,
-        client_code=admin.client.code,
-    )
+    audit.read(request, "measure.view", client=admin.client, target=admin)
     return render(
         request,
         "measures/administration_detail.html",
@@ -111,12 +105,7 @@ def link_create(request: AuthedRequest, code: UUID) -> HttpResponse:
             },
         )
     if request.method == "GET":
-        audit.record(
-            "measure_link.create_view",
-            request=request,
-            target=client,
-            client_code=client.code,
-        )
+        audit.read(request, "measure_link.create_view", client=client)
     return render(
         request,
         "measures/link_form.html",
@@ -151,12 +140,7 @@ def alert_acknowledge(request: AuthedRequest, code: UUID) -> HttpResponse:
         messages.success(request, "Risk alert acknowledged.")
         return redirect(alert.client)
     if request.method == "GET":
-        audit.record(
-            "risk_alert.view",
-            request=request,
-            target=alert,
-            client_code=alert.client.code,
-        )
+        audit.read(request, "risk_alert.view", client=alert.client, target=alert)
     return render(
         request,
         "measures/alert_acknowledge.html",

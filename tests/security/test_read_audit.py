@@ -51,6 +51,11 @@ READS = {
     "disclosures:release": "client",
     "disclosures:authorization_create": "client",
     "disclosures:process_note_release": "client",
+    "measures:administer_gad7": "client",
+    "measures:administer_phq9": "client",
+    "measures:administration_detail": "client",
+    "measures:alert_acknowledge": "client",
+    "measures:link_create": "client",
     "home": "list",
     "clients:client_list": "list",
     "clients:assign_list": "list",
@@ -77,6 +82,7 @@ NO_CLIENT_DATA = {
     "dashboards:supervision_csv": "counts per supervisee, no client named",
     "healthz": "database and broker status",
     "sessions:indicator_list": "the practice's indicator set",
+    "sources": "where concepts and scales come from",
     "sessions:indicator_create": "the indicator form",
     "sessions:indicator_edit": "the indicator form",
     "usersessions_list": "the user's own sign-ins",
@@ -203,6 +209,8 @@ READ_ONLY_PAGES = [
     "dashboards:trajectory",
     "dashboards:trajectory_csv",
     "disclosures:report",
+    "measures:administration_detail",
+    "measures:alert_acknowledge",
 ]
 
 

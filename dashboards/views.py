@@ -17,6 +17,7 @@ from dashboards import reports
 from ipnb_notes import access, listsearch
 from ipnb_notes.http import AuthedRequest, add_content_digest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
+from sessions import kinds
 
 CASELOAD_SORTS = {
     "name": (lambda r: r["name"].lower(), False),
@@ -130,7 +131,9 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
 def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpResponse:
     client = access.get_trajectory_client(request.user, code)
     require_recent_authentication(request)  # an export of clinical data: sudo mode
-    if chart not in {"indicators", "arousal", "ruptures", "attunement"}:
+    # The indicators' chart, and one per event kind that has a CSV (sessions.kinds).
+    kind = kinds.csv_kind(chart)
+    if chart != "indicators" and kind is None:
         raise Http404
     audit.read(
         request, "client.trajectory_export", client=client, changes={"chart": chart}
@@ -146,13 +149,7 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
             for k, (d, s) in enumerate(zip(dates, data.sessions, strict=True))
         ]
     elif chart == "arousal":
-        header = [
-            "session_date",
-            "observations",
-            "hyper_share",
-            "within_share",
-            "hypo_share",
-        ]
+        header = ["session_date", *kind.csv_columns]
         rows = [
             [
                 d,
@@ -164,13 +161,7 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
             for d, s in zip(dates, data.sessions, strict=True)
         ]
     elif chart == "attunement":
-        header = [
-            "session_date",
-            "matches",
-            "mismatches",
-            "interactive_repairs",
-            "repair_rate",
-        ]
+        header = ["session_date", *kind.csv_columns]
         rows = [
             [
                 d,
@@ -182,14 +173,7 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
             for d, s in zip(dates, data.sessions, strict=True)
         ]
     else:
-        header = [
-            "rupture_date",
-            "type",
-            "repaired_on",
-            "hours_to_repair",
-            "sessions_later",
-            "open",
-        ]
+        header = list(kind.csv_columns)
         rows = [
             [
                 _local_day(r["session_at"]),

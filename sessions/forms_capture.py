@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from sessions import kinds
 from sessions.models import (
     COMPOSITE_SCALE,
     ArousalObservation,
@@ -13,7 +14,7 @@ from sessions.models import (
     RuptureEvent,
     SessionTag,
 )
-from sessions.services.capture import MINUTE_MARGIN, TAGS, check_markers, max_minute
+from sessions.services.capture import MINUTE_MARGIN, check_markers, max_minute
 
 
 class _MinuteMixin:
@@ -33,7 +34,7 @@ class _MinuteMixin:
 
 class TagForm(_MinuteMixin, forms.Form):
     tag = forms.ChoiceField(
-        choices=[(t, t) for t in TAGS],
+        choices=[(t, t) for t in kinds.BUTTONS],
         error_messages={
             "required": "Choose what to tag.",
             "invalid_choice": "Unknown tag.",
@@ -104,6 +105,15 @@ class _EventForm(_MinuteMixin, forms.ModelForm):
             ):
                 field.choices = field.choices[1:]
 
+    def detail_fields(self):
+        """The fields between the minute and the note, each with whether it is a group of
+        radio buttons or checkboxes (templates/sessions/kinds/_edit_fields.html)."""
+        return [
+            (self[name], isinstance(field.widget, forms.RadioSelect))
+            for name, field in self.fields.items()
+            if name not in ("minute", "note")
+        ]
+
 
 class AttunementForm(_EventForm):
     cue_channels = _checkboxes(AttunementMoment.Cue.choices, "Cue channels")
@@ -113,7 +123,7 @@ class AttunementForm(_EventForm):
 
     class Meta:
         model = AttunementMoment
-        fields = ["minute", "process", "cue_channels", "direction", "quality", "note"]
+        fields = list(kinds.BY_NAME["attunement"].editable)
         labels = {"process": "Dyadic process"}
 
 
@@ -126,16 +136,7 @@ class RuptureForm(_EventForm):
 
     class Meta:
         model = RuptureEvent
-        fields = [
-            "minute",
-            "rupture_type",
-            "markers",
-            "actor",
-            "salience",
-            "alliance_component",
-            "therapist_felt_cues",
-            "note",
-        ]
+        fields = list(kinds.BY_NAME["rupture"].editable)
         labels = {"rupture_type": "Type", "alliance_component": "Alliance component"}
         widgets = {
             "rupture_type": forms.RadioSelect,
@@ -176,7 +177,7 @@ class RepairForm(_EventForm):
 
     class Meta:
         model = RepairEvent
-        fields = ["minute", "strategies", "extent", "outcomes", "note"]
+        fields = list(kinds.BY_NAME["repair"].editable)
 
     def strategy_groups(self):
         widgets = list(self["strategies"])
@@ -197,7 +198,7 @@ class ArousalForm(_EventForm):
 
     class Meta:
         model = ArousalObservation
-        fields = ["minute", "zone", "at_edge", "intensity", "note"]
+        fields = list(kinds.BY_NAME["arousal"].editable)
         labels = {
             "zone": "Window-of-tolerance zone",
             "at_edge": "At the edge of the window",
@@ -208,17 +209,8 @@ class ArousalForm(_EventForm):
 class SessionTagForm(_EventForm):
     class Meta:
         model = SessionTag
-        fields = ["minute", "value", "note"]
+        fields = list(kinds.BY_NAME["tag"].editable)
         labels = {"value": "Part or trigger"}
-
-
-EDIT_FORMS = {
-    "attunement": AttunementForm,
-    "rupture": RuptureForm,
-    "repair": RepairForm,
-    "arousal": ArousalForm,
-    "tag": SessionTagForm,
-}
 
 
 # --- Integration ratings -----------------------------------------------------------------------

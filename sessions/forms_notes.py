@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import TreatmentGoal
+from sessions import kinds, note_formats
 from sessions.models import ProgressNote, TherapySession
 from sessions.models.records import INTERVENTIONS
 from sessions.services import notes as services
@@ -132,7 +133,7 @@ class NoteForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     format = forms.ChoiceField(
         label="Note format",
-        choices=ProgressNote.Format.choices,
+        choices=[(f.code, f.label) for f in note_formats.FORMATS],
         help_text="Switching keeps the text of sections that both formats share.",
     )
     plan = forms.CharField(
@@ -212,6 +213,11 @@ class NoteForm(forms.Form):
         )
         self.fields["attest"].label = services.author_attestation(note.session)
         self.fields["attest"].required = signing
+
+    @staticmethod
+    def summary_sections() -> dict[str, str]:
+        """Where each format takes the IPNB summary (capture.js reads it via json_script)."""
+        return note_formats.summary_sections()
 
     def current_format(self) -> str:
         value = self.data.get("format") if self.is_bound else None
@@ -314,13 +320,8 @@ class ReturnForm(forms.Form):
     )
 
 
-ANCHOR_CHOICES = [
-    ("", "The note as a whole"),
-    ("attunement", "An attunement moment"),
-    ("rupture", "A rupture"),
-    ("repair", "A repair"),
-    ("arousal", "An arousal observation"),
-]
+# What a comment may be about: the note, or an event of a kind that allows it (sessions.kinds).
+ANCHOR_CHOICES = kinds.anchor_choices()
 
 
 class CommentForm(forms.Form):

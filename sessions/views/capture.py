@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import audit
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, wants_partial
+from sessions import kinds
 from sessions.forms_capture import (
-    EDIT_FORMS,
     IndicatorCreateForm,
     IndicatorEditForm,
     QuickRepairForm,
@@ -27,56 +27,6 @@ from sessions.forms_capture import (
 )
 from sessions.models import IntegrationIndicator
 from sessions.services import capture as services
-
-SHORTCUTS = [
-    ("A", "Attunement match"),
-    ("M", "Attunement mismatch"),
-    ("R", "Rupture, then W withdrawal or C confrontation"),
-    ("P", "Repair the most recent open rupture"),
-    ("W", "Window of tolerance, then H hyper-, I within, O hypoarousal"),
-    (
-        "T",
-        "Part or trigger, then P protective part, V vulnerable part, C compassionate self, "
-        "B body sensation, X context",
-    ),
-    ("E", "Edit the last tag's details"),
-    ("U", "Undo your last tag"),
-    ("?", "Show or hide this help"),
-    ("Esc", "Cancel a two-key shortcut or an edit"),
-]
-
-TAG_BUTTONS = [
-    # (group, [(tag, label, keys)])
-    (
-        "Attunement",
-        [("match", "Match", "A"), ("mismatch", "Mismatch", "M")],
-    ),
-    (
-        "Rupture (3RS-informed)",
-        [
-            ("rupture-withdrawal", "Withdrawal", "R W"),
-            ("rupture-confrontation", "Confrontation", "R C"),
-        ],
-    ),
-    (
-        "Window of tolerance",
-        [
-            ("hyper", "Hyperarousal", "W H"),
-            ("within", "Within the window", "W I"),
-            ("hypo", "Hypoarousal", "W O"),
-        ],
-    ),
-    (
-        "Parts and triggers",
-        [
-            ("protective-part", "Protective part", "T P"),
-            ("vulnerable-part", "Vulnerable part", "T V"),
-            ("compassionate-self", "Compassionate self", "T C"),
-            ("body-sensation", "Trigger: body sensation", "T B"),
-            ("context", "Trigger: context", "T X"),
-        ],
-    ),
-]
 
 
 def _live_context(session, *, can_write: bool, refusal: str | None) -> dict:
@@ -101,8 +51,10 @@ def _panel(request, session, *, tag_form=None, status=200) -> HttpResponse:
     context.update(
         {
             "tag_form": tag_form or TagForm(session=session),
-            "tag_buttons": TAG_BUTTONS,
-            "shortcuts": SHORTCUTS,
+            # The buttons, the help table and the key map are read from sessions.kinds.
+            "tag_buttons": kinds.tag_buttons(),
+            "shortcuts": kinds.shortcuts(),
+            "key_map": kinds.key_map(),
             # The tag the no-JavaScript undo button removes: the user's newest on the
             # timeline just read (no further queries).
             "undo_expected": services.undo_token(
@@ -271,8 +223,7 @@ def event_edit(
 ) -> HttpResponse:
     session = access.get_session(request.user, code, for_update=True)
     event = services.get_event(session, kind, event_code)
-    form_class = EDIT_FORMS[kind]
-    form = form_class(
+    form = kinds.BY_NAME[kind].form_class(
         request.POST if request.method == "POST" else None,
         instance=event,
         session=session,
@@ -307,6 +258,7 @@ def event_edit(
         "session": session,
         "form": form,
         "kind": kind,
+        "event_kind": kinds.BY_NAME[kind],
         "event": event,
         "refusal": refusal,
     }

@@ -6,12 +6,19 @@
   window.ipnbCaptureLoaded = true;
 
   // --- Summary insertion into the progress note (note editor) ---------------------------------
-  // The observation-type section of each note format.
-  var SECTION_FOR = { SOAP: "objective", DAP: "data", BIRP: "behavior", GIRP: "response", PIRP: "response", NARRATIVE: "narrative" };
-  var FALLBACK = ["objective", "data", "behavior", "response", "narrative"];
+  // The section each note format takes the summary into (sessions/note_formats.py, passed
+  // by the editor as json_script "note-summary-sections"); the others are tried after it.
+  function summarySections() {
+    var data = document.getElementById("note-summary-sections");
+    return data ? JSON.parse(data.textContent) : {};
+  }
 
   function findSection(scope, format) {
-    var names = (SECTION_FOR[format] ? [SECTION_FOR[format]] : []).concat(FALLBACK);
+    var sectionFor = summarySections();
+    var names = Object.prototype.hasOwnProperty.call(sectionFor, format) ? [sectionFor[format]] : [];
+    Object.keys(sectionFor).forEach(function (f) {
+      if (names.indexOf(sectionFor[f]) === -1) { names.push(sectionFor[f]); }
+    });
     for (var i = 0; i < names.length; i++) {
       var n = names[i];
       var found = scope.querySelectorAll('textarea[name="' + n + '"], textarea[name$="-' + n + '"], textarea[name$="_' + n + '"]');
@@ -82,19 +89,19 @@
 
     var pendingEl = document.getElementById("capture-pending");
     var help = document.getElementById("capture-help");
-    var SEQUENCES = {
-      r: { label: "Rupture: W withdrawal or C confrontation (Esc cancels)", keys: { w: "rupture-withdrawal", c: "rupture-confrontation" } },
-      w: { label: "Window of tolerance: H hyperarousal, I within, O hypoarousal (Esc cancels)", keys: { h: "hyper", i: "within", o: "hypo" } },
-      t: { label: "Part or trigger: P protective, V vulnerable, C compassionate self, B body sensation, X context (Esc cancels)", keys: { p: "protective-part", v: "vulnerable-part", c: "compassionate-self", b: "body-sensation", x: "context" } }
-    };
-    var SINGLE = { a: "match", m: "mismatch" };
+    // Every kind's keys come from the server (sessions/kinds.py, json_script "capture-keys").
+    var keysData = document.getElementById("capture-keys");
+    var keyMap = keysData ? JSON.parse(keysData.textContent) : { single: {}, sequences: {}, actions: {} };
+    var sequences = keyMap.sequences;
+    var singleKeys = keyMap.single;
+    var actions = keyMap.actions;
     var pending = null;
     var busy = false;
     var queue = [];
 
     function setPending(p) {
       pending = p;
-      if (pendingEl) { pendingEl.textContent = p ? SEQUENCES[p].label : ""; }
+      if (pendingEl) { pendingEl.textContent = p ? sequences[p].label : ""; }
     }
 
     function submit(form, button) {
@@ -144,7 +151,8 @@
       if (isTyping(event.target)) { return; }
       var key = event.key.toLowerCase();
       if (pending) {
-        var tag = SEQUENCES[pending].keys[key];
+        var keys = sequences[pending].keys;
+        var tag = Object.prototype.hasOwnProperty.call(keys, key) ? keys[key] : null;
         setPending(null);
         event.preventDefault();
         if (tag) { submit(document.getElementById("tag-form"), tagButton(tag)); }
@@ -156,9 +164,9 @@
         return;
       }
       if (!document.getElementById("tag-form")) { return; }
-      if (SINGLE[key]) { event.preventDefault(); submit(document.getElementById("tag-form"), tagButton(SINGLE[key])); return; }
-      if (SEQUENCES[key]) { event.preventDefault(); setPending(key); return; }
-      if (key === "p") { event.preventDefault(); submit(document.getElementById("repair-latest-form")); return; }
+      if (Object.prototype.hasOwnProperty.call(singleKeys, key)) { event.preventDefault(); submit(document.getElementById("tag-form"), tagButton(singleKeys[key])); return; }
+      if (Object.prototype.hasOwnProperty.call(sequences, key)) { event.preventDefault(); setPending(key); return; }
+      if (Object.prototype.hasOwnProperty.call(actions, key)) { event.preventDefault(); submit(document.getElementById(actions[key])); return; }
       if (key === "u") { event.preventDefault(); submit(document.getElementById("undo-form")); return; }
       if (key === "e") { event.preventDefault(); editLast(); return; }
     });

@@ -5,52 +5,18 @@ from __future__ import annotations
 import uuid
 
 import audit
-from sessions.models import (
-    ArousalObservation,
-    AttunementMoment,
-    RepairEvent,
-    RuptureEvent,
-    SessionTag,
-    TherapySession,
-)
+from sessions import kinds
+from sessions.models import TherapySession
 
 MINUTE_MARGIN = 30
 
-# Event kinds as they appear in URLs, anchors and audit actions.
-KIND_MODELS = {
-    "attunement": AttunementMoment,
-    "rupture": RuptureEvent,
-    "repair": RepairEvent,
-    "arousal": ArousalObservation,
-    "tag": SessionTag,
-}
+# Derived from the registry (sessions/kinds.py): kind name -> model, model -> kind name, and
+# each panel button's tag -> (model, the values it sets).
+KIND_MODELS = {k.name: k.model for k in kinds.KINDS}
 
-MODEL_KINDS = {model: kind for kind, model in KIND_MODELS.items()}
+MODEL_KINDS = {k.model: k.name for k in kinds.KINDS}
 
-# One key (or two) per tag: what the capture panel's buttons create.
-TAGS = {
-    "match": (AttunementMoment, {"process": AttunementMoment.Process.MATCH}),
-    "mismatch": (AttunementMoment, {"process": AttunementMoment.Process.MISMATCH}),
-    "rupture-withdrawal": (
-        RuptureEvent,
-        {"rupture_type": RuptureEvent.Type.WITHDRAWAL},
-    ),
-    "rupture-confrontation": (
-        RuptureEvent,
-        {"rupture_type": RuptureEvent.Type.CONFRONTATION},
-    ),
-    "hyper": (ArousalObservation, {"zone": ArousalObservation.Zone.HYPERAROUSAL}),
-    "within": (ArousalObservation, {"zone": ArousalObservation.Zone.WITHIN}),
-    "hypo": (ArousalObservation, {"zone": ArousalObservation.Zone.HYPOAROUSAL}),
-    "protective-part": (SessionTag, {"value": SessionTag.Value.PROTECTIVE_PART}),
-    "vulnerable-part": (SessionTag, {"value": SessionTag.Value.VULNERABLE_PART}),
-    "compassionate-self": (
-        SessionTag,
-        {"value": SessionTag.Value.COMPASSIONATE_SELF},
-    ),
-    "body-sensation": (SessionTag, {"value": SessionTag.Value.BODY_SENSATION}),
-    "context": (SessionTag, {"value": SessionTag.Value.CONTEXT}),
-}
+TAGS = {tag: (kind.model, dict(b.values)) for tag, (kind, b) in kinds.BUTTONS.items()}
 
 LOCKED_MESSAGE = "This session's note is signed; record changes in an addendum."
 
@@ -90,24 +56,18 @@ def _existing(model, key: uuid.UUID | None, session: TherapySession):
     return model.objects.filter(idempotency_key=key, session=session).first()
 
 
-def _labels(choices, values) -> list[str]:
-    lookup = dict(choices)
-    return [lookup.get(v, v) for v in values]
+_labels = kinds.labels
 
 
 def _session_event_querysets(session) -> dict:
     """The session's events by kind, as querysets (one per kind, whatever their number)."""
-    return {
-        "attunement": AttunementMoment.objects.filter(session=session),
-        "rupture": RuptureEvent.objects.filter(session=session).select_related(
-            "repair__session"
-        ),
-        "repair": RepairEvent.objects.filter(session=session).select_related(
-            "rupture__session"
-        ),
-        "arousal": ArousalObservation.objects.filter(session=session),
-        "tag": SessionTag.objects.filter(session=session),
-    }
+    querysets = {}
+    for kind in kinds.KINDS:
+        qs = kind.model.objects.filter(session=session)
+        if kind.related:
+            qs = qs.select_related(*kind.related)
+        querysets[kind.name] = qs
+    return querysets
 
 
 def _session_events(session):

@@ -6,12 +6,10 @@ import uuid
 
 from django.db import IntegrityError, transaction
 
-from sessions.models import RepairEvent, RuptureEvent, SessionTag, TherapySession
+from sessions import kinds
+from sessions.models import RepairEvent, RuptureEvent, TherapySession
 from sessions.services.capture.common import (
-    KIND_MODELS,
-    MODEL_KINDS,
     REUSED_KEY,
-    TAGS,
     CaptureError,
     _audit,
     _existing,
@@ -20,7 +18,6 @@ from sessions.services.capture.common import (
 from sessions.services.capture.rules import (
     _check_minute,
     _check_writable,
-    check_markers,
     check_repair_order,
     clock_minute,
 )
@@ -35,33 +32,33 @@ def event_create(
     by,
     request=None,
 ):
-    """Record one tag (see TAGS) at `minute` (the clock when None). Returns (event, created)."""
-    if tag not in TAGS:
+    """Record one panel button's tag (sessions.kinds) at `minute` (the clock when None).
+
+    Returns (event, created)."""
+    if tag not in kinds.BUTTONS:
         raise CaptureError("Unknown tag.", field="tag")
-    model, values = TAGS[tag]
+    kind, button = kinds.BUTTONS[tag]
+    model = kind.model
     existing = _existing(model, idempotency_key, session)
     if existing is not None:
         return existing, False
     _check_writable(session)
     minute = clock_minute(session) if minute is None else minute
     _check_minute(session, minute)
-    values = dict(values)
-    if model is RuptureEvent:
-        values["client"] = session.client
-    if model is SessionTag:
-        values["kind"] = SessionTag.KIND_OF[values["value"]]
     event = model(
         session=session,
         minute=minute,
         created_by=by,
         idempotency_key=idempotency_key,
-        **values,
+        **button.values,
     )
+    if kind.fill:
+        kind.fill(event)
     try:
         with transaction.atomic():
             event.save()
             _audit(
-                f"{MODEL_KINDS[model]}.create",
+                f"{kind.name}.create",
                 event=event,
                 session=session,
                 by=by,
@@ -164,62 +161,31 @@ def repair_create(
     return repair, True
 
 
-# Fields an inline edit may change, per kind; everything else is fixed at creation.
-EDITABLE = {
-    "attunement": ["minute", "process", "cue_channels", "direction", "quality", "note"],
-    "rupture": [
-        "minute",
-        "rupture_type",
-        "markers",
-        "actor",
-        "salience",
-        "alliance_component",
-        "therapist_felt_cues",
-        "note",
-    ],
-    "repair": ["minute", "strategies", "extent", "outcomes", "note"],
-    "arousal": ["minute", "zone", "at_edge", "intensity", "note"],
-    "tag": ["minute", "value", "note"],
-}
+# Fields an inline edit may change, per kind (derived from sessions.kinds).
+EDITABLE = {k.name: list(k.editable) for k in kinds.KINDS}
 
 
 def event_update(*, event, data: dict, by, request=None):
     """Change an event's details (inline edit). Audits the names of the changed fields."""
     session = event.session
-    kind = MODEL_KINDS[type(event)]
+    kind = kinds.kind_of(event)
     _check_writable(session)
     minute = data.get("minute", event.minute)
     _check_minute(session, minute)
-    if kind == "rupture":
-        check_markers(
-            data.get("rupture_type", event.rupture_type),
-            data.get("markers", event.markers),
-        )
-        repair = RepairEvent.objects.filter(rupture=event).first()
-        if (
-            repair is not None
-            and repair.session_id == session.id
-            and minute > repair.minute
-        ):
-            raise CaptureError(
-                f"The rupture cannot come after its repair (minute {repair.minute}).",
-                field="minute",
-            )
-    if kind == "repair":
-        check_repair_order(event.rupture, session, minute)
+    kind.check_edit(event, {**data, "minute": minute})
     changed = []
-    for name in EDITABLE[kind]:
+    for name in kind.editable:
         if name in data and getattr(event, name) != data[name]:
             setattr(event, name, data[name])
             changed.append(name)
-    if kind == "tag":
-        event.kind = SessionTag.KIND_OF[event.value]
+    if kind.fill:
+        kind.fill(event)
     if not changed:
         return event
     with transaction.atomic():
         event.save()
         _audit(
-            f"{kind}.update",
+            f"{kind.name}.update",
             event=event,
             session=session,
             by=by,
@@ -236,7 +202,7 @@ def last_event(session: TherapySession, user):
         model.objects.filter(session=session, created_by=user)
         .order_by("-created_at", "-id")
         .first()
-        for model in KIND_MODELS.values()
+        for model in (k.model for k in kinds.KINDS)
     ]
     candidates = [c for c in candidates if c is not None]
     return max(candidates, key=lambda e: (e.created_at, e.id)) if candidates else None
@@ -244,7 +210,7 @@ def last_event(session: TherapySession, user):
 
 def undo_token(event) -> str:
     """Names the event an undo button was drawn for ("kind:code"), or "" when none."""
-    return f"{MODEL_KINDS[type(event)]}:{event.code}" if event is not None else ""
+    return f"{kinds.kind_of(event).name}:{event.code}" if event is not None else ""
 
 
 def event_undo(
@@ -263,7 +229,7 @@ def event_undo(
         )
     if event is None:
         return None
-    kind = MODEL_KINDS[type(event)]
+    kind = kinds.kind_of(event).name
     with transaction.atomic():
         _audit(
             f"{kind}.undo",
@@ -282,12 +248,12 @@ def get_event(session: TherapySession, kind: str, code) -> object:
     """An event of this session by kind and code (the session was authorized by the caller)."""
     from django.http import Http404
 
-    model = KIND_MODELS.get(kind)
-    if model is None:
+    registered = kinds.BY_NAME.get(kind)
+    if registered is None:
         raise Http404
-    qs = model.objects.filter(session=session, code=code)
-    if model is RepairEvent:
-        qs = qs.select_related("rupture__session")
+    qs = registered.model.objects.filter(session=session, code=code)
+    if registered.related:
+        qs = qs.select_related(*registered.related)
     event = qs.first()
     if event is None:
         raise Http404

@@ -94,3 +94,32 @@ def check_repair_order(
             "The repair cannot come before its rupture: the rupture was tagged in a later session.",
             field="rupture",
         )
+
+
+def check_rupture_edit(rupture: RuptureEvent, data: dict) -> None:
+    """An inline edit keeps the markers of the rupture's type and the rupture before its
+    repair in the same session."""
+    from sessions.models import RepairEvent
+
+    check_markers(
+        data.get("rupture_type", rupture.rupture_type),
+        data.get("markers", rupture.markers),
+    )
+    minute = data.get("minute", rupture.minute)
+    repair = RepairEvent.objects.filter(rupture=rupture).first()
+    if (
+        repair is not None
+        and repair.session_id == rupture.session_id
+        and minute > repair.minute
+    ):
+        raise CaptureError(
+            f"The rupture cannot come after its repair (minute {repair.minute}).",
+            field="minute",
+        )
+
+
+def check_repair_edit(repair, data: dict) -> None:
+    """An inline edit keeps the repair after its rupture."""
+    check_repair_order(
+        repair.rupture, repair.session, data.get("minute", repair.minute)
+    )

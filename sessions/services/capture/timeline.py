@@ -7,18 +7,9 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from ipnb_notes import batch
-from sessions.models import (
-    AttunementMoment,
-    IntegrationRating,
-    RepairEvent,
-    RuptureEvent,
-    TherapySession,
-)
-from sessions.services.capture.common import (
-    MODEL_KINDS,
-    _labels,
-    _session_event_querysets,
-)
+from sessions import kinds
+from sessions.models import IntegrationRating, RuptureEvent, TherapySession
+from sessions.services.capture.common import _labels, _session_event_querysets
 from sessions.services.capture.events import open_ruptures
 from sessions.services.capture.intervals import (
     RepairInterval,
@@ -60,88 +51,30 @@ def _event_anchor(event, session) -> str:
 
 
 def _item(kind, event, session, session_starts) -> TimelineItem:
-    if kind == "attunement":
-        details = _labels(AttunementMoment.Cue.choices, event.cue_channels)
-        details.append(event.get_direction_display())
-        if event.quality:
-            details.append(f"quality {event.quality}/5")
-        return TimelineItem(
-            kind, event, f"Attunement: {event.get_process_display().lower()}", details
-        )
-    if kind == "rupture":
-        details = _labels(RuptureEvent.Marker.choices, event.markers)
-        details.append(f"actor: {event.get_actor_display().lower()}")
-        if event.salience:
-            details.append(f"salience {event.salience}/5")
-        if event.alliance_component != RuptureEvent.Component.UNSPECIFIED:
-            details.append(f"{event.get_alliance_component_display().lower()} alliance")
-        felt = _labels(RuptureEvent.FeltCue.choices, event.therapist_felt_cues)
-        if felt:
-            details.append("therapist felt: " + ", ".join(felt).lower())
-        item = TimelineItem(
-            kind,
-            event,
-            f"{event.get_rupture_type_display()} rupture",
-            details,
-        )
-        repair = getattr(event, "repair", None)
-        if repair is None:
-            item.open = True
-        else:
-            item.interval = time_to_repair(event, repair, session_starts=session_starts)
-            where = (
-                f"minute {repair.minute}"
-                if repair.session_id == event.session_id
-                else _session_label(repair.session)
-            )
-            item.links.append(
-                (f"Repaired at {where}", _event_anchor(repair, repair.session))
-            )
-        return item
-    if kind == "repair":
-        rupture = event.rupture
-        details = [
-            f"{RepairEvent.family(s).lower()}: {label.lower()}"
-            for s, label in zip(
-                event.strategies,
-                _labels(RepairEvent.Strategy.choices, event.strategies),
-                strict=True,
-            )
-        ]
-        if event.extent:
-            details.append(f"extent {event.extent}/5")
-        details += [
-            o.lower() for o in _labels(RepairEvent.Outcome.choices, event.outcomes)
-        ]
-        where = (
-            f"minute {rupture.minute}"
-            if rupture.session_id == event.session_id
-            else _session_label(rupture.session)
-        )
-        item = TimelineItem(
-            kind,
-            event,
-            f"Repair of the {rupture.get_rupture_type_display().lower()} rupture",
-            details,
-        )
-        item.links.append(
-            (f"Rupture at {where}", _event_anchor(rupture, rupture.session))
-        )
-        item.interval = time_to_repair(rupture, event, session_starts=session_starts)
-        return item
-    if kind == "arousal":
-        details = ["at the edge"] if event.at_edge else []
-        if event.intensity:
-            details.append(f"intensity {event.intensity}/5")
-        return TimelineItem(kind, event, event.get_zone_display(), details)
+    """The kind's line (sessions.kinds) for one event."""
+    context = kinds.LineContext(
+        session=session,
+        time_to_repair=lambda rupture, repair: time_to_repair(
+            rupture, repair, session_starts=session_starts
+        ),
+        anchor=lambda other: _event_anchor(other, other.session),
+        session_label=_session_label,
+    )
+    line = kinds.BY_NAME[kind].line(event, context)
     return TimelineItem(
-        kind, event, f"{event.get_kind_display()}: {event.get_value_display().lower()}"
+        kind,
+        event,
+        line.title,
+        line.details,
+        line.links,
+        interval=line.interval,
+        open=line.open,
     )
 
 
 def describe(event, session) -> TimelineItem:
     """How one event reads on the timeline and in announcements ("Withdrawal rupture")."""
-    return _item(MODEL_KINDS[type(event)], event, session, [])
+    return _item(kinds.kind_of(event).name, event, session, [])
 
 
 def timeline_context(session) -> dict:

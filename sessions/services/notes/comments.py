@@ -6,14 +6,11 @@ from django.db import IntegrityError, transaction
 
 import audit
 from accounts.models import User
+from sessions import kinds
 from sessions.models import ProgressNote, SupervisionComment
 
-ANCHOR_MODELS = {
-    "attunement": "AttunementMoment",
-    "rupture": "RuptureEvent",
-    "repair": "RepairEvent",
-    "arousal": "ArousalObservation",
-}
+# The event kinds a comment may be anchored to, by model name (sessions.kinds).
+ANCHOR_MODELS = {name: model.__name__ for name, model in kinds.anchor_models().items()}
 
 
 def anchor_exists(note: ProgressNote, anchor_type: str, anchor_code) -> bool:

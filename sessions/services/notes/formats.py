@@ -9,49 +9,20 @@ from __future__ import annotations
 import json
 
 from ipnb_notes.lib.crypto import content_hash
+from sessions import note_formats
 from sessions.models import ProgressNote
 
-SECTION_LABELS = {
-    "subjective": "Subjective",
-    "objective": "Objective",
-    "data": "Data",
-    "behavior": "Behavior",
-    "goal": "Goal",
-    "problem": "Problem",
-    "intervention": "Intervention",
-    "response": "Response",
-    "assessment": "Assessment",
-    "narrative": "Narrative",
-}
+# Derived from the registry (sessions/note_formats.py).
+SECTION_LABELS = {s.key: s.label for s in note_formats.SECTIONS}
 
-SECTION_PROMPTS = {
-    "subjective": "The client's own report: symptoms, concerns and what happened since the "
-    "last session, in their words.",
-    "objective": "What you observed and measured: appearance, affect, behaviour, scores. "
-    "Observations of arousal, attunement, rupture and repair fit here.",
-    "data": "What was said and observed in the session, and the interventions you used.",
-    "behavior": "How the client presented: observable behaviour and reported concerns.",
-    "goal": "The treatment-plan goal or objective this session worked on.",
-    "problem": "The presenting problem this session addressed.",
-    "intervention": "The techniques you used, by name.",
-    "response": "How the client responded to the interventions.",
-    "assessment": "Your clinical interpretation: progress toward goals, barriers, "
-    "diagnostic impressions, integration.",
-    "narrative": "The session in your own words: presentation, interventions, the client's "
-    "response and progress.",
-}
+SECTION_PROMPTS = {s.key: s.prompt for s in note_formats.SECTIONS}
 
 PLAN_PROMPT = (
     "Next steps: interventions, homework, referrals, next session and frequency."
 )
 
 FORMAT_SECTIONS: dict[str, list[str]] = {
-    ProgressNote.Format.SOAP: ["subjective", "objective", "assessment"],
-    ProgressNote.Format.DAP: ["data", "assessment"],
-    ProgressNote.Format.BIRP: ["behavior", "intervention", "response"],
-    ProgressNote.Format.GIRP: ["goal", "intervention", "response"],
-    ProgressNote.Format.PIRP: ["problem", "intervention", "response"],
-    ProgressNote.Format.NARRATIVE: ["narrative"],
+    f.code: list(f.sections) for f in note_formats.FORMATS
 }
 
 ALL_SECTIONS = list(SECTION_LABELS)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import audit
 from accounts.models import Invitation, Supervision, User
+from ipnb_notes import outbox
 
 
 class AccountError(Exception):
@@ -61,10 +62,7 @@ def user_invite(
             target=user,
             changes={"email": [None, email], "role": [None, role]},
         )
-    from accounts.tasks import invitation_send
-    from ipnb_notes import outbox
-
-    outbox.enqueue(invitation_send, invitation.id)
+    outbox.enqueue("accounts.tasks.invitation_send", invitation.id)
     return user
 
 
@@ -89,10 +87,7 @@ def invitation_resend(*, user: User, by: User, request=None) -> Invitation:
         ).update(revoked_at=timezone.now())
         invitation = _new_invitation(user=user, by=by)
         audit.record("user.invite_resend", actor=by, request=request, target=user)
-    from accounts.tasks import invitation_send
-    from ipnb_notes import outbox
-
-    outbox.enqueue(invitation_send, invitation.id)
+    outbox.enqueue("accounts.tasks.invitation_send", invitation.id)
     return invitation
 
 

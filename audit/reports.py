@@ -3,9 +3,8 @@ with allow-listed keys only, and a CSV export safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
@@ -116,44 +115,18 @@ def filtered_events(data: dict) -> QuerySet[AuditEvent]:
     return events.order_by(*order)
 
 
-# Spreadsheets run a cell that starts with one of these as a formula (ASVS 1.2.10).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HEADER = [label for _field, label in COLUMNS]
 
 
-def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
-
-
-def _row(event: AuditEvent) -> list[str]:
-    import json
-
-    values = []
-    for field, _label in COLUMNS:
-        value = getattr(event, field)
-        if field == "at":
-            value = value.astimezone(UTC).isoformat()
-        elif field == "changes":
-            value = json.dumps(value, sort_keys=True, default=str)
-        values.append(csv_cell(value))
-    return values
-
-
-def csv_lines(events: Iterable[AuditEvent]) -> Iterable[str]:
-    """The report as CSV text, one line at a time (streamed: the trail can be long)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-        return text
-
-    writer.writerow([label for _field, label in COLUMNS])
-    yield flush()
+def csv_rows(events: Iterable[AuditEvent]) -> Iterator[list]:
+    """The report's rows for its CSV export (ipnb_notes.csvexport guards every cell)."""
     for event in events:
-        writer.writerow(_row(event))
-        yield flush()
+        values = []
+        for field, _label in COLUMNS:
+            value = getattr(event, field)
+            if field == "at":
+                value = value.astimezone(UTC).isoformat()
+            elif field == "changes":
+                value = json.dumps(value, sort_keys=True, default=str)
+            values.append(value)
+        yield values

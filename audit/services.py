@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from ipnb_notes import outbox
 from ipnb_notes.http import client_ip
 
 if TYPE_CHECKING:
@@ -331,10 +332,7 @@ def emergency_access_grant(*, user: User, client, reason: str, request=None):
                 "minutes": settings.BREAK_GLASS_MINUTES,
             },
         )
-    from audit.tasks import emergency_access_notify
-    from ipnb_notes import outbox
-
-    outbox.enqueue(emergency_access_notify, grant.id)
+    outbox.enqueue("audit.tasks.emergency_access_notify", grant.id)
     return grant
 
 

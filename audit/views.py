@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import audit
 from audit import services
 from audit.forms import EmergencyAccessForm, EmergencyLookupForm
-from audit.reports import AuditFilterForm, csv_lines, filtered_events
-from ipnb_notes import access
+from audit.reports import HEADER, AuditFilterForm, csv_rows, filtered_events
+from ipnb_notes import access, csvexport
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
@@ -68,11 +68,10 @@ def event_export(request: AuthedRequest) -> HttpResponse:
         },
     )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    response = StreamingHttpResponse(
-        csv_lines(events.iterator(chunk_size=2000)), content_type="text/csv"
+    # Streamed (the trail can be long), so no digest header can precede it.
+    return csvexport.streaming_response(
+        f"audit-{stamp}.csv", HEADER, csv_rows(events.iterator(chunk_size=2000))
     )
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
 
 
 @sudo_mode

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ipnb_notes import outbox
 from sessions.models.ipnb import COMPOSITE_SCALE
 
 logger = logging.getLogger(__name__)
@@ -32,10 +33,7 @@ _LOCK_THERAPIST = 61_002
 
 def request_rollup(client) -> None:
     """Queue an idempotent refresh of this client's (and its therapist's) weekly rollups."""
-    from dashboards.tasks import rollup_refresh_client
-    from ipnb_notes import outbox
-
-    outbox.enqueue(rollup_refresh_client, client.id)
+    outbox.enqueue("dashboards.tasks.rollup_refresh_client", client.id)
 
 
 # --- SQL ------------------------------------------------------------------------------------

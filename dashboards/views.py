@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from uuid import UUID
 
@@ -14,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from dashboards import reports
-from ipnb_notes import access, listsearch
-from ipnb_notes.http import AuthedRequest, add_content_digest, wants_partial
+from ipnb_notes import access, csvexport, listsearch
+from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 from sessions import kinds
 
@@ -185,7 +184,7 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
             ]
             for r in data.ruptures
         ]
-    return csv_response(f"trajectory-{chart}-{client.code}.csv", header, rows)
+    return csvexport.response(f"trajectory-{chart}-{client.code}.csv", header, rows)
 
 
 def _local_day(value) -> str | None:
@@ -195,31 +194,6 @@ def _local_day(value) -> str | None:
 
 def _round(value, digits: int = 3):
     return "" if value is None else round(value, digits)
-
-
-# --- CSV -------------------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value):
-    """Text a spreadsheet would run as a formula gets a leading quote (OWASP CSV injection).
-
-    Numbers stay numbers: only text cells can carry a formula.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def csv_response(filename: str, header: list, rows: list[list]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow([csv_safe(h) for h in header])
-    for row in rows:
-        writer.writerow([csv_safe(v) for v in row])
-    return add_content_digest(response, response.content)
 
 
 # --- The caseload ----------------------------------------------------------------------------
@@ -338,7 +312,7 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
         ]
         for r in rows
     ]
-    return csv_response(f"caseload-{therapist.code}.csv", header, out)
+    return csvexport.response(f"caseload-{therapist.code}.csv", header, out)
 
 
 # --- The supervisor's view -------------------------------------------------------------------
@@ -393,7 +367,7 @@ def supervision_csv(request: AuthedRequest) -> HttpResponse:
         for p in people
         for w in p["weeks"]
     ]
-    return csv_response("supervision-weekly.csv", header, rows)
+    return csvexport.response("supervision-weekly.csv", header, rows)
 
 
 # --- The practice ----------------------------------------------------------------------------
@@ -420,7 +394,7 @@ def practice_csv(request: AuthedRequest) -> HttpResponse:
     rows = [
         [w["week"].isoformat(), w["sessions"], w["documented"]] for w in counts["weeks"]
     ]
-    return csv_response(
+    return csvexport.response(
         "practice-weekly.csv", ["week", "sessions_attended", "notes_signed"], rows
     )
 

@@ -8,14 +8,28 @@ Rules (DESIGN.md section 4):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Supervision, User
+from audit.models import EmergencyAccess
+from clients.models import CaseAssignment, Client, TreatmentGoal
+from disclosures.models import Authorization, Disclosure
+from measures.models import Administration, MeasureLink, RiskAlert
+from sessions.models import (
+    NoteRevision,
+    ProgressNote,
+    PsychotherapyNote,
+    RuptureEvent,
+    TherapySession,
+)
 
 
 def require_admin(user: User) -> None:
@@ -73,28 +87,22 @@ def require_post_allowed(allowed: bool) -> None:
 # clinicians alone may break the glass).
 
 
-def visible_clients(user: User):
+def visible_clients(user: User) -> QuerySet[Client]:
     """Clients whose clinical record this user may read: their caseload (and, for a
     supervisor, their supervisees' caseloads), plus any client opened through an active
     emergency-access grant (read-only: such a client is never on their own caseload)."""
-    from clients.models import Client
-
     if not (user.is_authenticated and user.is_active and user.is_clinician):
         return Client.objects.none()
     caseload = _caseload_clients(user)
     if not user.may_break_glass:
         return caseload
-    from audit.models import EmergencyAccess
-
     emergency = Q(
         pk__in=EmergencyAccess.objects.active().filter(user=user).values("client_id")
     )
     return Client.objects.filter(Q(pk__in=caseload.values("pk")) | emergency)
 
 
-def _caseload_clients(user: User):
-    from clients.models import CaseAssignment, Client
-
+def _caseload_clients(user: User) -> QuerySet[Client]:
     # The supervisees are a subquery of the page's own statement, not a look-up of their own.
     readers = Q(therapist_id=user.pk)
     if user.is_supervisor:
@@ -107,10 +115,8 @@ def _caseload_clients(user: User):
     return Client.objects.filter(pk__in=assigned)
 
 
-def own_clients(user: User):
+def own_clients(user: User) -> QuerySet[Client]:
     """Clients on this user's own caseload (they may write to these records)."""
-    from clients.models import CaseAssignment, Client
-
     if not (user.is_authenticated and user.is_active and user.is_clinician):
         return Client.objects.none()
     return Client.objects.filter(
@@ -120,7 +126,7 @@ def own_clients(user: User):
     )
 
 
-def get_client(user: User, code: UUID, *, for_update: bool = False):
+def get_client(user: User, code: UUID, *, for_update: bool = False) -> Client:
     """A client this user may read; 404 if not visible, 403 if visible but read-only.
     The view records the read (audit.read), which names an emergency grant if one is used."""
     client = get_object_or_404(visible_clients(user), code=code)
@@ -129,11 +135,9 @@ def get_client(user: User, code: UUID, *, for_update: bool = False):
     return client
 
 
-def emergency_grant_for_read(user: User, client):
+def emergency_grant_for_read(user: User, client: Client) -> EmergencyAccess | None:
     """The emergency grant through which this user reads this client, or None when the
     client is on their own caseload (an ordinary read) or no grant is active. One query."""
-    from audit.models import EmergencyAccess
-
     if not user.may_break_glass:
         return None
     return (
@@ -145,21 +149,17 @@ def emergency_grant_for_read(user: User, client):
     )
 
 
-def can_edit_client(user: User, client) -> bool:
-    from clients.models import CaseAssignment
-
+def can_edit_client(user: User, client: Client) -> bool:
     return (
         CaseAssignment.objects.current().filter(client=client, therapist=user).exists()
     )
 
 
-def visible_sessions(user: User):
-    from sessions.models import TherapySession
-
+def visible_sessions(user: User) -> QuerySet[TherapySession]:
     return TherapySession.objects.filter(client__in=visible_clients(user))
 
 
-def get_session(user: User, code: UUID, *, for_update: bool = False):
+def get_session(user: User, code: UUID, *, for_update: bool = False) -> TherapySession:
     """A session this user may read; for_update needs the client on the user's own caseload."""
     session = get_object_or_404(
         visible_sessions(user).select_related("client", "therapist"), code=code
@@ -169,20 +169,18 @@ def get_session(user: User, code: UUID, *, for_update: bool = False):
     return session
 
 
-def visible_notes(user: User):
+def visible_notes(user: User) -> QuerySet[ProgressNote]:
     """Progress notes this user may read. A draft is its author's alone until it is signed."""
-    from sessions.models import ProgressNote
-
     return ProgressNote.objects.filter(client__in=visible_clients(user)).filter(
         Q(author=user) | ~Q(status=ProgressNote.Status.DRAFT)
     )
 
 
-def can_edit_note(user: User, note) -> bool:
+def can_edit_note(user: User, note: ProgressNote) -> bool:
     return note.author_id == user.pk and note.is_editable
 
 
-def get_note(user: User, code: UUID, *, for_update: bool = False):
+def get_note(user: User, code: UUID, *, for_update: bool = False) -> ProgressNote:
     """A note this user may read; 404 if not visible, 403 if visible but not theirs to edit."""
     note = get_object_or_404(
         visible_notes(user).select_related("client", "session", "author"), code=code
@@ -201,7 +199,7 @@ def supervises(user: User, supervisee_id: int, *, cosign: bool = False) -> bool:
     return links.exists()
 
 
-def supervision_links(user: User, supervisee_id: int):
+def supervision_links(user: User, supervisee_id: int) -> QuerySet[Supervision, bool]:
     """The flags (requires_cosignature) of this user's current supervision links to a
     supervisee: empty when they do not supervise them. A queryset, so that a page can read it
     with its other statements (ipnb_notes.batch) and pass it to note_rights."""
@@ -212,11 +210,11 @@ def supervision_links(user: User, supervisee_id: int):
     )
 
 
-def note_rights(user: User, note, *, links=None) -> dict[str, bool]:
+def note_rights(
+    user: User, note: ProgressNote, *, links: Sequence[bool] | None = None
+) -> dict[str, bool]:
     """can_cosign, can_comment and can_read_revisions for one note, from one look-up of the
     supervision links (the same rules as the three functions of those names)."""
-    from sessions.models import ProgressNote
-
     if links is None:
         links = list(supervision_links(user, note.author_id))
     supervising = bool(links)
@@ -229,19 +227,17 @@ def note_rights(user: User, note, *, links=None) -> dict[str, bool]:
     }
 
 
-def can_cosign(user: User, note) -> bool:
-    from sessions.models import ProgressNote
-
+def can_cosign(user: User, note: ProgressNote) -> bool:
     return note.status == ProgressNote.Status.AWAITING_COSIGNATURE and supervises(
         user, note.author_id, cosign=True
     )
 
 
-def can_comment(user: User, note) -> bool:
+def can_comment(user: User, note: ProgressNote) -> bool:
     return supervises(user, note.author_id)
 
 
-def get_note_for_review(user: User, code: UUID):
+def get_note_for_review(user: User, code: UUID) -> ProgressNote:
     """A supervisee's note for co-signing or return; 403 if visible but not this user's to review."""
     note = get_note(user, code)
     if not can_cosign(user, note):
@@ -249,26 +245,22 @@ def get_note_for_review(user: User, code: UUID):
     return note
 
 
-def get_note_for_comment(user: User, code: UUID):
+def get_note_for_comment(user: User, code: UUID) -> ProgressNote:
     note = get_note(user, code)
     if not can_comment(user, note):
         raise PermissionDenied
     return note
 
 
-def own_process_notes(user: User):
+def own_process_notes(user: User) -> QuerySet[PsychotherapyNote]:
     """Psychotherapy notes: their author's alone. Nobody else, ever (HIPAA 164.501)."""
-    from sessions.models import PsychotherapyNote
-
     if not (user.is_authenticated and user.is_active and user.is_clinician):
         return PsychotherapyNote.objects.none()
     return PsychotherapyNote.objects.filter(author=user)
 
 
-def cosignature_queue(user: User):
+def cosignature_queue(user: User) -> QuerySet[ProgressNote]:
     """Notes waiting for this supervisor's co-signature, oldest first."""
-    from sessions.models import ProgressNote
-
     supervisees = Supervision.objects.current().filter(
         supervisor=user, requires_cosignature=True
     )
@@ -281,15 +273,13 @@ def cosignature_queue(user: User):
 # --- Caseload assignment by practice admins (names and status only, never clinical text) -----------
 
 
-def assignable_clients(user: User):
+def assignable_clients(user: User) -> QuerySet[Client]:
     """Every client, for a practice admin assigning caseloads. Views must show no clinical text."""
-    from clients.models import Client
-
     require_admin(user)
     return Client.objects.all()
 
 
-def get_assignable_client(user: User, code: UUID):
+def get_assignable_client(user: User, code: UUID) -> Client:
     return get_object_or_404(assignable_clients(user), code=code)
 
 
@@ -304,11 +294,9 @@ def therapist_choices(user: User) -> QuerySet[User]:
 # --- Treatment goals and assignments (clients feature) ------------------------------------------
 
 
-def get_goal(user: User, code: UUID, *, for_update: bool = False):
+def get_goal(user: User, code: UUID, *, for_update: bool = False) -> TreatmentGoal:
     """A treatment goal of a visible client; 404 if not visible, 403 if the client is not on
     this user's own caseload and for_update is asked."""
-    from clients.models import TreatmentGoal
-
     goal = get_object_or_404(
         TreatmentGoal.objects.filter(client__in=visible_clients(user)).select_related(
             "client"
@@ -320,10 +308,8 @@ def get_goal(user: User, code: UUID, *, for_update: bool = False):
     return goal
 
 
-def get_managed_assignment(user: User, code: UUID):
+def get_managed_assignment(user: User, code: UUID) -> CaseAssignment:
     """A case assignment, for a practice admin ending it; 404 for everyone else."""
-    from clients.models import CaseAssignment
-
     require_admin(user)
     return get_object_or_404(
         CaseAssignment.objects.select_related("client", "therapist"), code=code
@@ -333,12 +319,12 @@ def get_managed_assignment(user: User, code: UUID):
 # --- Note editing, addenda and process notes (sessions and notes) ---------------------------------
 
 
-def get_session_note_for_edit(user: User, code: UUID):
+def get_session_note_for_edit(
+    user: User, code: UUID
+) -> tuple[TherapySession, ProgressNote | None]:
     """(session, its progress note or None) for the note's author to write. 404 if the session is
     not visible; 403 if the client is not on the user's caseload or the note is another
     clinician's or no longer editable."""
-    from sessions.models import ProgressNote
-
     session = get_session(user, code, for_update=True)
     note = ProgressNote.objects.filter(session=session).first()
     if note is not None and not can_edit_note(user, note):
@@ -346,7 +332,7 @@ def get_session_note_for_edit(user: User, code: UUID):
     return session, note
 
 
-def get_note_for_addendum(user: User, code: UUID):
+def get_note_for_addendum(user: User, code: UUID) -> ProgressNote:
     """A signed note its author may add an addendum to; 403 for other readers."""
     note = get_note(user, code)
     if note.author_id != user.pk or note.is_editable:
@@ -354,7 +340,7 @@ def get_note_for_addendum(user: User, code: UUID):
     return note
 
 
-def can_read_revisions(user: User, note) -> bool:
+def can_read_revisions(user: User, note: ProgressNote) -> bool:
     """A note's pre-sign edit history is for its author and the author's current supervisor
     (who may read the note already); never for a practice admin or another reader."""
     return user.is_clinician and (
@@ -362,11 +348,9 @@ def can_read_revisions(user: User, note) -> bool:
     )
 
 
-def get_note_revision(user: User, code: UUID):
+def get_note_revision(user: User, code: UUID) -> NoteRevision:
     """One revision of a note; 404 if the note is not visible, 403 if the note is visible but
     its history is not this user's to read (can_read_revisions)."""
-    from sessions.models import NoteRevision
-
     revision = get_object_or_404(
         NoteRevision.objects.filter(note__in=visible_notes(user)).select_related(
             "note__client", "note__session", "note__author", "saved_by"
@@ -378,7 +362,7 @@ def get_note_revision(user: User, code: UUID):
     return revision
 
 
-def get_session_for_process_note(user: User, code: UUID):
+def get_session_for_process_note(user: User, code: UUID) -> TherapySession:
     """A session of a client on the user's own caseload; 404 for everyone else, supervisors
     included, so that nobody but the author can even learn whether a process note exists."""
     session = get_object_or_404(
@@ -394,7 +378,7 @@ def get_session_for_process_note(user: User, code: UUID):
 # of their current supervisees only; practice admins see counts without clinical content.
 
 
-def get_trajectory_client(user: User, code: UUID):
+def get_trajectory_client(user: User, code: UUID) -> Client:
     """A client whose trajectory this user may see (own caseload, or a supervisee's: read-only)."""
     return get_object_or_404(visible_clients(user), code=code)
 
@@ -417,10 +401,8 @@ def require_practice_counts(user: User) -> None:
     require_admin(user)
 
 
-def own_ruptures(user: User):
+def own_ruptures(user: User) -> QuerySet[RuptureEvent]:
     """Alliance ruptures of clients on this user's own caseload: the ones they may repair."""
-    from sessions.models import RuptureEvent
-
     return RuptureEvent.objects.filter(client__in=own_clients(user))
 
 
@@ -436,24 +418,16 @@ def require_break_glass(user: User) -> None:
         raise PermissionDenied
 
 
-def break_glass_clients(user: User):
+def break_glass_clients(user: User) -> QuerySet[Client]:
     """Clients an emergency grant may name: any, for designated clinicians alone. The page
     never lists them: the user looks one up by exact code or by a name search."""
-    from clients.models import Client
-
     require_break_glass(user)
     return Client.objects.all()
 
 
-def emergency_notices(user: User):
+def emergency_notices(user: User) -> QuerySet[EmergencyAccess]:
     """Emergency grants on clients of this clinician's own caseload in the last 30 days:
     shown to them (who, when, why)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from audit.models import EmergencyAccess
-
     if not (user.is_authenticated and user.is_clinician):
         return EmergencyAccess.objects.none()
     return (
@@ -466,7 +440,7 @@ def emergency_notices(user: User):
     )
 
 
-def get_trajectory_client_and_mode(user: User, code: UUID):
+def get_trajectory_client_and_mode(user: User, code: UUID) -> tuple[Client, bool]:
     """(client, can_edit): the trajectory shows supervisors a read-only badge.
 
     Only a supervisor can see clients outside their own caseload (visible_clients), so only
@@ -484,11 +458,11 @@ def get_trajectory_client_and_mode(user: User, code: UUID):
 # client's own therapists alone (get_client(..., for_update=True)); a supervisor gets 403.
 
 
-def get_authorization(user: User, code: UUID, *, for_update: bool = False):
+def get_authorization(
+    user: User, code: UUID, *, for_update: bool = False
+) -> Authorization:
     """A client's release authorization; 404 if the client is not visible, 403 if the client
     is not on this user's own caseload and for_update is asked."""
-    from disclosures.models import Authorization
-
     authorization = get_object_or_404(
         Authorization.objects.filter(client__in=visible_clients(user)).select_related(
             "client"
@@ -500,7 +474,9 @@ def get_authorization(user: User, code: UUID, *, for_update: bool = False):
     return authorization
 
 
-def get_process_note_for_disclosure(user: User, session_code: UUID):
+def get_process_note_for_disclosure(
+    user: User, session_code: UUID
+) -> PsychotherapyNote:
     """The user's own psychotherapy note of a session, for its author to release under an
     authorization; 404 for everyone else (get_session_for_process_note's rule), and 404 when
     the author wrote none for that session."""
@@ -511,11 +487,12 @@ def get_process_note_for_disclosure(user: User, session_code: UUID):
     )
 
 
-def visible_disclosures(user: User, client):
+def visible_disclosures(user: User, client: Client) -> QuerySet[Disclosure]:
     """The client's accounting of disclosures as this user may read it (the client is already
     visible): a release of a psychotherapy note is shown to its author alone, who released
     it, since even its existence is the author's (supervisors and co-therapists see the rest)."""
-    from disclosures.models import Disclosure
+    # Imported here, not at the top: disclosures.services imports this module when it
+    # loads (its release rules call access), so a top-level import would be a cycle.
     from disclosures.services import accounting
 
     return accounting(client).exclude(
@@ -530,23 +507,21 @@ def visible_disclosures(user: User, client):
 # public questionnaire page is reached by its one-time token alone (measures.services).
 
 
-def visible_administrations(user: User):
-    from measures.models import Administration
-
+def visible_administrations(user: User) -> QuerySet[Administration]:
     return Administration.objects.filter(client__in=visible_clients(user))
 
 
-def get_administration(user: User, code: UUID):
+def get_administration(user: User, code: UUID) -> Administration:
     """A completed questionnaire of a visible client (its answers included); 404 otherwise."""
     return get_object_or_404(
         visible_administrations(user).select_related("client", "recorded_by"), code=code
     )
 
 
-def get_measure_link(user: User, code: UUID, *, for_update: bool = False):
+def get_measure_link(
+    user: User, code: UUID, *, for_update: bool = False
+) -> MeasureLink:
     """A questionnaire link of a visible client; 403 on for_update off the own caseload."""
-    from measures.models import MeasureLink
-
     link = get_object_or_404(
         MeasureLink.objects.filter(client__in=visible_clients(user)).select_related(
             "client"
@@ -558,11 +533,9 @@ def get_measure_link(user: User, code: UUID, *, for_update: bool = False):
     return link
 
 
-def get_risk_alert(user: User, code: UUID, *, for_update: bool = False):
+def get_risk_alert(user: User, code: UUID, *, for_update: bool = False) -> RiskAlert:
     """A risk alert of a visible client; acknowledging it (for_update) is for the client's own
     clinicians alone (403 for a supervisor who only reads)."""
-    from measures.models import RiskAlert
-
     alert = get_object_or_404(
         RiskAlert.objects.filter(client__in=visible_clients(user)).select_related(
             "client", "administration", "acknowledged_by"
@@ -574,13 +547,10 @@ def get_risk_alert(user: User, code: UUID, *, for_update: bool = False):
     return alert
 
 
-def open_risk_alerts(user: User):
+def open_risk_alerts(user: User) -> QuerySet[RiskAlert]:
     """Open risk alerts shown first on a clinician's home: clients on their own caseload and,
     for a supervisor, clients of associates (supervisees whose notes need co-signature).
     One statement: the caseloads are subqueries."""
-    from clients.models import CaseAssignment
-    from measures.models import RiskAlert
-
     if not (user.is_authenticated and user.is_active and user.is_clinician):
         return RiskAlert.objects.none()
     therapists = Q(therapist_id=user.pk)

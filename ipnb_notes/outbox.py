@@ -1,9 +1,13 @@
 """The transactional outbox through which every task is queued (SECURITY-REQUIREMENTS REL-08).
 
-`enqueue(task, *ids)` writes an OutboxMessage inside the caller's transaction and, after
-commit, publishes it with no publish retries (the broker connection times out after a few
-seconds). Published messages are deleted; the rest wait for `outbox_sweep` (beat, every
+`enqueue("app.tasks.name", *ids)` writes an OutboxMessage inside the caller's transaction
+and, after commit, publishes it with no publish retries (the broker connection times out after
+a few seconds). Published messages are deleted; the rest wait for `outbox_sweep` (beat, every
 minute). Tasks are idempotent, so a message published twice does no harm.
+
+A task is queued by its name, so services never import their app's tasks module (which
+imports the services back): an unknown name fails in `enqueue`, inside the caller's
+transaction, never later in the relay.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import current_app
+from celery import Task, current_app
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -24,11 +28,25 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS = (OperationalError, OSError, TimeoutError)
 
 
-def enqueue(task, *args: int) -> OutboxMessage:
-    """Record `task(*args)` to run once the current transaction commits."""
-    message = OutboxMessage.objects.create(task=task.name, args=list(args))
+def enqueue(task: str | Task, *args: int) -> OutboxMessage:
+    """Record the task named `task` (or a task itself, from a tasks module) to run with
+    `args`, ids only, once the current transaction commits."""
+    name = task if isinstance(task, str) else task.name
+    registered(name)
+    message = OutboxMessage.objects.create(task=name, args=list(args))
     transaction.on_commit(lambda: relay(message.pk))
     return message
+
+
+def registered(name: str) -> Task:
+    """The task of this name. Task modules are loaded on first need (a web process imports
+    none of them itself); a name no app declares raises LookupError."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    try:
+        return current_app.tasks[name]
+    except KeyError:
+        raise LookupError(f"no task is named {name!r}") from None
 
 
 def relay(message_id: int) -> bool:
@@ -42,7 +60,7 @@ def relay(message_id: int) -> bool:
         if message is None:
             return True  # published already (by the sweeper, or another relay)
         try:
-            current_app.tasks[message.task].apply_async(message.args, retry=False)
+            registered(message.task).apply_async(message.args, retry=False)
         except BROKER_ERRORS as exc:
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:200]

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import audit
+from ipnb_notes import outbox
 from measures import instruments
 from measures.change import Change, Paired, change, paired
 from measures.models import Administration, MeasureLink, RiskAlert
@@ -97,10 +98,7 @@ def administration_record(
                 changes={"administration": str(admin.code)},
             )
             if link is not None:
-                from ipnb_notes import outbox
-                from measures.tasks import risk_alert_notify
-
-                outbox.enqueue(risk_alert_notify, alert.id)
+                outbox.enqueue("measures.tasks.risk_alert_notify", alert.id)
     return admin
 
 
@@ -130,10 +128,7 @@ def link_create(
             changes={"instrument": instrument.code, "emailed": bool(email)},
         )
         if email:
-            from ipnb_notes import outbox
-            from measures.tasks import measure_link_send
-
-            outbox.enqueue(measure_link_send, link.id)
+            outbox.enqueue("measures.tasks.measure_link_send", link.id)
     return link, token
 
 

@@ -9,7 +9,6 @@ import pytest
 from django.urls import reverse
 
 from dashboards import services
-from dashboards.views import csv_safe
 from sessions.models import IntegrationIndicator
 from tests.dashboards.helpers import (
     arousal,
@@ -201,7 +200,10 @@ def test_trajectory_page_labels_and_audit(client, alice, bob, record):
         '<a class="status-label" href="/sources/#faces">'
         "Clinician-rated, non-standardised</a>" in html
     )
-    assert "the descriptive mean of Flexible, Adaptive, Coherent, Energized, Stable" in html
+    assert (
+        "the descriptive mean of Flexible, Adaptive, Coherent, Energized, Stable"
+        in html
+    )
     assert "not a validated score" in html
     assert "over the last 3 rated sessions" in html
     assert "Data as of" in html
@@ -277,26 +279,6 @@ def test_supervision_page_shows_no_process_notes_and_links_to_drill_down(
 
 
 # --- CSV ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "value,expected",
-    [
-        ("=SUM(A1:A2)", "'=SUM(A1:A2)"),
-        ("+1", "'+1"),
-        ("-1+2", "'-1+2"),
-        ("@cmd", "'@cmd"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("plain", "plain"),
-        ("", ""),
-        (-0.5, -0.5),
-        (3, 3),
-        (None, None),
-    ],
-)
-def test_csv_safe(value, expected):
-    assert csv_safe(value) == expected
 
 
 def test_csv_export_escapes_formulas_in_labels(client, alice, record):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import User
@@ -125,3 +130,34 @@ def test_tasks_are_acknowledged_after_they_ran():
     assert (
         visibility > app.conf.task_time_limit
     )  # a long task is not redelivered while it runs
+
+
+@pytest.mark.django_db
+def test_an_unknown_task_name_fails_in_the_callers_transaction(ada):
+    with (
+        pytest.raises(LookupError, match="accounts.tasks.invitation_sent"),
+        transaction.atomic(),
+    ):
+        outbox.enqueue("accounts.tasks.invitation_sent", 1)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_process_that_never_imported_a_tasks_module_queues_it_by_name():
+    """The web process imports no tasks module (services queue tasks by name): the outbox
+    loads them when a name is first asked for."""
+    script = (
+        "import sys, django; django.setup()\n"
+        "from ipnb_notes import outbox\n"
+        "assert 'accounts.tasks' not in sys.modules\n"
+        "print(outbox.registered('accounts.tasks.invitation_send').name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "ipnb_notes.settings"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "accounts.tasks.invitation_send"

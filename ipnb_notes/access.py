@@ -28,6 +28,7 @@ from sessions.models import (
     ProgressNote,
     PsychotherapyNote,
     RuptureEvent,
+    SupervisionComment,
     TherapySession,
 )
 
@@ -564,3 +565,46 @@ def open_risk_alerts(user: User) -> QuerySet[RiskAlert]:
     return RiskAlert.objects.filter(
         acknowledged_at__isnull=True, client_id__in=clients
     ).select_related("client", "administration")
+
+
+# --- Supervision threads: a supervisor's comment on a supervisee's note, and its replies --------
+
+
+def can_take_part_in_thread(user: User, comment: SupervisionComment) -> bool:
+    """The note's author and their current supervisor reply in a thread and resolve it
+    (a return for revision is not a thread)."""
+    return comment.kind == SupervisionComment.Kind.COMMENT and (
+        comment.note.author_id == user.pk or can_comment(user, comment.note)
+    )
+
+
+def get_thread(user: User, code: UUID) -> SupervisionComment:
+    """A thread on a note this user may read (404 otherwise); 403 unless they are the note's
+    author or their current supervisor."""
+    comment = get_object_or_404(
+        SupervisionComment.objects.filter(
+            kind=SupervisionComment.Kind.COMMENT, note__in=visible_notes(user)
+        ).select_related("note__client", "note__session", "note__author", "author"),
+        code=code,
+    )
+    if not can_take_part_in_thread(user, comment):
+        raise PermissionDenied
+    return comment
+
+
+def open_threads(user: User) -> QuerySet[SupervisionComment]:
+    """Unresolved threads for a clinician's home: on their own notes and on notes of the
+    supervisees they supervise now. One statement: the supervisees are a subquery."""
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
+        return SupervisionComment.objects.none()
+    supervisees = (
+        Supervision.objects.current()
+        .filter(supervisor_id=user.pk)
+        .values("supervisee_id")
+    )
+    return SupervisionComment.objects.filter(
+        Q(note__author_id=user.pk) | Q(note__author_id__in=supervisees),
+        kind=SupervisionComment.Kind.COMMENT,
+        resolved_at__isnull=True,
+        note__in=visible_notes(user),
+    )

@@ -51,6 +51,7 @@ def _record_clients_shown(request: AuthedRequest, context: dict) -> None:
             "drafts",
             "returned",
             "cosign_queue",
+            "open_threads",
         )
         for item in context.get(key, [])
     }

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -325,16 +326,26 @@ ANCHOR_CHOICES = kinds.anchor_choices()
 
 
 class CommentForm(forms.Form):
+    """A supervision comment: on the note as a whole, beside one moment of the session's
+    timeline (anchor_type, anchor_code) or beside one section of the note (anchor_section).
+    The anchor is chosen by the "Comment" action next to it, so it travels hidden; the form
+    says in words what the comment is about."""
+
     text = forms.CharField(
         label="Supervision comment",
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Your supervisee sees it beside what it is about and on their home "
+        "page, and can reply.",
     )
     anchor_type = forms.ChoiceField(
-        label="About", choices=ANCHOR_CHOICES, required=False
+        label="About", choices=ANCHOR_CHOICES, required=False, widget=forms.HiddenInput
     )
     anchor_code = forms.UUIDField(
         label="Event", required=False, widget=forms.HiddenInput
+    )
+    anchor_section = forms.CharField(
+        label="Section", required=False, max_length=40, widget=forms.HiddenInput
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
@@ -347,11 +358,67 @@ class CommentForm(forms.Form):
     def clean(self):
         data = super().clean()
         anchor_type = data.get("anchor_type")
-        if anchor_type:
+        section = data.get("anchor_section")
+        if anchor_type and section:
+            self.add_error(
+                "text", "A comment is about one moment or one section, not both."
+            )
+        elif anchor_type:
             code = data.get("anchor_code")
             if not code or not services.anchor_exists(self.note, anchor_type, code):
-                self.add_error("anchor_type", "That event is not part of this session.")
+                self.add_error("text", "That moment is not part of this session.")
+        elif section and section not in services.section_keys(self.note):
+            self.add_error("text", "That section is not part of this note.")
+        elif "anchor_type" in self.errors:
+            self.errors.pop("anchor_type")
+            self.add_error("text", "That moment is not part of this session.")
         return data
+
+    def about(self) -> str:
+        """What the comment will be about, in words, from the anchor the form carries."""
+        data = (
+            self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        )
+        get = (lambda k: data.get(k)) if data else (lambda k: self[k].value())
+        section = get("anchor_section")
+        if section and section in services.section_keys(self.note):
+            return f"The {services.section_label(section)} section"
+        anchor_type, code = get("anchor_type"), get("anchor_code")
+        if anchor_type:
+            try:
+                event = services.anchor_event(self.note, anchor_type, code)
+            except (ValueError, ValidationError):
+                event = None
+            if event is not None:
+                from sessions.services.capture import describe
+
+                item = describe(event, self.note.session)
+                return f"{item.title} at minute {item.minute}"
+        return "The note as a whole"
+
+
+class ReplyForm(forms.Form):
+    """A reply in a supervision thread, by the note's author or their supervisor."""
+
+    BACK = [("session", "The session page"), ("note", "The note page")]
+
+    text = forms.CharField(
+        label="Reply",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write a reply, or leave the thread as it is."},
+    )
+    back = forms.ChoiceField(
+        choices=BACK, required=False, initial="session", widget=forms.HiddenInput
+    )
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, thread=None, **kwargs):
+        if thread is not None:
+            kwargs.setdefault("auto_id", f"reply-{thread.code}-%s")
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
 
 
 class AddendumForm(forms.Form):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sessions.views import notes, revisions
+from sessions.views import comments, notes, revisions
 
 urlpatterns = [
     # /clients/<code>/sessions/
@@ -40,6 +40,13 @@ urlpatterns = [
     path("notes/<uuid:code>/return/", notes.note_return, name="note_return"),
     path("notes/<uuid:code>/comments/", notes.note_comment, name="note_comment"),
     path("notes/<uuid:code>/addenda/", notes.addendum_create, name="addendum_create"),
+    # /comments/<code>/: a supervision thread (the comment that opened it)
+    path("comments/<uuid:code>/replies/", comments.comment_reply, name="comment_reply"),
+    path(
+        "comments/<uuid:code>/resolve/",
+        comments.comment_resolve,
+        name="comment_resolve",
+    ),
     # /revisions/<code>/: one save of a note before it was signed
     path("revisions/<uuid:code>/", revisions.note_revision, name="note_revision"),
 ]

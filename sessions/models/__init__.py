@@ -21,10 +21,12 @@ from sessions.models.records import (
     TherapySession,
 )
 from sessions.models.revisions import NoteRevision
+from sessions.models.threads import CommentReply
 
 __all__ = [
     "COMPOSITE_SCALE",
     "Addendum",
+    "CommentReply",
     "ArousalObservation",
     "AttunementMoment",
     "InstrumentStatus",

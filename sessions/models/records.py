@@ -313,19 +313,59 @@ class SupervisionComment(models.Model):
     # e.g. ("rupture", <code>): the comment is shown beside that moment.
     anchor_type = models.CharField(max_length=20, blank=True)
     anchor_code = models.UUIDField(null=True, blank=True)
+    # Or a section of the note ("subjective", "plan"): shown beside that section.
+    anchor_section = models.CharField(max_length=40, blank=True)
     idempotency_key = models.UUIDField(
         null=True, blank=True, unique=True, editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A comment opens a thread (replies: CommentReply); either side may mark it resolved.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="comment_one_anchor",
+                condition=Q(anchor_section="")
+                | (Q(anchor_type="") & Q(anchor_code__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="comment_resolved_by_whom",
+                condition=Q(resolved_at__isnull=True, resolved_by__isnull=True)
+                | Q(resolved_at__isnull=False, resolved_by__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["note"],
+                condition=Q(kind="COMMENT", resolved_at__isnull=True),
+                name="comment_open_threads",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.author}"
 
     def get_absolute_url(self) -> str:
         return self.note.get_absolute_url() + f"#comment-{self.code}"
+
+    def get_thread_url(self) -> str:
+        """The thread on the session page, where the author and the supervisor both see it
+        beside its moment or section (the note page sends the author of a note being
+        revised to the editor)."""
+        return self.note.session.get_absolute_url() + f"#comment-{self.code}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
 
 
 class PsychotherapyNote(models.Model):

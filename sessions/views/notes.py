@@ -11,11 +11,12 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
 from ipnb_notes import access, batch
-from ipnb_notes.http import AuthedRequest
+from ipnb_notes.http import AuthedRequest, wants_partial
 from sessions.forms_notes import (
     SERVICE_CODES,
     AddendumForm,
@@ -23,12 +24,14 @@ from sessions.forms_notes import (
     CosignForm,
     NoteForm,
     ProcessNoteForm,
+    ReplyForm,
     ReturnForm,
     SessionForm,
 )
 from sessions.models import ProgressNote, TherapySession
 from sessions.models.records import INTERVENTIONS
 from sessions.services import notes as services
+from sessions.services.capture import timeline_context
 from sessions.views.revisions import revisions_for
 
 _INTERVENTION_LABELS = dict(INTERVENTIONS)
@@ -100,8 +103,6 @@ def session_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
 @require_GET
 def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     session = access.get_session(request.user, code)
-    from sessions.services.capture import timeline_context
-
     note = (
         access.visible_notes(request.user)
         .filter(session=session)
@@ -110,14 +111,21 @@ def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     )
     # One audit event for the page: the session read, naming the note shown with it.
     _session_read(request, session, note=note)
+    return _session_page(request, session, note)
+
+
+def _session_page(request, session, note, *, status=200, reply=None) -> HttpResponse:
+    """The session page; `reply` is (thread code, bound ReplyForm) after a refused reply."""
+    timeline = timeline_context(session)
     context = {
         "session": session,
         "client": session.client,
         "can_edit": access.can_edit_client(request.user, session.client),
-        **_record_context(request, note, read=False),
-        **timeline_context(session),
+        **_record_context(request, note, read=False, timeline=timeline, reply=reply),
+        **timeline,
+        "thread_back": "session",
     }
-    return render(request, "sessions/session_detail.html", context)
+    return render(request, "sessions/session_detail.html", context, status=status)
 
 
 def _session_read(request: AuthedRequest, session, *, note=None) -> None:
@@ -132,39 +140,62 @@ def _session_read(request: AuthedRequest, session, *, note=None) -> None:
 
 
 def _record_context(
-    request: AuthedRequest, note: ProgressNote | None, *, read: bool = True
+    request: AuthedRequest,
+    note: ProgressNote | None,
+    *,
+    read: bool = True,
+    timeline: dict | None = None,
+    reply=None,
 ) -> dict:
-    """The note as shown read-only, with its addenda, signatures and comments."""
+    """The note as shown read-only, with its addenda, signatures and supervision threads,
+    each thread beside its section, beside its moment on the timeline (when the page shows
+    it) or, about the note as a whole, with the note's comments."""
     if note is None:
         return {"note": None}
     if read:
         audit.read(request, "note.view", client=note.client, target=note)
     sections = note.sections or {}
     shown = [
-        (services.SECTION_LABELS[k], sections.get(k, ""))
+        {"key": k, "label": services.SECTION_LABELS[k], "text": sections.get(k, "")}
         for k in services.FORMAT_SECTIONS.get(note.format, [])
     ]
-    shown.append(("Plan", note.plan))
-    # One round trip for the note's goals, addenda, signatures, comments and the reader's
-    # supervision of its author (which decides who may read the revisions, co-sign, comment).
-    goals, addenda, signatures, comments, links = batch.fetch(
+    shown.append({"key": "plan", "label": "Plan", "text": note.plan})
+    # One round trip for the note's goals, addenda, signatures, comments, their replies and
+    # the reader's supervision of its author (which decides who may read the revisions,
+    # co-sign, comment).
+    goals, addenda, signatures, comments, replies, links = batch.fetch(
         note.goals_addressed.all(),
         note.addenda.all(),
         note.signatures.all(),
-        note.comments.select_related("author"),
+        note.comments.select_related("author", "resolved_by"),
+        services.note_replies(note),
         access.supervision_links(request.user, note.author_id),
     )
     rights = access.note_rights(request.user, note, links=links)
+    services.attach_replies(comments, replies)
+    # The author and their current supervisor take part in the threads (access rules).
+    takes_part = note.author_id == request.user.pk or rights["can_comment"]
+    bad_code, bad_form = reply or (None, None)
+    for comment in comments:
+        comment.can_reply = takes_part and comment.kind == comment.Kind.COMMENT
+        if comment.can_reply:
+            comment.reply_form = (
+                bad_form if comment.code == bad_code else ReplyForm(thread=comment)
+            )
+    rest = services.place_threads(
+        comments, sections=shown, timeline=(timeline or {}).get("timeline")
+    )
     return {
         "note": note,
         "note_sections": shown,
+        "comment_note": note if rights["can_comment"] else None,
         "note_goals": goals,
         "note_interventions": [
             _INTERVENTION_LABELS.get(i, i) for i in note.interventions or []
         ],
         "addenda": addenda,
         "signatures": signatures,
-        "comments": comments,
+        "comments": rest,
         "is_author": note.author_id == request.user.pk,
         "rights": rights,
         "revisions": services.revision_list(note)
@@ -443,12 +474,35 @@ def note_sign(request: AuthedRequest, code: UUID) -> HttpResponse:
 # --- The signed record ------------------------------------------------------------------------------
 
 
-def _note_page(request, note, *, status=200, **forms) -> HttpResponse:
+def _comment_form_for(request, note) -> CommentForm:
+    """The comment form, anchored to what the "Comment" action beside a moment or a section
+    names (?anchor_type=&anchor_code= or ?anchor_section=); the form checks the anchor."""
+    initial = {}
+    if request.method == "GET":
+        initial = {
+            k: request.GET[k]
+            for k in ("anchor_type", "anchor_code", "anchor_section")
+            if request.GET.get(k)
+        }
+    anchor = initial.get("anchor_code") or initial.get("anchor_section")
+    if anchor:  # several forms may be open on one page: ids of their own
+        return CommentForm(
+            note=note, initial=initial, auto_id=f"comment-{slugify(anchor)}-%s"
+        )
+    return CommentForm(note=note, initial=initial)
+
+
+def _note_page(request, note, *, status=200, reply=None, **forms) -> HttpResponse:
+    """The note review page: the note, its threads and the session's timeline, so that a
+    supervisor reviews the note and the moments together."""
     user = request.user
+    timeline = timeline_context(note.session)
     context = {
         "session": note.session,
         "client": note.client,
-        **(record := _record_context(request, note)),
+        **(record := _record_context(request, note, timeline=timeline, reply=reply)),
+        **timeline,
+        "thread_back": "note",
         "can_cosign": record["rights"]["can_cosign"],
         "can_comment": record["rights"]["can_comment"],
         "can_edit": access.can_edit_note(user, note),
@@ -458,14 +512,8 @@ def _note_page(request, note, *, status=200, **forms) -> HttpResponse:
         context["cosign_form"] = forms.get("cosign_form") or CosignForm(note=note)
         context["return_form"] = forms.get("return_form") or ReturnForm()
     if context["can_comment"]:
-        initial = {}
-        if request.method == "GET" and request.GET.get("anchor_type"):
-            initial = {
-                "anchor_type": request.GET.get("anchor_type"),
-                "anchor_code": request.GET.get("anchor_code"),
-            }
-        context["comment_form"] = forms.get("comment_form") or CommentForm(
-            note=note, initial=initial
+        context["comment_form"] = forms.get("comment_form") or _comment_form_for(
+            request, note
         )
     if context["can_addend"]:
         context["addendum_form"] = forms.get("addendum_form") or AddendumForm(note=note)
@@ -477,6 +525,13 @@ def note_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     note = access.get_note(request.user, code)
     if note.is_editable and note.author_id == request.user.pk:
         return redirect("sessions:note_edit", code=note.session.code)
+    if wants_partial(request) and access.can_comment(request.user, note):
+        # The "Comment" action beside a moment or a section opens the form in place.
+        audit.read(request, "note.comment_form_view", client=note.client, target=note)
+        form = _comment_form_for(request, note)
+        return render(
+            request, "sessions/_comment_form.html", {"note": note, "form": form}
+        )
     return _note_page(request, note)
 
 
@@ -520,17 +575,24 @@ def note_comment(request: AuthedRequest, code: UUID) -> HttpResponse:
     note = access.get_note_for_comment(request.user, code)
     form = CommentForm(request.POST, note=note)
     if form.is_valid():
-        comment = services.comment_add(
-            note=note,
-            by=request.user,
-            text=form.cleaned_data["text"],
-            anchor_type=form.cleaned_data.get("anchor_type") or "",
-            anchor_code=form.cleaned_data.get("anchor_code"),
-            idempotency_key=form.cleaned_data.get("idempotency_key"),
-            request=request,
-        )
-        messages.success(request, "Comment added.")
-        return redirect(comment)
+        try:
+            comment = services.comment_add(
+                note=note,
+                by=request.user,
+                text=form.cleaned_data["text"],
+                anchor_type=form.cleaned_data.get("anchor_type") or "",
+                anchor_code=form.cleaned_data.get("anchor_code"),
+                anchor_section=form.cleaned_data.get("anchor_section") or "",
+                idempotency_key=form.cleaned_data.get("idempotency_key"),
+                request=request,
+            )
+        except services.NoteError as exc:
+            form.add_error("text", str(exc))
+        else:
+            messages.success(
+                request, f"Comment added. {note.author} sees it on their home page."
+            )
+            return redirect(comment)
     return _note_page(request, note, status=400, comment_form=form)
 
 

@@ -39,6 +39,7 @@ class World:
     administration: object = None
     measure_link: object = None
     risk_alert: object = None
+    thread: object = None
 
 
 def build_world(alice, bob, charlie, ada) -> World:
@@ -89,6 +90,16 @@ def build_world(alice, bob, charlie, ada) -> World:
         client=client, instrument=PHQ9, answers=[1] * 9, by=alice
     )
     measure_link, _ = measures.link_create(client=client, instrument=PHQ9, by=alice)
+    # Bob's supervision comment beside the tagged moment: a thread Alice and Bob take part in.
+    from sessions.services.notes import comment_add
+
+    thread = comment_add(
+        note=note,
+        by=bob,
+        text="Matrix comment.",
+        anchor_type=kind,
+        anchor_code=event.code,
+    )
     return World(
         alice=alice,
         bob=bob,
@@ -109,6 +120,7 @@ def build_world(alice, bob, charlie, ada) -> World:
         administration=administration,
         measure_link=measure_link,
         risk_alert=administration.risk_alert,
+        thread=thread,
     )
 
 
@@ -132,6 +144,7 @@ def url_kwargs(name: str, pattern: str, world: World) -> dict:
             "administration": lambda: world.administration.code,
             "measure_link": lambda: world.measure_link.code,
             "risk_alert": lambda: world.risk_alert.code,
+            "thread": lambda: world.thread.code,
         }[target]()
     if "<slug:code>" in pattern:
         kwargs["code"] = world.indicator
@@ -186,6 +199,8 @@ TARGETS = {
     "sessions:note_cosign": "note",
     "sessions:note_return": "note",
     "sessions:note_comment": "note",
+    "sessions:comment_reply": "thread",
+    "sessions:comment_resolve": "thread",
     "sessions:addendum_create": "note",
     "sessions:note_revision": "revision",
     "sessions:capture": "session",

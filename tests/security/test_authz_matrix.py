@@ -123,6 +123,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "mfa_view_recovery_codes": ("4444", "5555"),
     "sessions:addendum_create": ("5555", "A344"),
     "sessions:capture": ("AA44", "5555"),
+    # A supervision thread: the note's author and her current supervisor take part.
+    "sessions:comment_reply": ("5555", "AA44"),
+    "sessions:comment_resolve": ("5555", "AA44"),
     "sessions:capture_repair": ("5555", "A344"),
     "sessions:capture_summary": ("AA44", "5555"),
     "sessions:capture_tag": ("5555", "A344"),

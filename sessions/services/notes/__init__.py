@@ -10,7 +10,21 @@ them (`from sessions.services import notes as services`).
 from __future__ import annotations
 
 from sessions.services.notes.addenda import addendum_add
-from sessions.services.notes.comments import ANCHOR_MODELS, anchor_exists, comment_add
+from sessions.services.notes.comments import (
+    ANCHOR_MODELS,
+    anchor_event,
+    anchor_exists,
+    anchor_label,
+    attach_replies,
+    comment_add,
+    note_replies,
+    open_threads_annotated,
+    place_threads,
+    section_keys,
+    section_label,
+    thread_reply,
+    thread_resolve,
+)
 from sessions.services.notes.common import (
     NoteError,
     VersionConflict,
@@ -67,10 +81,20 @@ __all__ = [
     "VersionConflict",
     "addendum_add",
     "addendum_attestation",
+    "anchor_event",
     "anchor_exists",
+    "anchor_label",
+    "attach_replies",
     "author_attestation",
     "canonical_content",
     "comment_add",
+    "note_replies",
+    "open_threads_annotated",
+    "place_threads",
+    "section_keys",
+    "section_label",
+    "thread_reply",
+    "thread_resolve",
     "cosign_attestation",
     "home_context",
     "last_signed_plan",

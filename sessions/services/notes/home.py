@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from sessions.models import ProgressNote, SupervisionComment, TherapySession
+from sessions.services.notes.comments import anchor_label, open_threads_annotated
 
 LATE_AFTER = timedelta(hours=48)
 
@@ -60,7 +61,10 @@ def home_context(user: User, *, limit: int = 50) -> dict:
             to_attr="return_comments",
         )
     )[:limit]
-    lists = [today_sessions, to_write, drafts, returned]
+    # Unresolved supervision threads on this clinician's notes (and, for a supervisor, on
+    # their supervisees' notes), oldest first.
+    threads = open_threads_annotated(access.open_threads(user))[:limit]
+    lists = [today_sessions, to_write, drafts, returned, threads]
     if user.is_supervisor:
         lists.append(
             access.cosignature_queue(user).select_related(
@@ -68,14 +72,19 @@ def home_context(user: User, *, limit: int = 50) -> dict:
             )[:limit]
         )
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
-    today_sessions, to_write, drafts, returned, *queue = batch.fetch(*lists)
+    today_sessions, to_write, drafts, returned, threads, *queue = batch.fetch(*lists)
     for s in to_write:
         s.is_late = now - s.ends_at > LATE_AFTER
     for n in drafts:
         n.is_late = now - n.session.ends_at > LATE_AFTER
     for n in returned:
         n.return_comment = n.return_comments[-1] if n.return_comments else None
+    for t in threads:
+        t.client = t.note.client  # the home's read event names the clients shown
+        t.about = anchor_label(t)
+        t.awaits_reply = (t.last_speaker_id or t.author_id) != user.pk
     context = {
+        "open_threads": threads,
         "today_sessions": today_sessions,
         "to_write": to_write,
         "drafts": drafts,

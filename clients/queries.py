@@ -6,6 +6,8 @@ with the number of clients, sessions or goals shown (tests pin the counts).
 
 from __future__ import annotations
 
+import functools
+
 from django.db.models import (
     Count,
     Exists,
@@ -29,6 +31,7 @@ CASELOAD_SORTS = {
     "next_session": [F("next_session_at").asc(nulls_last=True), "pk"],
     "intake": [F("intake_date").desc(nulls_last=True), "pk"],
 }
+CASELOAD_COLUMNS = ("code", "legal_name", "preferred_name", "pronouns", "status")
 STATUS_FILTERS = {"waitlist", "active", "discharged", "all"}
 TIMELINE_PER_PAGE = 25
 
@@ -56,7 +59,8 @@ def caseload(
 
     now = timezone.now()
     sessions = TherapySession.objects.filter(client=OuterRef("pk"))
-    clients = clients.annotate(
+    # The list shows a few columns: the encrypted and long ones stay in the database.
+    clients = clients.only(*CASELOAD_COLUMNS).annotate(
         sort_name=Coalesce(NullIf("preferred_name", Value("")), "legal_name"),
         primary_name=_primary("therapist__full_name"),
         is_own=Exists(
@@ -205,6 +209,7 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
     return {
         "timeline": timeline,
+        "timeline_labels": _timeline_labels(),
         "active_goals": [g for g in goals if g.status == g.Status.ACTIVE],
         "other_goals": [g for g in goals if g.status != g.Status.ACTIVE],
         "last_note": last_note[0] if last_note else None,
@@ -214,4 +219,17 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         "assignments": assignments,
         "can_edit": any(a.therapist_id == user.pk for a in assignments),
         "age": age,
+    }
+
+
+@functools.cache
+def _timeline_labels() -> dict:
+    """The labels the timeline's Jinja2 rows look up by value (built once)."""
+    from sessions.models import ProgressNote, TherapySession
+
+    return {
+        "status": dict(TherapySession.Status.choices),
+        "modality": dict(TherapySession.Modality.choices),
+        "setting": dict(TherapySession.Setting.choices),
+        "note": dict(ProgressNote.Status.choices),
     }

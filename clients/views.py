@@ -27,6 +27,8 @@ from ipnb_notes import access, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
+STATUS_LABELS = dict(Client.Status.choices)
+
 
 @require_http_methods(["GET", "POST"])
 def client_list(request: AuthedRequest) -> HttpResponse:
@@ -55,6 +57,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         "status": status,
         "sort": sort,
         "statuses": Client.Status.choices,
+        "status_labels": STATUS_LABELS,
         "filter_query": filters,
         "search_form": "client-search",
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -32,10 +34,22 @@ def home(request: AuthedRequest) -> HttpResponse:
 
     # Open risk alerts (PHQ-9 item 9) come first on the page: one query.
     context["risk_alerts"] = list(access.open_risk_alerts(user)[:50])
+    context |= _status_labels()
     _record_clients_shown(request, context)
     if user.is_supervisor:
         return render(request, "home/supervisor.html", context)
     return render(request, "home/therapist.html", context)
+
+
+@functools.cache
+def _status_labels() -> dict:
+    """The session and note status labels the home's Jinja2 rows look up (built once)."""
+    from sessions.models import ProgressNote, TherapySession
+
+    return {
+        "session_statuses": dict(TherapySession.Status.choices),
+        "note_statuses": dict(ProgressNote.Status.choices),
+    }
 
 
 def _record_clients_shown(request: AuthedRequest, context: dict) -> None:

@@ -62,7 +62,9 @@ LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE zone = 'HYPER') AS hyper,
            count(*) FILTER (WHERE zone = 'WITHIN') AS within,
            count(*) FILTER (WHERE zone = 'HYPO') AS hypo
-    FROM therapy_sessions_arousalobservation WHERE session_id = s.id
+    FROM therapy_sessions_arousalobservation
+    -- The client's trajectory: the therapist's own arousal is not the client's.
+    WHERE session_id = s.id AND whose = 'CLIENT'
 ) a ON true
 LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE process = 'MATCH') AS matches,

@@ -9,7 +9,9 @@ from sessions.models import (
     COMPOSITE_SCALE,
     ArousalObservation,
     AttunementMoment,
+    CoRegulationMoment,
     IntegrationIndicator,
+    IntegrationLink,
     RepairEvent,
     RuptureEvent,
     SessionTag,
@@ -201,9 +203,10 @@ class ArousalForm(_EventForm):
         fields = list(kinds.BY_NAME["arousal"].editable)
         labels = {
             "zone": "Window-of-tolerance zone",
+            "whose": "Whose arousal",
             "at_edge": "At the edge of the window",
         }
-        widgets = {"zone": forms.RadioSelect}
+        widgets = {"zone": forms.RadioSelect, "whose": forms.RadioSelect}
 
 
 class SessionTagForm(_EventForm):
@@ -211,6 +214,26 @@ class SessionTagForm(_EventForm):
         model = SessionTag
         fields = list(kinds.BY_NAME["tag"].editable)
         labels = {"value": "Part or trigger"}
+
+
+class CoRegulationForm(_EventForm):
+    acts = _checkboxes(
+        CoRegulationMoment.Act.choices, "What the therapist offered (clinician-rated)"
+    )
+
+    class Meta:
+        model = CoRegulationMoment
+        fields = list(kinds.BY_NAME["coregulation"].editable)
+        labels = {"client_response": "The client's response (clinician-rated)"}
+        widgets = {"client_response": forms.RadioSelect}
+
+
+class IntegrationLinkForm(_EventForm):
+    class Meta:
+        model = IntegrationLink
+        fields = list(kinds.BY_NAME["link"].editable)
+        labels = {"link": "What the client linked (clinician-rated)"}
+        widgets = {"link": forms.RadioSelect}
 
 
 # --- Integration ratings -----------------------------------------------------------------------

@@ -26,6 +26,8 @@ from django.utils.module_loading import import_string
 from sessions.models import (
     ArousalObservation,
     AttunementMoment,
+    CoRegulationMoment,
+    IntegrationLink,
     RepairEvent,
     RuptureEvent,
     SessionTag,
@@ -304,10 +306,25 @@ def _arousal_line(event, ctx) -> Line:
     details = ["at the edge"] if event.at_edge else []
     if event.intensity:
         details.append(f"intensity {event.intensity}/5")
-    return Line(event.get_zone_display(), details)
+    whose = (
+        "Therapist's own arousal"
+        if event.whose == ArousalObservation.Whose.THERAPIST
+        else "Client"
+    )
+    return Line(f"{whose}: {event.get_zone_display().lower()}", details)
 
 
 def _arousal_summary(session, events) -> list[str]:
+    client = [a for a in events if a.whose != ArousalObservation.Whose.THERAPIST]
+    therapist = [a for a in events if a.whose == ArousalObservation.Whose.THERAPIST]
+    sentences = _zones_sentence(client)
+    own = _zones_sentence(therapist)
+    if own:
+        sentences.append("the therapist's own arousal " + own[0])
+    return sentences
+
+
+def _zones_sentence(events) -> list[str]:
     zones = Counter(a.zone for a in events)
     if not zones:
         return []
@@ -326,6 +343,61 @@ def _arousal_summary(session, events) -> list[str]:
         "moving between "
         + join([ZONE_NOUNS[z] for z in ("HYPER", "WITHIN", "HYPO") if z in zones])
     ]
+
+
+def _coregulation_line(event, ctx) -> Line:
+    details = [a.lower() for a in labels(CoRegulationMoment.Act.choices, event.acts)]
+    details.append(f"client {event.get_client_response_display().lower()}")
+    return Line("Co-regulation", details)
+
+
+# How each client response reads after "co-regulation moments, ..." in the summary.
+RESPONSE_PHRASES = {
+    "SETTLED": "the client settled",
+    "NO_CHANGE": "no change",
+    "ESCALATED": "the client escalated",
+}
+
+
+def _coregulation_summary(session, events) -> list[str]:
+    if not events:
+        return []
+    counts = Counter(e.client_response for e in events)
+    text = plural(len(events), "co-regulation moment")
+    outcomes = [
+        f"{RESPONSE_PHRASES[code]} {'once' if counts[code] == 1 else f'{counts[code]} times'}"
+        if len(events) > 1
+        else RESPONSE_PHRASES[code]
+        for code, _ in CoRegulationMoment.Response.choices
+        if counts.get(code)
+    ]
+    text += " (" + join(outcomes) + ")"
+    acts = [
+        a.lower()
+        for a in labels(
+            CoRegulationMoment.Act.choices,
+            [a for e in sorted(events, key=lambda e: e.minute) for a in e.acts],
+        )
+    ]
+    if acts:
+        text += " through " + join(acts)
+    return [text]
+
+
+def _link_line(event, ctx) -> Line:
+    return Line(f"Integration link: {event.get_link_display().lower()}")
+
+
+def _link_summary(session, events) -> list[str]:
+    if not events:
+        return []
+    counts = Counter(e.link for e in events)
+    bits = [
+        f"{label.lower()}{f' ({counts[code]})' if counts[code] > 1 else ''}"
+        for code, label in IntegrationLink.Link.choices
+        if counts.get(code)
+    ]
+    return [f"{plural(len(events), 'integration link')}: {join(bits)}"]
 
 
 def _tag_line(event, ctx) -> Line:
@@ -460,9 +532,11 @@ KINDS: tuple[EventKind, ...] = (
         name="arousal",
         model=ArousalObservation,
         form="sessions.forms_capture.ArousalForm",
-        editable=("minute", "zone", "at_edge", "intensity", "note"),
-        description="Where arousal sat against the window of tolerance.",
-        source="DOMAIN.md §2 (window of tolerance)",
+        editable=("minute", "zone", "whose", "at_edge", "intensity", "note"),
+        description="Where arousal sat against the window of tolerance: the client's "
+        "(the default) or the therapist's own, so that co-regulation shows.",
+        source="DOMAIN.md §2.4 (window of tolerance); whose arousal: not in DOMAIN.md, "
+        "plain wording",
         line=_arousal_line,
         summary=_arousal_summary,
         summary_order=40,
@@ -488,6 +562,37 @@ KINDS: tuple[EventKind, ...] = (
                 "O",
                 {"zone": ArousalObservation.Zone.HYPOAROUSAL},
                 "hypoarousal",
+            ),
+            # The therapist's own arousal: S (self) within, A above, B below the window.
+            Button(
+                "therapist-within",
+                "Therapist within the window",
+                "S",
+                {
+                    "zone": ArousalObservation.Zone.WITHIN,
+                    "whose": ArousalObservation.Whose.THERAPIST,
+                },
+                "therapist within",
+            ),
+            Button(
+                "therapist-hyper",
+                "Therapist above the window",
+                "A",
+                {
+                    "zone": ArousalObservation.Zone.HYPERAROUSAL,
+                    "whose": ArousalObservation.Whose.THERAPIST,
+                },
+                "therapist above",
+            ),
+            Button(
+                "therapist-hypo",
+                "Therapist below the window",
+                "B",
+                {
+                    "zone": ArousalObservation.Zone.HYPOAROUSAL,
+                    "whose": ArousalObservation.Whose.THERAPIST,
+                },
+                "therapist below",
             ),
         ),
         prefix="W",
@@ -546,6 +651,93 @@ KINDS: tuple[EventKind, ...] = (
         prefix="T",
         prompt="Part or trigger",
         fill=_tag_fill,
+    ),
+    EventKind(
+        name="coregulation",
+        model=CoRegulationMoment,
+        form="sessions.forms_capture.CoRegulationForm",
+        editable=("minute", "acts", "client_response", "note"),
+        description="The therapist acts to help the client's nervous system regulate "
+        "(pace, tone, presence, breath, naming, grounding), and how the client responds.",
+        source="Not in DOMAIN.md (nearest: §3.2, Tronick's mutual regulation); acts and "
+        "responses in the seed article's plain words, not a validated taxonomy",
+        line=_coregulation_line,
+        summary=_coregulation_summary,
+        summary_order=45,
+        panel_group="Co-regulation (client's response)",
+        buttons=(
+            Button(
+                "coreg-settled",
+                "Settled",
+                "S",
+                {"client_response": CoRegulationMoment.Response.SETTLED},
+                "settled",
+            ),
+            Button(
+                "coreg-no-change",
+                "No change",
+                "N",
+                {"client_response": CoRegulationMoment.Response.NO_CHANGE},
+                "no change",
+            ),
+            Button(
+                "coreg-escalated",
+                "Escalated",
+                "X",
+                {"client_response": CoRegulationMoment.Response.ESCALATED},
+                "escalated",
+            ),
+        ),
+        prefix="C",
+        prompt="Co-regulation",
+        anchor_label="A co-regulation moment",
+    ),
+    EventKind(
+        name="link",
+        model=IntegrationLink,
+        form="sessions.forms_capture.IntegrationLinkForm",
+        editable=("minute", "link", "note"),
+        description="The client links thoughts with feelings, body sensations with "
+        "meaning, past experience with present understanding, or the narrative.",
+        source="Not in DOMAIN.md as moments (§2.3 names narrative integration as a "
+        "domain); codes from the seed article, not a validated taxonomy",
+        line=_link_line,
+        summary=_link_summary,
+        summary_order=47,
+        panel_group="Integration links",
+        buttons=(
+            Button(
+                "link-thought-feeling",
+                "Thought with feeling",
+                "F",
+                {"link": IntegrationLink.Link.THOUGHT_FEELING},
+                "thought with feeling",
+            ),
+            Button(
+                "link-body-meaning",
+                "Body with meaning",
+                "B",
+                {"link": IntegrationLink.Link.BODY_MEANING},
+                "body with meaning",
+            ),
+            Button(
+                "link-past-present",
+                "Past with present",
+                "P",
+                {"link": IntegrationLink.Link.PAST_PRESENT},
+                "past with present",
+            ),
+            Button(
+                "link-narrative",
+                "Narrative",
+                "N",
+                {"link": IntegrationLink.Link.NARRATIVE},
+                "narrative",
+            ),
+        ),
+        prefix="L",
+        prompt="Integration link",
+        anchor_label="An integration link",
     ),
 )
 

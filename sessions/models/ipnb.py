@@ -357,12 +357,21 @@ class ArousalObservation(SessionEvent):
         WITHIN = "WITHIN", "Within the window of tolerance"
         HYPOAROUSAL = "HYPO", "Hypoarousal (below the window)"
 
+    class Whose(models.TextChoices):
+        """Whose arousal the observation describes: the client's, or the therapist's own
+        (co-regulation: the client leaves and re-enters the window while the therapist
+        stays within it). Only the client's counts in the client's trajectory."""
+
+        CLIENT = "CLIENT", "Client"
+        THERAPIST = "THERAPIST", "Therapist (own arousal)"
+
     session = models.ForeignKey(
         "therapy_sessions.TherapySession",
         on_delete=models.CASCADE,
         related_name="arousals",
     )
     zone = models.CharField(max_length=6, choices=Zone.choices)
+    whose = models.CharField(max_length=9, choices=Whose.choices, default=Whose.CLIENT)
     at_edge = models.BooleanField(default=False)
     intensity = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=_scale(1, 5)
@@ -416,6 +425,67 @@ class SessionTag(SessionEvent):
 
     def __str__(self) -> str:
         return f"{self.get_value_display()} at {self.minute}′"
+
+
+class CoRegulationMoment(SessionEvent):
+    """The therapist acts to help the client's nervous system settle, and how the client
+    responds. Clinician-rated; DOMAIN.md has no co-regulation vocabulary (its nearest is
+    Tronick's mutual regulation, section 3.2), so the acts are the seed article's own words."""
+
+    class Act(models.TextChoices):
+        PACE = "PACE", "Slower pace"
+        TONE = "TONE", "Softer tone"
+        PRESENCE = "PRESENCE", "Presence"
+        BREATH = "BREATH", "Breath"
+        NAMING = "NAMING", "Naming"
+        GROUNDING = "GROUNDING", "Grounding"
+
+    class Response(models.TextChoices):
+        SETTLED = "SETTLED", "Settled"
+        NO_CHANGE = "NO_CHANGE", "No change"
+        ESCALATED = "ESCALATED", "Escalated"
+
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        related_name="coregulations",
+    )
+    acts = ArrayField(
+        models.CharField(max_length=10, choices=Act.choices), default=list, blank=True
+    )
+    client_response = models.CharField(max_length=10, choices=Response.choices)
+
+    class Meta(SessionEvent.Meta):
+        indexes = [models.Index(fields=["session", "minute"], name="coreg_session_idx")]
+
+    def __str__(self) -> str:
+        return f"Co-regulation at {self.minute}′"
+
+
+class IntegrationLink(SessionEvent):
+    """A moment where the client links what was apart: thoughts with feelings, body
+    sensations with meaning, past with present, or a narrative linking. Clinician-rated;
+    the codes are the seed article's (DOMAIN.md lists narrative integration as a domain,
+    section 2.3, but has no codes for moments of linking)."""
+
+    class Link(models.TextChoices):
+        THOUGHT_FEELING = "THOUGHT_FEELING", "Thoughts with feelings"
+        BODY_MEANING = "BODY_MEANING", "Body sensations with meaning"
+        PAST_PRESENT = "PAST_PRESENT", "Past experience with present understanding"
+        NARRATIVE = "NARRATIVE", "Narrative linking"
+
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.CASCADE,
+        related_name="integration_links",
+    )
+    link = models.CharField(max_length=16, choices=Link.choices)
+
+    class Meta(SessionEvent.Meta):
+        indexes = [models.Index(fields=["session", "minute"], name="link_session_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_link_display()} at {self.minute}′"
 
 
 class IntegrationIndicator(models.Model):

@@ -70,8 +70,8 @@ def test_manage_py_check_runs_the_registries():
         ),
         (
             "arousal",
-            {"editable": ("minute", "zone", "at_edge", "intensity", "note", "whose")},
-            "kind 'arousal': editable whose not on its form",
+            {"editable": ("minute", "zone", "at_edge", "intensity", "note", "cues")},
+            "kind 'arousal': editable cues not on its form",
         ),
         (
             "rupture",

@@ -81,7 +81,7 @@ def timeline_context(session) -> dict:
     """Context for the session's event timeline: items in order, open ruptures, ratings.
 
     A fixed number of queries, whatever the number of events (tests pin it)."""
-    # One round trip for the five event tables, the client's session starts, the open
+    # One round trip for every kind's event table, the client's session starts, the open
     # ruptures and the ratings (ipnb_notes.batch).
     queries = _session_event_querysets(session)
     starts = (

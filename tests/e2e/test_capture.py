@@ -1,6 +1,7 @@
 """The capture panel driven by keyboard alone: attunement match, a rupture with markers, its
-repair, a window-of-tolerance shift, integration ratings, and the summary inserted into the
-progress note; axe finds no serious or critical violation."""
+repair, a window-of-tolerance shift, the therapist's own arousal, a co-regulation moment,
+integration ratings, and the summary inserted into the progress note; axe finds no serious
+or critical violation."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 from sessions.models import (
     ArousalObservation,
     AttunementMoment,
+    CoRegulationMoment,
     IntegrationRating,
     RepairEvent,
     RuptureEvent,
@@ -84,10 +86,25 @@ def test_capture_by_keyboard_alone(page, live_server, alice):
     # W then H, W then I: a window-of-tolerance shift.
     page.keyboard.press("w")
     page.keyboard.press("h")
-    expect(status).to_contain_text("Hyperarousal (above the window) tagged")
+    expect(status).to_contain_text("Client: hyperarousal (above the window) tagged")
     page.keyboard.press("w")
     page.keyboard.press("i")
-    expect(status).to_contain_text("Within the window of tolerance tagged")
+    expect(status).to_contain_text("Client: within the window of tolerance tagged")
+    # W then S: the therapist's own arousal, within the window.
+    page.keyboard.press("w")
+    page.keyboard.press("s")
+    expect(status).to_contain_text(
+        "Therapist's own arousal: within the window of tolerance tagged"
+    )
+
+    # C then S: a co-regulation moment, the client settled.
+    page.keyboard.press("c")
+    expect(page.locator("#capture-pending")).to_contain_text("S settled")
+    page.keyboard.press("s")
+    expect(status).to_contain_text("Co-regulation tagged at minute 20")
+    expect(page.locator(".timeline-item.kind-coregulation")).to_contain_text(
+        "client settled"
+    )
 
     # Shortcuts stay quiet while typing in a field.
     tab_to(page, "Minute")
@@ -105,10 +122,14 @@ def test_capture_by_keyboard_alone(page, live_server, alice):
     assert rupture.markers == ["3RS2015.W2_MINIMAL_RESPONSE"]
     assert RepairEvent.objects.get(rupture=rupture).session == session
     assert sorted(
-        ArousalObservation.objects.filter(session=session).values_list(
+        ArousalObservation.objects.filter(session=session, whose="CLIENT").values_list(
             "zone", flat=True
         )
     ) == ["HYPER", "WITHIN"]
+    assert ArousalObservation.objects.get(session=session, whose="THERAPIST").zone == (
+        "WITHIN"
+    )
+    assert CoRegulationMoment.objects.get(session=session).client_response == "SETTLED"
 
     # Ratings: follow the link, choose values with the arrow keys, save.
     tab_to(page, "Integration ratings")
@@ -143,7 +164,9 @@ def test_capture_by_keyboard_alone(page, live_server, alice):
     expect(objective).to_have_value(
         "Calm, engaged.\n\n"
         "1 rupture (withdrawal: minimal response), 1 repaired in session; "
-        "1 attunement match; moving between hyperarousal and within the window."
+        "1 attunement match; moving between hyperarousal and within the window; "
+        "the therapist's own arousal within the window of tolerance throughout; "
+        "1 co-regulation moment (the client settled)."
     )
     expect(page.locator("[data-capture-summary-status]")).to_contain_text(
         "IPNB summary inserted"

@@ -3,6 +3,8 @@ data table and passes axe."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dashboards import services
@@ -90,11 +92,11 @@ def test_trajectory_charts_toggle_and_table(page, live_server, alice, record):
         ) from None
     visible = "Chart.getChart('chart-indicators').data.datasets.filter((d, i) => Chart.getChart('chart-indicators').isDatasetVisible(i)).length"
     before = page.evaluate(visible)
-    box = page.get_by_label("Flexible")
+    box = page.get_by_role("checkbox", name="Flexible", exact=True)
     assert box.is_checked()
     box.uncheck()
     assert page.evaluate(visible) == before - 1
-    page.get_by_label("Stable").uncheck()
+    page.get_by_role("checkbox", name="Stable", exact=True).uncheck()
     assert page.evaluate(visible) == before - 2
     page.get_by_text("Data table: integration indicators").click()
     table = page.get_by_role("table", name="Ratings per session")
@@ -106,7 +108,7 @@ def test_trajectory_charts_toggle_and_table(page, live_server, alice, record):
     # An htmx filter change re-renders the body and redraws the charts.
     page.get_by_label("Trend window (sessions)").fill("3")
     page.get_by_label("Trend window (sessions)").press("Tab")
-    page.get_by_text("over the last 3 rated sessions").wait_for()
+    page.locator(".trend-statement", has_text="over the last 3 rated sessions").wait_for()
     try:
         wait_chart(page, "chart-indicators")
     except AssertionError as exc:
@@ -143,7 +145,8 @@ def test_supervision_dashboard_and_drill_down(page, live_server, alice, bob, rec
     assert page.get_by_text("Read-only").first.is_visible()
     page.get_by_role("link", name="Dana Example").click()
     wait_chart(page, "chart-indicators")
-    page.get_by_label("Composite (descriptive mean)").uncheck()
+    # The composite names its members in its label (docs/DECISIONS.md).
+    page.get_by_role("checkbox", name=re.compile(r"^Composite \(mean of ")).uncheck()
     assert page.get_by_text("Read-only").first.is_visible()
     assert_no_serious_axe_violations(page)
 

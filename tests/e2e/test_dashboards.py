@@ -108,7 +108,9 @@ def test_trajectory_charts_toggle_and_table(page, live_server, alice, record):
     # An htmx filter change re-renders the body and redraws the charts.
     page.get_by_label("Trend window (sessions)").fill("3")
     page.get_by_label("Trend window (sessions)").press("Tab")
-    page.locator(".trend-statement", has_text="over the last 3 rated sessions").wait_for()
+    page.locator(
+        ".trend-statement", has_text="over the last 3 rated sessions"
+    ).wait_for()
     try:
         wait_chart(page, "chart-indicators")
     except AssertionError as exc:

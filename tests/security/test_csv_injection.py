@@ -122,9 +122,7 @@ def _download(client, user, url: str):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
     body = (
-        b"".join(response.streaming_content)
-        if response.streaming
-        else response.content
+        b"".join(response.streaming_content) if response.streaming else response.content
     )
     return response, body
 
@@ -138,9 +136,7 @@ def _cells(body: bytes) -> list[str]:
 @pytest.mark.parametrize("name", sorted(EXPORTS))
 def test_no_cell_of_an_export_starts_a_formula(client, world, name):
     persona, args, planted = EXPORTS[name]
-    _response, body = _download(
-        client, world[persona], reverse(name, args=args(world))
-    )
+    _response, body = _download(client, world[persona], reverse(name, args=args(world)))
     cells = _cells(body)
 
     assert [c for c in cells if _dangerous(c)] == []
@@ -160,9 +156,7 @@ def test_a_whole_export_carries_its_digest(client, world, name):
     """CRY-03: whoever receives a file can check it arrived unaltered. The audit trail is
     streamed (it can be long), so its digest cannot precede it and it carries none."""
     persona, args, _planted = EXPORTS[name]
-    response, body = _download(
-        client, world[persona], reverse(name, args=args(world))
-    )
+    response, body = _download(client, world[persona], reverse(name, args=args(world)))
     if response.streaming:
         assert name == "audit:event_export"
         assert "X-Content-SHA256" not in response

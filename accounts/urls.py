@@ -10,6 +10,8 @@ urlpatterns = [
     # /practice/users/
     path("users/", views.user_list, name="user_list"),
     path("users/invite/", views.user_invite, name="user_invite"),
+    # /practice/settings/
+    path("settings/", views.practice_settings, name="practice_settings"),
     # /practice/users/<code>/
     path("users/<uuid:code>/", views.user_detail, name="user_detail"),
     path("users/<uuid:code>/role/", views.user_change_role, name="user_change_role"),

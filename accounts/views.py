@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.forms import InviteForm, RoleForm, SetPasswordForm, SupervisionForm
 from accounts.models import Supervision, User
-from ipnb_notes import access, listsearch
+from ipnb_notes import access, listsearch, practice
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
@@ -285,3 +285,34 @@ def email(request: AuthedRequest) -> HttpResponse:
 
     require_recent_authentication(request)
     return allauth_email(request)
+
+
+@sudo_mode
+@require_http_methods(["GET", "POST"])
+def practice_settings(request: AuthedRequest) -> HttpResponse:
+    """The practice's settings: when a progress note counts as late."""
+    access.require_admin(request.user)
+    require_recent_authentication(request)  # changes what every dashboard calls late
+    row = practice.current()
+    form = practice.NoteTimelinessForm(
+        request.POST or None, initial={"note_late_hours": row.note_late_hours}
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            practice.set_note_late_hours(
+                form.cleaned_data["note_late_hours"], by=request.user, request=request
+            )
+            messages.success(
+                request,
+                "Saved. The dashboards are being recomputed with the new threshold.",
+            )
+            return redirect("accounts:practice_settings")
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "accounts/practice_settings.html",
+        {"form": form, "settings_row": row},
+        status=status,
+    )

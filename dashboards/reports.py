@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from dashboards.services import TREND_WINDOW
 from ipnb_notes import sources
+from ipnb_notes.practice import note_late_hours
 from sessions.models import COMPOSITE_SCALE, InstrumentStatus, Scale
 
 # A trend is "declining" or "rising" when the fitted change over its window reaches this
@@ -31,7 +32,6 @@ def trend_threshold(scale: Scale = COMPOSITE_SCALE) -> float:
 TREND_THRESHOLD = trend_threshold(COMPOSITE_SCALE)
 RUPTURE_OPEN_DAYS = 14
 NO_SESSION_DAYS = 21
-NOTE_LATE_HOURS = 48
 HISTORY_WEEKS = 26
 
 
@@ -49,7 +49,7 @@ def duration_label(hours: float | None) -> str:
         return "–"
     if hours < 1:
         return f"{hours * 60:.0f} min"
-    if hours < 48:
+    if hours < 2 * 24:  # two days: a display unit only
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} days"
 
@@ -444,7 +444,7 @@ def caseload_page(
             "now": now,
             "today": today,
             "recent": now - timedelta(days=90),
-            "late_h": NOTE_LATE_HOURS,
+            "late_h": note_late_hours(),
             "all": include_inactive,
             **COMPOSITE_PARAMS,
         },

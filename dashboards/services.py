@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ipnb_notes import outbox
+from ipnb_notes import outbox, practice
 from sessions.models.ipnb import COMPOSITE_SCALE
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ WITH s AS (
 ), notes AS (
     SELECT s.therapist_id, s.week, count(*) AS signed,
            count(*) FILTER (WHERE n.signed_at > s.starts_at
-                            + (s.duration_minutes + 48 * 60) * interval '1 minute') AS late,
+                            + (s.duration_minutes + %(late_h)s * 60) * interval '1 minute') AS late,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM n.signed_at
                - (s.starts_at + s.duration_minutes * interval '1 minute')) / 3600.0) AS lag
     FROM s JOIN therapy_sessions_progressnote n
@@ -178,7 +178,7 @@ FROM accounts_user u
 LEFT JOIN LATERAL (
     SELECT count(*) AS signed,
            count(*) FILTER (WHERE pn.signed_at > s.starts_at
-                            + (s.duration_minutes + 48 * 60) * interval '1 minute') AS late,
+                            + (s.duration_minutes + %(late_h)s * 60) * interval '1 minute') AS late,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pn.signed_at
                - (s.starts_at + s.duration_minutes * interval '1 minute')) / 3600.0) AS lag
     FROM therapy_sessions_therapysession s
@@ -210,6 +210,8 @@ def _params(**extra) -> dict:
         "cmax": COMPOSITE_SCALE.high,
         "since": timezone.localdate(since_at),
         "since_at": since_at,
+        # When a note is late: the practice's setting, read once per refresh.
+        "late_h": practice.note_late_hours(),
         **extra,
     }
 

@@ -244,7 +244,7 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
         "thresholds": {
             "rupture": reports.RUPTURE_OPEN_DAYS,
             "session": reports.NO_SESSION_DAYS,
-            "note": reports.NOTE_LATE_HOURS,
+            "note": reports.note_late_hours(),
         },
     }
     template = "dashboards/caseload.html"
@@ -335,7 +335,7 @@ def supervision(request: AuthedRequest) -> HttpResponse:
         "summary_weeks": 12,
         "thresholds": {
             "rupture": reports.RUPTURE_OPEN_DAYS,
-            "note": reports.NOTE_LATE_HOURS,
+            "note": reports.note_late_hours(),
         },
     }
     return render(request, "dashboards/supervision.html", context)

@@ -77,3 +77,8 @@ class SentNotification(models.Model):
 
     def get_absolute_url(self) -> str:
         return "/healthz"
+
+
+from ipnb_notes.practice import PracticeSettings  # noqa: E402  (the model lives with its reader)
+
+__all__ = ["BackupReport", "OutboxMessage", "PracticeSettings", "SentNotification"]

@@ -204,8 +204,9 @@ def _record_context(
         # DOMAIN.md 5.3: a note signed well after the service is marked as a late entry.
         "late_entry": bool(
             note.signed_at
-            and note.signed_at - note.session.ends_at > services.LATE_AFTER
+            and note.signed_at - note.session.ends_at > services.late_after()
         ),
+        "late_hours": int(services.late_after().total_seconds() // 3600),
     }
 
 

@@ -54,6 +54,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "accounts:supervision_create": ("5555", "444A"),
     "accounts:supervision_end": ("5555", "444A"),
     "accounts:user_break_glass": ("5555", "444A"),
+    "accounts:practice_settings": ("444A", "444A"),
     "accounts:user_change_role": ("5555", "444A"),
     "accounts:user_deactivate": ("5555", "444A"),
     "accounts:user_detail": ("444A", "5555"),

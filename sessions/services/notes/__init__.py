@@ -47,7 +47,7 @@ from sessions.services.notes.formats import (
     note_has_content,
     note_snapshot,
 )
-from sessions.services.notes.home import LATE_AFTER, HomeRow, home_context
+from sessions.services.notes.home import HomeRow, home_context, late_after
 from sessions.services.notes.process_notes import process_note_open, process_note_save
 from sessions.services.notes.revisions import (
     revision_list,
@@ -70,7 +70,6 @@ __all__ = [
     "ALL_SECTIONS",
     "ANCHOR_MODELS",
     "FORMAT_SECTIONS",
-    "LATE_AFTER",
     "PLAN_PROMPT",
     "RISK_FIELDS",
     "SESSION_FIELDS",
@@ -97,6 +96,7 @@ __all__ = [
     "thread_resolve",
     "cosign_attestation",
     "home_context",
+    "late_after",
     "last_signed_plan",
     "local_date",
     "note_content_hash",

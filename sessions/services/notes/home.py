@@ -9,10 +9,14 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import User
+from ipnb_notes import practice
 from sessions.models import ProgressNote, SupervisionComment, TherapySession
 from sessions.services.notes.comments import anchor_label, open_threads_annotated
 
-LATE_AFTER = timedelta(hours=48)
+
+def late_after() -> timedelta:
+    """When a note counts as late: the practice's setting (ipnb_notes.practice)."""
+    return practice.note_late_after()
 
 
 @dataclass
@@ -23,7 +27,7 @@ class HomeRow:
 
 
 def home_context(user: User, *, limit: int = 50) -> dict:
-    """Today's sessions, notes to write (oldest first, late after 48 h), drafts, returned notes
+    """Today's sessions, notes to write (oldest first, late per `late_after`), drafts, returned notes
     and, for supervisors, the co-signature queue. A fixed number of queries, whatever the data."""
     from ipnb_notes import access, batch
 
@@ -73,10 +77,11 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         )
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
     today_sessions, to_write, drafts, returned, threads, *queue = batch.fetch(*lists)
+    late = late_after()
     for s in to_write:
-        s.is_late = now - s.ends_at > LATE_AFTER
+        s.is_late = now - s.ends_at > late
     for n in drafts:
-        n.is_late = now - n.session.ends_at > LATE_AFTER
+        n.is_late = now - n.session.ends_at > late
     for n in returned:
         n.return_comment = n.return_comments[-1] if n.return_comments else None
     for t in threads:
@@ -89,6 +94,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "to_write": to_write,
         "drafts": drafts,
         "returned": returned,
+        "late_hours": practice.note_late_hours(),
     }
     if user.is_supervisor:
         context["cosign_queue"] = queue[0]

@@ -1,0 +1,157 @@
+"""The practice's own settings, one row: today, when a progress note counts as late.
+
+`note_late_hours()` is the ONE place the threshold is read. The home page, the note page and
+the dashboards (their SQL takes it as a parameter) all call it; no module writes the number.
+The stored rollups count late notes, so a change queues their rebuild (`set_note_late_hours`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from asgiref.local import Local
+from django import forms
+from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from accounts.models import User
+
+# Documentation norms (DOMAIN.md 5.3): no single legal deadline; avoid more than 72 h.
+DEFAULT_NOTE_LATE_HOURS = 72
+MIN_NOTE_LATE_HOURS = 1
+MAX_NOTE_LATE_HOURS = 24 * 14
+
+
+class PracticeSettings(models.Model):
+    """The singleton row (id 1) of practice-wide settings, edited by practice admins."""
+
+    note_late_hours = models.PositiveSmallIntegerField(
+        "A note is late after (hours)",
+        default=DEFAULT_NOTE_LATE_HOURS,
+        validators=[
+            MinValueValidator(MIN_NOTE_LATE_HOURS),
+            MaxValueValidator(MAX_NOTE_LATE_HOURS),
+        ],
+        help_text="Hours from the end of a session to the author's signature. "
+        "72 hours by default; 24 or 48 where a payer or state asks for it.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        app_label = "ipnb_notes"
+        verbose_name_plural = "practice settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="practice_settings_singleton"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    note_late_hours__gte=MIN_NOTE_LATE_HOURS,
+                    note_late_hours__lte=MAX_NOTE_LATE_HOURS,
+                ),
+                name="practice_settings_note_late_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Practice settings"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("accounts:practice_settings")
+
+
+# Cached for the current request at most (a page may ask more than once); outside a request
+# (tasks, shell) every call reads the database.
+_request = Local()
+
+
+def _request_begins(**kwargs) -> None:
+    _request.cache = {}
+
+
+def _request_ends(**kwargs) -> None:
+    _request.cache = None
+
+
+request_started.connect(_request_begins, dispatch_uid="practice_settings_begin")
+request_finished.connect(_request_ends, dispatch_uid="practice_settings_end")
+
+
+def current() -> PracticeSettings:
+    """The practice's settings (the defaults until an admin saves them). Read from the
+    database on every call: a change shows on the very next request, in every process."""
+    return PracticeSettings.objects.filter(pk=1).first() or PracticeSettings(pk=1)
+
+
+def note_late_hours() -> int:
+    """Hours after a session's end past which its note is late (signed or not)."""
+    cache = getattr(_request, "cache", None)
+    if cache is not None and "note_late_hours" in cache:
+        return cache["note_late_hours"]
+    value = PracticeSettings.objects.filter(pk=1).values_list(
+        "note_late_hours", flat=True
+    )
+    hours = next(iter(value), DEFAULT_NOTE_LATE_HOURS)
+    if cache is not None:
+        cache["note_late_hours"] = hours
+    return hours
+
+
+def note_late_after() -> timedelta:
+    return timedelta(hours=note_late_hours())
+
+
+def set_note_late_hours(
+    hours: int, *, by: User, request: HttpRequest | None = None
+) -> PracticeSettings:
+    """Save the threshold, audit old and new values and queue the rebuild of the rollups
+    that store late counts. Unchanged values write nothing."""
+    import audit
+    from ipnb_notes import outbox
+
+    with transaction.atomic():
+        row, _ = PracticeSettings.objects.select_for_update().get_or_create(pk=1)
+        old = row.note_late_hours
+        if old == hours:
+            return row
+        row.note_late_hours = hours
+        row.updated_by = by
+        row.full_clean()
+        row.save()
+        audit.record(
+            "practice.settings_change",
+            actor=by,
+            request=request,
+            target=row,
+            changes={"note_late_hours": [old, hours]},
+        )
+        outbox.enqueue("dashboards.tasks.rollup_refresh_all")
+    if getattr(_request, "cache", None) is not None:
+        _request.cache = {}
+    return row
+
+
+class NoteTimelinessForm(forms.Form):
+    note_late_hours = forms.IntegerField(
+        label="A note is late after (hours)",
+        min_value=MIN_NOTE_LATE_HOURS,
+        max_value=MAX_NOTE_LATE_HOURS,
+        help_text="Hours from the end of a session to the author's signature. 72 by "
+        "default (DOMAIN norms: avoid more than 72 h); 24 or 48 where a payer or state "
+        "asks for it. The dashboards are recomputed after a change.",
+    )

@@ -9,8 +9,10 @@ refuses an anchor that is not listed here. Content follows DOMAIN.md sections 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 
 @dataclass(frozen=True)
@@ -221,13 +223,31 @@ def anchors() -> set[str]:
     return set(BY_ANCHOR) | {status_anchor(code) for code in STATUS_MEANINGS}
 
 
+_ANCHORS = frozenset(anchors())
+
+
 def url(anchor: str) -> str:
     """The link to one entry of the Sources page; an unknown anchor is a programming error."""
-    if anchor not in anchors():
+    if anchor not in _ANCHORS:
         raise ValueError(
             f"No source with the anchor {anchor!r} (ipnb_notes/sources.py)."
         )
-    return f"{reverse('sources')}#{anchor}"
+    # A page links to the Sources page once per indicator: the link is reversed once per
+    # anchor, script prefix and URLconf, not once per link.
+    return _url(anchor, get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=512)
+def _url(anchor: str, _prefix: str, urlconf: str | None) -> str:
+    return f"{reverse('sources', urlconf=urlconf)}#{anchor}"
+
+
+def _forget_urls(*, setting: str, **_kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _url.cache_clear()
+
+
+setting_changed.connect(_forget_urls)
 
 
 def indicator_anchor(group: str, status: str) -> str:

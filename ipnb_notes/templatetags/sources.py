@@ -6,6 +6,8 @@ the link from ipnb_notes.sources: templates never spell a status label themselve
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 from django.utils.html import format_html
 
@@ -16,18 +18,20 @@ register = template.Library()
 
 def status_of(item) -> tuple[str, str]:
     """(label, url) of an indicator, a row dict of one, or a bare InstrumentStatus code."""
-    from sessions.models import InstrumentStatus
-
     if isinstance(item, str):
-        return InstrumentStatus(item).label, sources.url(sources.status_anchor(item))
+        return _label(item), sources.url(sources.status_anchor(item))
     if isinstance(item, dict):
         status, group = item["instrument_status"], item["group"]
     else:
         status, group = item.instrument_status, item.group
-    return (
-        InstrumentStatus(status).label,
-        sources.url(sources.indicator_anchor(group, status)),
-    )
+    return _label(status), sources.url(sources.indicator_anchor(group, status))
+
+
+@lru_cache(maxsize=64)
+def _label(status: str) -> str:
+    from sessions.models import InstrumentStatus
+
+    return str(InstrumentStatus(status).label)
 
 
 @register.simple_tag

@@ -19,6 +19,40 @@ def late_after() -> timedelta:
     return practice.note_late_after()
 
 
+# The columns the home's rows show (templates/jinja2/home/): the lists read these alone,
+# not every column of the notes, sessions, clients and clinicians they join.
+CLIENT_COLUMNS = ("client__code", "client__preferred_name", "client__legal_name")
+SESSION_COLUMNS = (
+    "code",
+    "starts_at",
+    "duration_minutes",
+    "status",
+    "client",
+    *CLIENT_COLUMNS,
+)
+DRAFT_COLUMNS = (
+    "code",
+    "updated_at",
+    "session",
+    "session__code",
+    "session__starts_at",
+    "session__duration_minutes",
+    "client",
+    *CLIENT_COLUMNS,
+)
+QUEUE_COLUMNS = (
+    "code",
+    "signed_at",
+    "session",
+    "session__starts_at",
+    "client",
+    *CLIENT_COLUMNS,
+    "author",
+    "author__full_name",
+    "author__email",
+)
+
+
 @dataclass
 class HomeRow:
     session: TherapySession
@@ -38,6 +72,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     today_sessions = (
         mine.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
         .select_related("client", "note")
+        .only(*SESSION_COLUMNS, "note__status")
         .order_by("starts_at")[:limit]
     )
     to_write = (
@@ -47,6 +82,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
             note__isnull=True,
         )
         .select_related("client")
+        .only(*SESSION_COLUMNS)
         .order_by("starts_at")[:limit]
     )
     notes = (
@@ -55,7 +91,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         .select_related("session", "client")
         .order_by("session__starts_at")
     )
-    drafts = notes.filter(status=ProgressNote.Status.DRAFT)[:limit]
+    drafts = notes.filter(status=ProgressNote.Status.DRAFT).only(*DRAFT_COLUMNS)[:limit]
     returned = notes.filter(status=ProgressNote.Status.RETURNED).prefetch_related(
         Prefetch(
             "comments",
@@ -71,9 +107,9 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     lists = [today_sessions, to_write, drafts, returned, threads]
     if user.is_supervisor:
         lists.append(
-            access.cosignature_queue(user).select_related(
-                "session", "client", "author"
-            )[:limit]
+            access.cosignature_queue(user)
+            .select_related("session", "client", "author")
+            .only(*QUEUE_COLUMNS)[:limit]
         )
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
     today_sessions, to_write, drafts, returned, threads, *queue = batch.fetch(*lists)

@@ -94,3 +94,61 @@ class AcknowledgeForm(forms.Form):
         if not value:
             raise forms.ValidationError("Write what was done before closing the alert.")
         return value
+
+
+class CheckInForm(forms.Form):
+    """The post-session check-in, worded from the registry (client or therapist version).
+    Strength and resolution are asked only after a "yes"; without one they are not kept."""
+
+    def __init__(self, *args, checkin: instruments.CheckIn, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checkin = checkin
+        scale = [(str(v), label) for v, label in checkin.scale]
+        scale_errors = {"invalid_choice": "Choose a number from 1 to 5."}
+        self.fields["tension"] = forms.ChoiceField(
+            label=checkin.tension,
+            choices=[("yes", "Yes"), ("no", "No")],
+            widget=forms.RadioSelect,
+            error_messages={
+                "required": "Answer yes or no.",
+                "invalid_choice": "Answer yes or no.",
+            },
+        )
+        for name in ("intensity", "resolution"):
+            self.fields[name] = forms.ChoiceField(
+                label=getattr(checkin, name),
+                choices=scale,
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages=scale_errors,
+            )
+        self.fields["safety"] = forms.ChoiceField(
+            label=checkin.safety,
+            choices=scale,
+            widget=forms.RadioSelect,
+            error_messages={"required": "Choose a number from 1 to 5.", **scale_errors},
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("tension") == "yes":
+            for name in ("intensity", "resolution"):
+                if name not in self.errors and not data.get(name):
+                    self.add_error(
+                        name, "You answered yes: choose a number from 1 to 5."
+                    )
+        return data
+
+    def responses(self) -> dict:
+        data = self.cleaned_data
+        tension = data["tension"] == "yes"
+        return {
+            "tension": tension,
+            "intensity": int(data["intensity"]) if tension else None,
+            "resolution": int(data["resolution"]) if tension else None,
+            "safety": int(data["safety"]),
+        }
+
+
+class CheckInEmailForm(forms.Form):
+    email = LinkForm.base_fields["email"]

@@ -189,3 +189,89 @@ def problems(instrument: Instrument) -> list[str]:
     ):
         found.append("the risk item is not one of the items")
     return found
+
+
+# --- The post-session check-in ----------------------------------------------------------------
+# Not a standardised instrument: its wording is this product's own (DOMAIN.md 1.7 describes the
+# research questionnaire it is modelled on, whose wording is not licensed here). It is neither
+# scored nor banded, so it is declared apart from INSTRUMENTS.
+
+CHECKIN_STATUS = "Non-standardised, defined by this product"
+CHECKIN_SCALE: tuple[tuple[int, str], ...] = (
+    (1, "1 (not at all)"),
+    (2, "2"),
+    (3, "3"),
+    (4, "4"),
+    (5, "5 (very much)"),
+)
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A post-session check-in: tension yes/no; if yes, how strong and how far resolved;
+    then how safe and understood the respondent felt."""
+
+    code: str
+    respondent: str  # "CLIENT" or "THERAPIST"
+    name: str
+    intro: str
+    tension: str
+    intensity: str
+    resolution: str
+    safety: str
+    status: str = CHECKIN_STATUS
+    scale: tuple[tuple[int, str], ...] = CHECKIN_SCALE
+
+    @property
+    def slug(self) -> str:
+        return self.code.lower()
+
+
+CHECKIN_CLIENT = CheckIn(
+    code="CHECKIN",
+    respondent="CLIENT",
+    name="Post-session check-in",
+    intro="A few questions about the session you have just had with your therapist.",
+    tension="Did you feel any tension or problem with your therapist in this session "
+    "(for example a misunderstanding, a disagreement or feeling put off)?",
+    intensity="If yes: how strong was it?",
+    resolution="If yes: how far was it resolved by the end of the session?",
+    safety="Did you feel safe and understood in this session?",
+)
+
+CHECKIN_THERAPIST = CheckIn(
+    code="CHECKIN_T",
+    respondent="THERAPIST",
+    name="Post-session check-in (therapist)",
+    intro="The mirror of the client's check-in, answered by the therapist.",
+    tension="Did you notice any tension or problem between you and the client in this "
+    "session (a misunderstanding, a disagreement, a pulling away)?",
+    intensity="If yes: how strong was it?",
+    resolution="If yes: how far was it resolved by the end of the session?",
+    safety="Did the client seem to feel safe and understood in this session?",
+)
+
+CHECKINS: dict[str, CheckIn] = {c.code: c for c in (CHECKIN_CLIENT, CHECKIN_THERAPIST)}
+# What a link may carry: the scored instruments and the client's check-in.
+LINK_CHOICES = [*CHOICES, (CHECKIN_CLIENT.code, CHECKIN_CLIENT.name)]
+
+
+def spec_for(code: str) -> Instrument | CheckIn:
+    return INSTRUMENTS.get(code) or CHECKINS[code]
+
+
+def checkin_problems(checkin: CheckIn) -> list[str]:
+    """What is missing in a check-in's declaration (empty: complete)."""
+    found = []
+    for field in ("code", "name", "tension", "intensity", "resolution", "safety"):
+        if not getattr(checkin, field).strip():
+            found.append(f"{field} is empty")
+    if checkin.respondent not in ("CLIENT", "THERAPIST"):
+        found.append("the respondent is neither the client nor the therapist")
+    if [v for v, _ in checkin.scale] != [1, 2, 3, 4, 5]:
+        found.append("the scale is not 1..5")
+    if "non-standardised" not in checkin.status.lower():
+        found.append("the check-in does not say it is non-standardised")
+    if "PSQ" in " ".join((checkin.name, checkin.intro, checkin.status)):
+        found.append("the check-in claims a standardised questionnaire's name")
+    return found

@@ -13,7 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipnb_notes.fields import EncryptedJSONField, EncryptedTextField
-from measures.instruments import CHOICES, INSTRUMENTS, Instrument
+from measures.instruments import (
+    CHECKINS,
+    CHOICES,
+    INSTRUMENTS,
+    LINK_CHOICES,
+    CheckIn,
+    Instrument,
+    spec_for,
+)
 
 LINK_LIFETIME = timedelta(days=7)
 
@@ -125,7 +133,15 @@ class MeasureLink(models.Model):
     client = models.ForeignKey(
         "clients.Client", on_delete=models.PROTECT, related_name="measure_links"
     )
-    instrument = models.CharField(max_length=10, choices=CHOICES)
+    instrument = models.CharField(max_length=10, choices=LINK_CHOICES)
+    # The session a check-in link asks about (None for the scored questionnaires).
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checkin_links",
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -147,11 +163,17 @@ class MeasureLink(models.Model):
         return f"{self.get_instrument_display()} link of {self.created_at:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
+        if self.session_id:
+            return reverse("sessions:session_detail", args=[self.session.code])
         return reverse("clients:client_detail", args=[self.client.code]) + "#measures"
 
     @property
-    def spec(self) -> Instrument:
-        return INSTRUMENTS[self.instrument]
+    def spec(self) -> Instrument | CheckIn:
+        return spec_for(self.instrument)
+
+    @property
+    def is_checkin(self) -> bool:
+        return self.instrument in CHECKINS
 
     @property
     def state(self) -> str:
@@ -206,3 +228,84 @@ class RiskAlert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+
+class SessionCheckIn(models.Model):
+    """One answer to the post-session check-in (measures.instruments.CHECKINS): by the client
+    through a link, or the therapist's mirror. The answers are clinical data (encrypted,
+    bound to the row)."""
+
+    class Respondent(models.TextChoices):
+        CLIENT = "CLIENT", "Client"
+        THERAPIST = "THERAPIST", "Therapist"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        on_delete=models.PROTECT,
+        related_name="checkins",
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="checkins"
+    )
+    respondent = models.CharField(max_length=10, choices=Respondent.choices)
+    # {"tension": bool, "intensity": 1..5 or null, "resolution": 1..5 or null, "safety": 1..5}
+    responses = EncryptedJSONField()
+    completed_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    link = models.OneToOneField(
+        MeasureLink,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checkin",
+    )
+
+    class Meta:
+        ordering = ["completed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(respondent="THERAPIST", recorded_by__isnull=False)
+                | Q(respondent="CLIENT", link__isnull=False),
+                name="checkin_respondent_has_its_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_respondent_display()}'s check-in of {self.completed_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions:session_detail", args=[self.session.code])
+
+    @property
+    def tension(self) -> bool:
+        return bool(self.responses.get("tension"))
+
+    @property
+    def unresolved(self) -> bool:
+        """Tension felt and resolved at most 2 of 5 by the end of the session."""
+        resolution = self.responses.get("resolution")
+        return self.tension and resolution is not None and resolution <= 2
+
+    @property
+    def line(self) -> str:
+        """How the answer reads on the session timeline."""
+        who = "Client's" if self.respondent == self.Respondent.CLIENT else "Therapist's"
+        r = self.responses
+        if not self.tension:
+            text = "no tension" if self.respondent == "CLIENT" else "noticed no tension"
+        else:
+            felt = "felt tension" if self.respondent == "CLIENT" else "noticed tension"
+            state = "not resolved" if self.unresolved else "resolved"
+            text = f"{felt}, {state}"
+            if r.get("intensity"):
+                text += f" (intensity {r['intensity']}/5)"
+        if r.get("safety"):
+            text += f"; safe and understood {r['safety']}/5"
+        return f"{who} check-in: {text}"

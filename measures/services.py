@@ -28,7 +28,7 @@ import audit
 from ipnb_notes import outbox
 from measures import instruments
 from measures.change import Change, Paired, change, paired
-from measures.models import Administration, MeasureLink, RiskAlert
+from measures.models import Administration, MeasureLink, RiskAlert, SessionCheckIn
 from measures.scoring import score
 
 SESSION_KEY = "measure_link_token"
@@ -103,10 +103,19 @@ def administration_record(
 
 
 def link_create(
-    *, client, instrument: instruments.Instrument, by, email: str = "", request=None
+    *,
+    client,
+    instrument: instruments.Instrument | instruments.CheckIn,
+    by,
+    email: str = "",
+    session=None,
+    request=None,
 ) -> tuple[MeasureLink, str]:
     """A new one-time link; returns it with its token (shown once, never stored in clear).
-    With `email`, the link is also emailed (practice name and link only)."""
+    With `email`, the link is also emailed (practice name and link only). A check-in link
+    names the session it asks about."""
+    if isinstance(instrument, instruments.CheckIn) != (session is not None):
+        raise ValueError("a check-in link names its session; other links do not")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         link = MeasureLink(
@@ -114,6 +123,7 @@ def link_create(
             instrument=instrument.code,
             token_hash=hash_token(token),
             created_by=by,
+            session=session,
         )
         if email:
             link.mail_to = email
@@ -125,7 +135,11 @@ def link_create(
             request=request,
             target=link,
             client_code=client.code,
-            changes={"instrument": instrument.code, "emailed": bool(email)},
+            changes={
+                "instrument": instrument.code,
+                "emailed": bool(email),
+                **({"session": str(session.code)} if session else {}),
+            },
         )
         if email:
             outbox.enqueue("measures.tasks.measure_link_send", link.id)
@@ -153,10 +167,65 @@ def link_for_token(token: str) -> MeasureLink | None:
         return None
     return (
         MeasureLink.objects.usable()
-        .select_related("client")
+        .select_related("client", "session")
         .filter(token_hash=hash_token(token))
         .first()
     )
+
+
+def checkin_record(
+    *,
+    session,
+    checkin: instruments.CheckIn,
+    responses: dict,
+    by=None,
+    link=None,
+    request=None,
+) -> SessionCheckIn:
+    """Store a post-session check-in: the client's (through `link`) or the therapist's
+    mirror (`by`)."""
+    with transaction.atomic():
+        answer = SessionCheckIn.objects.create(
+            session=session,
+            client=session.client,
+            respondent=checkin.respondent,
+            responses=responses,
+            recorded_by=by,
+            link=link,
+        )
+        audit.record(
+            "checkin.complete_by_link" if link else "checkin.record",
+            actor=by,
+            request=request,
+            target=answer,
+            client_code=session.client.code,
+            changes={
+                "checkin": checkin.code,
+                "session": str(session.code),
+                "tension": responses["tension"],
+                "unresolved": answer.unresolved,
+            },
+        )
+    return answer
+
+
+def checkin_complete(*, link: MeasureLink, responses: dict, request=None):
+    """The client's check-in through its link, once (LinkNotUsable otherwise)."""
+    with transaction.atomic():
+        claimed = (
+            MeasureLink.objects.usable()
+            .filter(pk=link.pk)
+            .update(used_at=timezone.now())
+        )
+        if not claimed:
+            raise LinkNotUsable
+        return checkin_record(
+            session=link.session,
+            checkin=link.spec,
+            responses=responses,
+            link=link,
+            request=request,
+        )
 
 
 def link_complete(
@@ -351,3 +420,18 @@ def client_summary(client) -> dict:
         "alerts": sorted(alerts, key=lambda a: a.alert_raised_at),
         "paired": both,
     }
+
+
+def session_checkins(session):
+    """The session's check-ins as a queryset, for the timeline's batch (no query here)."""
+    return SessionCheckIn.objects.filter(session=session).order_by("completed_at")
+
+
+def timeline_checkins(rows) -> list[SessionCheckIn]:
+    """The check-ins shown on the session timeline, beside the rupture tags: the client's
+    when they felt tension that was not resolved, and the therapist's mirror."""
+    return [
+        row
+        for row in rows
+        if row.respondent == SessionCheckIn.Respondent.THERAPIST or row.unresolved
+    ]

@@ -20,6 +20,12 @@ urlpatterns = [
     ),
     path("clients/<uuid:code>/measures/link/", views.link_create, name="link_create"),
     path(
+        "sessions/<uuid:code>/check-in/link/",
+        views.checkin_link_create,
+        name="checkin_link_create",
+    ),
+    path("sessions/<uuid:code>/check-in/", views.checkin_mirror, name="checkin_mirror"),
+    path(
         "measures/<uuid:code>/",
         views.administration_detail,
         name="administration_detail",

@@ -16,7 +16,13 @@ import audit
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, over_rate_limit
 from measures import instruments, services
-from measures.forms import AcknowledgeForm, AnswersForm, LinkForm
+from measures.forms import (
+    AcknowledgeForm,
+    AnswersForm,
+    CheckInEmailForm,
+    CheckInForm,
+    LinkForm,
+)
 
 # Requests a minute one address may make to the public questionnaire pages; more answer 429.
 LINK_REQUESTS_PER_MINUTE = 20
@@ -155,6 +161,74 @@ def alert_acknowledge(request: AuthedRequest, code: UUID) -> HttpResponse:
     )
 
 
+# --- The post-session check-in -----------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def checkin_link_create(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """A one-time link through which the client answers the check-in about this session."""
+    session = access.get_session(request.user, code, for_update=True)
+    client = session.client
+    form = CheckInEmailForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        link, token = services.link_create(
+            client=client,
+            instrument=instruments.CHECKIN_CLIENT,
+            by=request.user,
+            email=form.cleaned_data["email"],
+            session=session,
+            request=request,
+        )
+        return render(
+            request,
+            "measures/link_created.html",
+            {
+                "client": client,
+                "link": link,
+                "url": services.link_url(token),
+                "emailed": bool(form.cleaned_data["email"]),
+                "back": session.get_absolute_url(),
+            },
+        )
+    if request.method == "GET":
+        audit.read(request, "checkin_link.create_view", client=client, target=session)
+    return render(
+        request,
+        "measures/checkin_link_form.html",
+        {"client": client, "session": session, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def checkin_mirror(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """The therapist answers the mirror of the client's check-in for this session."""
+    session = access.get_session(request.user, code, for_update=True)
+    spec = instruments.CHECKIN_THERAPIST
+    form = CheckInForm(request.POST if request.method == "POST" else None, checkin=spec)
+    if request.method == "POST" and form.is_valid():
+        services.checkin_record(
+            session=session,
+            checkin=spec,
+            responses=form.responses(),
+            by=request.user,
+            request=request,
+        )
+        messages.success(request, "Your check-in is saved.")
+        return redirect(session)
+    if request.method == "GET":
+        audit.read(
+            request, "checkin.mirror_view", client=session.client, target=session
+        )
+    return render(
+        request,
+        "measures/checkin_form.html",
+        {"client": session.client, "session": session, "spec": spec, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
 # --- The client's side: no account, a one-time link ----------------------------------------------
 
 
@@ -181,12 +255,21 @@ def link_open(request, token: str) -> HttpResponse:
     link = services.link_for_token(request.session.get(services.SESSION_KEY, ""))
     if link is None:
         return _invalid(request)
-    form = AnswersForm(
-        request.POST if request.method == "POST" else None, instrument=link.spec
-    )
+    data = request.POST if request.method == "POST" else None
+    if link.is_checkin:
+        form = CheckInForm(data, checkin=link.spec)
+    else:
+        form = AnswersForm(data, instrument=link.spec)
     if request.method == "POST" and form.is_valid():
         try:
-            services.link_complete(link=link, answers=form.answers(), request=request)
+            if link.is_checkin:
+                services.checkin_complete(
+                    link=link, responses=form.responses(), request=request
+                )
+            else:
+                services.link_complete(
+                    link=link, answers=form.answers(), request=request
+                )
         except services.LinkNotUsable:
             return _invalid(request)
         request.session.pop(services.SESSION_KEY, None)
@@ -195,7 +278,9 @@ def link_open(request, token: str) -> HttpResponse:
     first_name = client.preferred_name or client.legal_name.split()[0]
     return render(
         request,
-        "measures/link_questionnaire.html",
+        "measures/link_checkin.html"
+        if link.is_checkin
+        else "measures/link_questionnaire.html",
         {
             "spec": link.spec,
             "form": form,

@@ -222,6 +222,8 @@ TARGETS = {
     "measures:administer_phq9": "client",
     "measures:administer_gad7": "client",
     "measures:link_create": "client",
+    "measures:checkin_link_create": "session",
+    "measures:checkin_mirror": "session",
     "measures:administration_detail": "administration",
     "measures:link_revoke": "measure_link",
     "measures:alert_acknowledge": "risk_alert",

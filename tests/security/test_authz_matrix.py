@@ -104,6 +104,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "measures:administer_gad7": ("A344", "A344"),
     "measures:administer_phq9": ("A344", "A344"),
     "measures:administration_detail": ("AA44", "5555"),
+    "measures:checkin_link_create": ("A344", "A344"),
+    "measures:checkin_mirror": ("A344", "A344"),
     "measures:alert_acknowledge": ("AA44", "A344"),
     "measures:link_create": ("A344", "A344"),
     "measures:link_revoke": ("5555", "A344"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from ipnb_notes import batch
+from measures import services as measures_services
 from sessions import kinds
 from sessions.models import IntegrationRating, RuptureEvent, TherapySession
 from sessions.services.capture.common import _labels, _session_event_querysets
@@ -95,13 +96,15 @@ def timeline_context(session) -> dict:
         .order_by("starts_at")
         .values_list("starts_at", flat=True)
     )
-    *fetched, session_starts, open_ruptures_list, ratings = batch.fetch(
+    # The post-session check-ins (measures) join the same round trip.
+    *fetched, session_starts, open_ruptures_list, ratings, checkins = batch.fetch(
         *queries.values(),
         starts,
         open_ruptures(session.client, exclude_after=session),
         IntegrationRating.objects.filter(session=session)
         .select_related("indicator")
         .order_by("indicator__sort_order", "indicator__id"),
+        measures_services.session_checkins(session),
     )
     events = dict(zip(queries, fetched, strict=True))
     items = []
@@ -125,5 +128,6 @@ def timeline_context(session) -> dict:
         "timeline": items,
         "open_ruptures": open_items,
         "session_ratings": ratings,
+        "session_checkins": measures_services.timeline_checkins(checkins),
         "capture_summary_text": _summary(session, events),
     }

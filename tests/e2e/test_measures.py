@@ -170,3 +170,56 @@ def test_a_gad7_in_session_with_an_item_missing_names_it_and_keeps_the_rest(
         expect(page.locator(f"#id_item_{n}_{value}")).to_be_checked()
     expect(page.locator("input[name=item_4]:checked")).to_have_count(0)
     assert_no_serious_axe_violations(page)
+
+
+def test_a_client_answers_a_post_session_check_in_and_it_meets_the_rupture_tag(
+    browser, page, live_server, alice, settings
+):
+    from sessions.services import capture as capture_services
+    from tests.factories import make_session
+
+    settings.PRACTICE_NAME = PRACTICE
+    robin = make_client(
+        alice, legal_name="Roberta Quill-Hargreave", preferred_name="Robin"
+    )
+    session = make_session(robin, alice)
+    capture_services.event_create(
+        session=session, tag="rupture-withdrawal", minute=10, by=alice
+    )
+
+    # The therapist asks for a check-in from the session page.
+    login(page, live_server, alice)
+    page.goto(f"{live_server.url}{session.get_absolute_url()}")
+    page.get_by_role("link", name="Ask the client for a check-in").click()
+    page.get_by_role("button", name="Create the link").click()
+    link_box = page.get_by_label("Copy this link now")
+    expect(link_box).to_have_value(re.compile(r"/m/[^/]+/$"))
+    link = live_server.url + urlsplit(link_box.input_value()).path
+
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        client_page = phone.new_page()
+        client_page.goto(link)
+        client_page.wait_for_url(f"{live_server.url}/m/questionnaire/")
+        expect(client_page.get_by_text("non-standardised")).to_be_visible()
+        assert_no_serious_axe_violations(client_page)
+        # A "yes" alone is refused beside the questions it needs, and kept.
+        client_page.locator("#id_tension_0").check()
+        client_page.locator("#id_safety_1").check()
+        client_page.get_by_role("button", name="Send my answers").click()
+        expect(client_page.locator("#id_intensity_error")).to_be_visible()
+        expect(client_page.locator("#id_tension_0")).to_be_checked()
+        client_page.locator("#id_intensity_3").check()  # 4 of 5
+        client_page.locator("#id_resolution_1").check()  # 2 of 5
+        client_page.get_by_role("button", name="Send my answers").click()
+        client_page.wait_for_url(re.compile(r"/m/thank-you/$"))
+    finally:
+        phone.close()
+
+    page.goto(f"{live_server.url}{session.get_absolute_url()}")
+    timeline = page.locator(".capture-timeline")
+    expect(timeline).to_contain_text("Withdrawal")
+    expect(timeline).to_contain_text(
+        "Client's check-in: felt tension, not resolved (intensity 4/5)"
+    )
+    assert_no_serious_axe_violations(page)

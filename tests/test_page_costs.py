@@ -109,3 +109,31 @@ def test_the_therapist_home_lists_read_only_their_columns(client, alice):
     page = client.get(reverse("home")).content.decode()
     assert reverse("sessions:note_edit", args=[unwritten.code]) in page
     assert reverse("sessions:note_edit", args=[drafted.code]) in page
+
+
+def test_the_home_reads_its_emergency_notices_in_its_batch(client, alice, charlie):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.models import EmergencyAccess
+
+    patient = make_client(alice, legal_name="Robin Quay")
+    make_session(patient, alice, starts_at=timezone.now() - timedelta(days=4))
+    now = timezone.now()
+    EmergencyAccess.objects.create(
+        user=charlie,
+        client=patient,
+        reason="On call <b>overnight</b>",
+        granted_at=now - timedelta(hours=1),
+        expires_at=now + timedelta(hours=1),
+    )
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("home")).content.decode()
+    assert "On call &lt;b&gt;overnight&lt;/b&gt;" in page
+    notice_reads = [
+        q["sql"] for q in queries.captured_queries if "emergencyaccess" in q["sql"]
+    ]
+    # Every statement naming the grants is the home's batch (it also reads the sessions).
+    assert notice_reads
+    assert all("therapysession" in sql for sql in notice_reads)

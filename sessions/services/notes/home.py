@@ -104,7 +104,10 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     # Unresolved supervision threads on this clinician's notes (and, for a supervisor, on
     # their supervisees' notes), oldest first.
     threads = open_threads_annotated(access.open_threads(user))[:limit]
-    lists = [today_sessions, to_write, drafts, returned, threads]
+    # The emergency notices at the head of the page (audit/_emergency_notices.html) ride in
+    # the same round trip; the context processor's lazy look-up is then never run.
+    notices = access.emergency_notices(user)
+    lists = [today_sessions, to_write, drafts, returned, threads, notices]
     if user.is_supervisor:
         lists.append(
             access.cosignature_queue(user)
@@ -112,7 +115,9 @@ def home_context(user: User, *, limit: int = 50) -> dict:
             .only(*QUEUE_COLUMNS)[:limit]
         )
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
-    today_sessions, to_write, drafts, returned, threads, *queue = batch.fetch(*lists)
+    today_sessions, to_write, drafts, returned, threads, notices, *queue = batch.fetch(
+        *lists
+    )
     late = late_after()
     for s in to_write:
         s.is_late = now - s.ends_at > late
@@ -130,6 +135,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "to_write": to_write,
         "drafts": drafts,
         "returned": returned,
+        "emergency_notices": notices,
         "late_hours": practice.note_late_hours(),
     }
     if user.is_supervisor:

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ipnb_notes.practice import note_late_after
 from sessions.models import ProgressNote, TherapySession
 from tests.factories import (
     make_client,
@@ -109,7 +110,10 @@ def test_home_rows_show_hostile_client_names_as_text(client, alice, payload):
     record = make_client(alice, legal_name="Robin Smith", preferred_name=payload)
     now = timezone.now()
     make_session(record, alice, starts_at=now - timedelta(minutes=5))  # today, to write
-    drafted = make_session(record, alice, starts_at=now - timedelta(days=3))
+    # A day past the practice's late-note threshold.
+    drafted = make_session(
+        record, alice, starts_at=now - note_late_after() - timedelta(days=1)
+    )
     make_note(drafted)  # a late draft: in "Notes to write" and "Drafts"
     client.force_login(alice)
     response = client.get(reverse("home"))

@@ -25,13 +25,13 @@ def url(name: str, *args) -> str:
 def environment(**options) -> Environment:
     # Autoescaping is forced on whatever the settings say: every value a partial prints
     # is escaped unless it is already safe HTML (Django's SafeString, Jinja2's Markup).
-    options["autoescape"] = True
+    options.pop("autoescape", None)
     # A misspelt name fails the render instead of printing nothing.
     options["undefined"] = StrictUndefined
     # A block tag alone on its line leaves no blank line behind.
     options.setdefault("trim_blocks", True)
     options.setdefault("lstrip_blocks", True)
-    env = Environment(**options)  # noqa: S701 - autoescape forced on above
+    env = Environment(autoescape=True, **options)
     env.globals.update({"url": url, "static": static})
     env.filters["localtime"] = timezone.localtime
     return env

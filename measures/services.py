@@ -209,16 +209,20 @@ def checkin_record(
     return answer
 
 
+def _claim(link: MeasureLink) -> None:
+    """Mark the link used, once: LinkNotUsable when it was used, revoked or expired (the
+    UPDATE's condition decides, so two submissions at once cannot both pass)."""
+    claimed = (
+        MeasureLink.objects.usable().filter(pk=link.pk).update(used_at=timezone.now())
+    )
+    if not claimed:
+        raise LinkNotUsable
+
+
 def checkin_complete(*, link: MeasureLink, responses: dict, request=None):
     """The client's check-in through its link, once (LinkNotUsable otherwise)."""
     with transaction.atomic():
-        claimed = (
-            MeasureLink.objects.usable()
-            .filter(pk=link.pk)
-            .update(used_at=timezone.now())
-        )
-        if not claimed:
-            raise LinkNotUsable
+        _claim(link)
         return checkin_record(
             session=link.session,
             checkin=link.spec,
@@ -234,13 +238,7 @@ def link_complete(
     """Record the client's answers and close the link, once: a second submission, or one
     after the link was revoked or expired, raises LinkNotUsable."""
     with transaction.atomic():
-        claimed = (
-            MeasureLink.objects.usable()
-            .filter(pk=link.pk)
-            .update(used_at=timezone.now())
-        )
-        if not claimed:
-            raise LinkNotUsable
+        _claim(link)
         return administration_record(
             client=link.client,
             instrument=link.spec,

@@ -64,3 +64,20 @@ def assert_no_serious_axe_violations(page) -> None:
     assert not bad, "\n".join(
         f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in bad
     )
+
+
+def tab_to(page, text: str, *, limit: int = 150) -> None:
+    """Press Tab until the focused control's label or text contains `text`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        name = page.evaluate(
+            """() => {
+              const el = document.activeElement;
+              if (!el || !el.matches("a, button, input, select, textarea, summary")) return "";
+              const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
+              return (label + " " + (el.textContent || "") + " " + (el.getAttribute("aria-label") || "")).replace(/\\s+/g, " ");
+            }"""
+        )
+        if text in name:
+            return
+    raise AssertionError(f"no focusable control named {text!r}")

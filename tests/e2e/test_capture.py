@@ -19,27 +19,10 @@ from sessions.models import (
     RepairEvent,
     RuptureEvent,
 )
-from tests.e2e.helpers import assert_no_serious_axe_violations, login
+from tests.e2e.helpers import assert_no_serious_axe_violations, login, tab_to
 from tests.factories import make_client, make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def tab_to(page, text: str, *, limit: int = 120) -> None:
-    """Press Tab until the focused control's label or text contains `text`."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        name = page.evaluate(
-            """() => {
-              const el = document.activeElement;
-              if (!el || !el.matches("a, button, input, select, textarea, summary")) return "";
-              const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
-              return (label + " " + (el.textContent || "") + " " + (el.getAttribute("aria-label") || "")).replace(/\\s+/g, " ");
-            }"""
-        )
-        if text in name:
-            return
-    raise AssertionError(f"no focusable control named {text!r}")
 
 
 def test_capture_by_keyboard_alone(page, live_server, alice):

@@ -13,27 +13,10 @@ from playwright.sync_api import expect
 
 from sessions.services import capture
 from sessions.services import notes as services
-from tests.e2e.helpers import assert_no_serious_axe_violations, login
+from tests.e2e.helpers import assert_no_serious_axe_violations, login, tab_to
 from tests.factories import make_client, make_note, make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def tab_to(page, text: str, *, limit: int = 150) -> None:
-    """Press Tab until the focused control's label or text contains `text`."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        name = page.evaluate(
-            """() => {
-              const el = document.activeElement;
-              if (!el || !el.matches("a, button, input, select, textarea, summary")) return "";
-              const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
-              return (label + " " + (el.textContent || "") + " " + (el.getAttribute("aria-label") || "")).replace(/\\s+/g, " ");
-            }"""
-        )
-        if text in name:
-            return
-    raise AssertionError(f"no focusable control named {text!r}")
 
 
 def test_comment_on_a_rupture_reply_and_resolve_by_keyboard(

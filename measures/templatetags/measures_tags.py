@@ -16,3 +16,11 @@ def measures_section(context):
         "can_edit": context.get("can_edit", False),
         "measures": client_summary(client),
     }
+
+
+@register.simple_tag
+def checkin_status() -> str:
+    """What the post-session check-in is, from the instrument registry (one home)."""
+    from measures.instruments import CHECKIN_STATUS
+
+    return CHECKIN_STATUS

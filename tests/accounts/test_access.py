@@ -24,9 +24,9 @@ ACCOUNT_URLS = [
     ("accounts:invitation_resend", "post", "user"),
     ("accounts:user_mfa_reset", "post", "user"),
     ("accounts:user_break_glass", "post", "user"),
-    ("accounts:user_mfa_reset", "post", "user"),
-    ("accounts:user_break_glass", "post", "user"),
     ("accounts:supervision_end", "post", "link"),
+    ("accounts:practice_settings", "get", None),
+    ("accounts:practice_settings", "post", None),
 ]
 
 

@@ -194,7 +194,7 @@ def mfa_reset(*, user: User, by: User, request=None) -> int:
     """A practice admin clears a user's lost second factors. Their sessions end at once and
     they must enrol again at next sign-in; they are told by email. Returns how many
     authenticators were removed."""
-    from accounts.services import AccountError, _end_sessions
+    from accounts.services import AccountError, end_all_sessions
 
     if user == by:
         raise AccountError(
@@ -205,7 +205,7 @@ def mfa_reset(*, user: User, by: User, request=None) -> int:
             Authenticator.objects.filter(user=user).values_list("type", flat=True)
         )
         Authenticator.objects.filter(user=user).delete()
-        ended = _end_sessions(user)
+        ended = end_all_sessions(user)
         audit.record(
             "user.mfa_reset",
             actor=by,

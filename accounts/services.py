@@ -271,7 +271,7 @@ def break_glass_designate(*, user: User, allowed: bool, by: User, request=None) 
     return user
 
 
-def _end_sessions(user: User) -> int:
+def end_all_sessions(user: User) -> int:
     keys = list(
         UserSession.objects.filter(user=user).values_list("session_key", flat=True)
     )
@@ -282,7 +282,7 @@ def _end_sessions(user: User) -> int:
 
 def user_end_sessions(*, user: User, by: User, request=None) -> int:
     """End every login session of this user at once; returns how many were ended."""
-    ended = _end_sessions(user)
+    ended = end_all_sessions(user)
     audit.record(
         "user.end_sessions",
         actor=by,
@@ -301,7 +301,7 @@ def user_deactivate(*, user: User, by: User, request=None) -> User:
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        ended = _end_sessions(user)
+        ended = end_all_sessions(user)
         audit.record(
             "user.deactivate",
             actor=by,

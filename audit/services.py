@@ -399,13 +399,13 @@ def emergency_access_notify(grant_id: int) -> int:
     with transaction.atomic():
         # REL-07: once per grant. A redelivered task finds the row and sends nothing; a
         # failed send rolls the row back, so the retry sends.
-        if not _claim_notification("emergency_access", grant.pk):
+        if not claim_notification("emergency_access", grant.pk):
             return 0
         _send_emergency_notice(grant, recipients, link)
     return len(recipients)
 
 
-def _claim_notification(kind: str, object_id: int) -> bool:
+def claim_notification(kind: str, object_id: int) -> bool:
     from django.db import IntegrityError
 
     from ipnb_notes.models import SentNotification

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ipnb_notes import outbox, practice
-from sessions.models.ipnb import COMPOSITE_SCALE
+from sessions.capture.models import COMPOSITE_SCALE
 
 logger = logging.getLogger(__name__)
 

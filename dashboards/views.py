@@ -16,7 +16,7 @@ from dashboards import reports
 from ipnb_notes import access, csvexport, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
-from sessions import kinds
+from sessions.capture import kinds
 
 CASELOAD_SORTS = {
     "name": (lambda r: r["name"].lower(), False),
@@ -130,7 +130,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
 def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpResponse:
     client = access.get_trajectory_client(request.user, code)
     require_recent_authentication(request)  # an export of clinical data: sudo mode
-    # The indicators' chart, and one per event kind that has a CSV (sessions.kinds).
+    # The indicators' chart, and one per event kind that has a CSV (sessions.capture.kinds).
     kind = kinds.csv_kind(chart)
     if chart != "indicators" and kind is None:
         raise Http404

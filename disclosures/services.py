@@ -134,7 +134,7 @@ def record_release(*, client, by: User, data: dict, request=None) -> Release:
     PDF and account for it. Drafts, returned notes and psychotherapy notes never go in."""
     from clients.models import TreatmentGoal
     from sessions.models import ProgressNote
-    from sessions.services.notes import FORMAT_SECTIONS, SECTION_LABELS
+    from sessions.notes.formats import FORMAT_SECTIONS, SECTION_LABELS
 
     code, at = uuid.uuid4(), timezone.now()
     date_from, date_to = data.get("date_from"), data.get("date_to")

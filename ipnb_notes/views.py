@@ -27,7 +27,7 @@ def home(request: AuthedRequest) -> HttpResponse:
             }
         }
         return render(request, "home/admin.html", context)
-    from sessions.services.notes import home_context
+    from sessions.notes.services import home_context
 
     context = home_context(user)
     from ipnb_notes import access

@@ -281,7 +281,7 @@ def risk_alert_notify(*, alert_id: int) -> int:
     """Email the client's current therapists that a questionnaire needs their attention (no
     clinical content, no name), once per alert."""
     from accounts.models import User
-    from audit.services import _claim_notification
+    from audit.services import claim_notification
     from clients.models import CaseAssignment
 
     alert = RiskAlert.objects.select_related("client").filter(pk=alert_id).first()
@@ -302,7 +302,7 @@ def risk_alert_notify(*, alert_id: int) -> int:
         "link": settings.SITE_URL.rstrip("/") + alert.get_absolute_url(),
     }
     with transaction.atomic():
-        if not _claim_notification("risk_alert", alert.pk):
+        if not claim_notification("risk_alert", alert.pk):
             return 0
         send_mail(
             subject=render_to_string(

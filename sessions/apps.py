@@ -16,7 +16,8 @@ class SessionsConfig(AppConfig):
 
 def check_registries(app_configs=None, **kwargs):
     """`manage.py check` fails when an event kind or a note format is incomplete."""
-    from sessions import kinds, note_formats
+    from sessions.capture import kinds
+    from sessions.notes import formats as note_formats
 
     return [
         checks.Error(problem, id="therapy_sessions.E001")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from sessions.urls_capture import urlpatterns as capture_urlpatterns
-from sessions.urls_notes import urlpatterns as notes_urlpatterns
+from sessions.capture.urls import urlpatterns as capture_urlpatterns
+from sessions.notes.urls import urlpatterns as notes_urlpatterns
 
 app_name = "sessions"
 

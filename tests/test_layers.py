@@ -232,3 +232,87 @@ def test_the_cycle_finder_sees_a_two_module_cycle_and_a_longer_one():
         ["a", "b", "c"]
     ]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+FEATURES = {"sessions": ("notes", "capture")}
+FEATURE_FILES = ("models.py", "forms.py", "urls.py")
+
+
+def stray_feature_modules(
+    root: Path, features: dict[str, tuple[str, ...]]
+) -> list[str]:
+    """What breaks the split of an app into feature packages: a suffix file (`forms_x.py`,
+    `urls_x.py`), a layer package at the app's top (`views/`, `services/`, `models/`) or a
+    feature package without its files."""
+    found = []
+    for app, packages in features.items():
+        for path in sorted((root / app).iterdir()):
+            stem = path.stem.split("_")
+            if (
+                path.suffix == ".py"
+                and len(stem) > 1
+                and stem[0] in {"forms", "urls", "views"}
+            ):
+                found.append(f"{app}/{path.name}: belongs in a feature package")
+            if path.is_dir() and path.name in {"views", "services", "models", "forms"}:
+                found.append(f"{app}/{path.name}/: belongs in a feature package")
+        for package in packages:
+            for name in (*FEATURE_FILES, "services", "views"):
+                base = root / app / package
+                if not (base / name).exists() and not (base / f"{name}.py").exists():
+                    found.append(f"{app}/{package}/ has no {name}")
+    return found
+
+
+def private_names_imported(modules: dict[str, Path]) -> list[str]:
+    """`from x import _name` between modules: a private name is private to its module."""
+    found = []
+    for module, path in sorted(modules.items()):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and (node.module or "").split(".")[0] in APPS
+            ):
+                found += [
+                    f"{module} imports {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    return found
+
+
+def test_sessions_is_split_by_feature():
+    assert stray_feature_modules(ROOT, FEATURES) == []
+
+
+def test_no_module_imports_another_modules_private_names():
+    assert private_names_imported(MODULES) == []
+
+
+def test_the_shape_checks_catch_what_they_guard_against(tmp_path):
+    _tree(
+        tmp_path,
+        {
+            "shop/__init__.py": "",
+            "shop/forms_orders.py": "",
+            "shop/services/__init__.py": "",
+            "shop/orders/models.py": "",
+            "shop/orders/forms.py": "",
+            "shop/orders/urls.py": "",
+            "shop/orders/services.py": "",
+            "shop/orders/views.py": "",
+            "shop/cart/models.py": "",
+        },
+    )
+    found = stray_feature_modules(tmp_path, {"shop": ("orders", "cart")})
+    assert "shop/forms_orders.py: belongs in a feature package" in found
+    assert "shop/services/: belongs in a feature package" in found
+    assert "shop/cart/ has no forms.py" in found
+    assert not [f for f in found if f.startswith("shop/orders/")]
+    modules = {
+        "accounts.a": tmp_path / "a.py",
+        "accounts.b": tmp_path / "b.py",
+    }
+    modules["accounts.a"].write_text("from accounts.b import _secret, public\n")
+    modules["accounts.b"].write_text("_secret = public = 1\n")
+    assert private_names_imported(modules) == ["accounts.a imports accounts.b._secret"]

@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from sessions.capture import services as capture_services
 from sessions.models import IntegrationIndicator, IntegrationRating
-from sessions.services import capture as capture_services
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import (
     make_client,
     make_goal,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from dashboards import services as rollups
 from ipnb_notes import sources
 from sessions.models import IntegrationIndicator, IntegrationRating
-from sessions.services.notes import home_context
+from sessions.notes.services import home_context
 from tests.factories import make_client, make_note, make_session
 from tests.sessions.conftest import sign
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from sessions.models import PsychotherapyNote
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import make_client, make_note, make_session
 from tests.urlwalk import SAMPLE, all_routes
 

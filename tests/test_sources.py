@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from dashboards import services as rollups
 from ipnb_notes import sources
+from sessions.capture import services as capture
 from sessions.models import InstrumentStatus, IntegrationIndicator
-from sessions.services import capture
 from tests.dashboards.helpers import attune, rate_composite
 from tests.factories import make_client, make_session
 

@@ -6,7 +6,7 @@
   window.ipnbCaptureLoaded = true;
 
   // --- Summary insertion into the progress note (note editor) ---------------------------------
-  // The section each note format takes the summary into (sessions/note_formats.py, passed
+  // The section each note format takes the summary into (sessions/notes/formats.py, passed
   // by the editor as json_script "note-summary-sections"); the others are tried after it.
   function summarySections() {
     var data = document.getElementById("note-summary-sections");
@@ -89,7 +89,7 @@
 
     var pendingEl = document.getElementById("capture-pending");
     var help = document.getElementById("capture-help");
-    // Every kind's keys come from the server (sessions/kinds.py, json_script "capture-keys").
+    // Every kind's keys come from the server (sessions/capture/kinds.py, json_script "capture-keys").
     var keysData = document.getElementById("capture-keys");
     var keyMap = keysData ? JSON.parse(keysData.textContent) : { single: {}, sequences: {}, actions: {} };
     var sequences = keyMap.sequences;

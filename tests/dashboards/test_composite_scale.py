@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from dashboards import reports, services
 from dashboards.models import SessionRollup
+from sessions.capture import services as capture
 from sessions.models import COMPOSITE_SCALE, IntegrationIndicator, Scale
-from sessions.services import capture
 from tests.dashboards.helpers import rate, rate_composite, session, weeks_ago
 from tests.factories import make_client, mark_recently_authenticated
 

@@ -16,7 +16,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from sessions.models import ProgressNote, PsychotherapyNote
-from sessions.services import notes as note_services
+from sessions.notes import services as note_services
 from tests.factories import (
     make_client,
     make_goal,

@@ -175,7 +175,7 @@ def test_a_gad7_in_session_with_an_item_missing_names_it_and_keeps_the_rest(
 def test_a_client_answers_a_post_session_check_in_and_it_meets_the_rupture_tag(
     browser, page, live_server, alice, settings
 ):
-    from sessions.services import capture as capture_services
+    from sessions.capture import services as capture_services
     from tests.factories import make_session
 
     settings.PRACTICE_NAME = PRACTICE

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sessions.services import capture
-from sessions.services import notes as services
+from sessions.capture import services as capture
+from sessions.notes import services as services
 from tests.e2e.helpers import assert_no_serious_axe_violations, login, tab_to
 from tests.factories import make_client, make_note, make_session
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from measures import instruments, services
 from measures.models import MeasureLink, SessionCheckIn
-from sessions.services import capture as capture_services
+from sessions.capture import services as capture_services
 from tests.factories import make_session
 from tests.measures.conftest import signed_in
 

@@ -44,9 +44,9 @@ class World:
 
 def build_world(alice, bob, charlie, ada) -> World:
     from disclosures.models import Authorization, Purpose
+    from sessions.capture import services as capture
     from sessions.models import IntegrationIndicator, PsychotherapyNote
-    from sessions.services import capture
-    from sessions.services.notes import note_save, note_sign
+    from sessions.notes.services import note_save, note_sign
 
     client = make_client(alice, legal_name="Matrix Client")
     goal = make_goal(client, alice)
@@ -91,7 +91,7 @@ def build_world(alice, bob, charlie, ada) -> World:
     )
     measure_link, _ = measures.link_create(client=client, instrument=PHQ9, by=alice)
     # Bob's supervision comment beside the tagged moment: a thread Alice and Bob take part in.
-    from sessions.services.notes import comment_add
+    from sessions.notes.services import comment_add
 
     thread = comment_add(
         note=note,

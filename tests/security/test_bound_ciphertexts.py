@@ -37,7 +37,7 @@ from sessions.models import (
     RepairEvent,
     RuptureEvent,
 )
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import make_client, make_note, make_session, make_user
 
 pytestmark = pytest.mark.django_db

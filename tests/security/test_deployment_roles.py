@@ -36,7 +36,7 @@ import django; django.setup()
 import audit
 from accounts.models import User
 from sessions.models import ProgressNote
-from sessions.services import notes
+from sessions.notes import services as notes
 from tests.factories import make_client, make_note, make_session, make_user
 alice = make_user(email="alice@example.org", full_name="Alice T", role=User.Role.THERAPIST)
 note = make_note(make_session(make_client(alice), alice), plan="Continue weekly.")

@@ -21,7 +21,7 @@ from django.db import connection
 from accounts.mfa import totp_code
 from audit.models import AuditEvent
 from sessions.models import ProgressNote, PsychotherapyNote, RuptureEvent
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import TOTP_SECRET, make_client, make_note, make_session
 
 pytestmark = pytest.mark.django_db

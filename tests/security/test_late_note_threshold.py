@@ -23,7 +23,7 @@ from dashboards import reports, services
 from dashboards.models import TherapistSummary
 from ipnb_notes import practice
 from ipnb_notes.models import OutboxMessage
-from sessions.services.notes.home import home_context
+from sessions.notes.services.home import home_context
 from tests.dashboards.helpers import session, signed_note, weeks_ago
 from tests.factories import make_client, make_session, mark_recently_authenticated
 

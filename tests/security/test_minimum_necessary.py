@@ -114,7 +114,7 @@ def test_a_crash_while_saving_a_note_mails_and_logs_no_note_text(
     from django.core import mail
     from django.urls import reverse
 
-    from sessions.views import notes as note_views
+    from sessions.notes.views import notes as note_views
     from tests.factories import make_client, make_note, make_session
 
     settings.ADMINS = ["ops@example.org"]

@@ -29,7 +29,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from clients.models import Client as ClinicalClient
 from sessions.models import ProgressNote
-from sessions.services import notes as note_services
+from sessions.notes import services as note_services
 from tests.factories import (
     PASSWORD,
     make_assignment,

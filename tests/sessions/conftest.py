@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sessions.models import ProgressNote
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import make_client, make_note, make_session
 
 NY = ZoneInfo("America/New_York")

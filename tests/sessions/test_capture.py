@@ -13,6 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from sessions.capture import services as services
 from sessions.models import (
     ArousalObservation,
     AttunementMoment,
@@ -22,7 +23,6 @@ from sessions.models import (
     SessionTag,
     TherapySession,
 )
-from sessions.services import capture as services
 from tests.factories import make_client, make_session
 
 NY = ZoneInfo("America/New_York")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from statistics import mean
 from zoneinfo import ZoneInfo
 
-from sessions.demo_ipnb import seed_events, trajectory_of
+from sessions.capture.demo import seed_events, trajectory_of
 from sessions.models import (
     ArousalObservation,
     AttunementMoment,

@@ -18,14 +18,14 @@ from django.utils import timezone
 
 from accounts.models import Supervision
 from audit.models import AuditEvent
+from sessions.capture import services as capture
 from sessions.models import (
     CommentReply,
     PsychotherapyNote,
     RuptureEvent,
     SupervisionComment,
 )
-from sessions.services import capture
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import make_note, make_session
 
 pytestmark = pytest.mark.django_db

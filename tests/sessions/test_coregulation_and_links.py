@@ -13,9 +13,9 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from sessions import kinds
+from sessions.capture import kinds
+from sessions.capture import services as services
 from sessions.models import ArousalObservation, CoRegulationMoment, IntegrationLink
-from sessions.services import capture as services
 
 HX = {"HX-Request": "true"}
 

@@ -14,7 +14,7 @@ from sessions.models import (
     SupervisionComment,
     TherapySession,
 )
-from sessions.services import notes as services
+from sessions.notes import services as services
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from sessions.models import (
     PsychotherapyNote,
     SupervisionComment,
 )
-from sessions.services import notes as services
+from sessions.notes import services as services
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from dashboards import services as rollups
+from sessions.capture import services as services
 from sessions.models import InstrumentStatus, IntegrationIndicator
-from sessions.services import capture as services
 
 pytestmark = pytest.mark.django_db
 

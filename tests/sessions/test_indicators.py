@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from sessions.capture import services as services
 from sessions.models import IntegrationIndicator, IntegrationRating
-from sessions.services import capture as services
 
 
 @pytest.fixture

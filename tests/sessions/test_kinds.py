@@ -14,12 +14,14 @@ from django.conf import settings
 from django.core import checks
 from django.urls import reverse
 
-from sessions import kinds, note_formats
-from sessions.forms_notes import ANCHOR_CHOICES, NoteForm
+from sessions.capture import kinds
+from sessions.capture import services as services
+from sessions.capture.models import SessionEvent
 from sessions.models import ProgressNote, SessionTag
-from sessions.models.ipnb import SessionEvent
-from sessions.services import capture as services
-from sessions.services.notes import ANCHOR_MODELS, FORMAT_SECTIONS
+from sessions.notes import formats as note_formats
+from sessions.notes.formats import FORMAT_SECTIONS
+from sessions.notes.forms import ANCHOR_CHOICES, NoteForm
+from sessions.notes.services import ANCHOR_MODELS
 
 CAPTURE_JS = Path(settings.BASE_DIR) / "static" / "js" / "capture.js"
 
@@ -58,7 +60,7 @@ def test_manage_py_check_runs_the_registries():
         ("arousal", {"form": ""}, "kind 'arousal' has no edit form"),
         (
             "arousal",
-            {"form": "sessions.forms_capture.NoSuchForm"},
+            {"form": "sessions.capture.forms.NoSuchForm"},
             "kind 'arousal' has no edit form",
         ),
         ("tag", {"line": None}, "kind 'tag' has no timeline line"),
@@ -75,7 +77,7 @@ def test_manage_py_check_runs_the_registries():
         ),
         (
             "rupture",
-            {"form": "sessions.forms_capture.RepairForm"},
+            {"form": "sessions.capture.forms.RepairForm"},
             "kind 'rupture': its form edits RepairEvent",
         ),
         # A kind's first key that another kind already uses.
@@ -95,8 +97,8 @@ def test_manage_py_check_runs_the_registries():
         ),
         (
             "rupture",
-            {"edit_check": "sessions.services.capture.rules.no_such_rule"},
-            "its edit rule sessions.services.capture.rules.no_such_rule does not exist",
+            {"edit_check": "sessions.capture.services.rules.no_such_rule"},
+            "its edit rule sessions.capture.services.rules.no_such_rule does not exist",
         ),
     ],
 )

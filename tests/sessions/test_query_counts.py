@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import make_client, make_note, make_session
 from tests.sessions.conftest import sign
 

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from sessions.capture import services as services
 from sessions.models import IntegrationIndicator, IntegrationRating
-from sessions.services import capture as services
 from tests.factories import make_session
 
 NY = ZoneInfo("America/New_York")

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from sessions.models import NoteRevision, ProgressNote
-from sessions.services import notes as services
+from sessions.notes import services as services
 from tests.factories import make_assignment
 from tests.sessions.test_note_flow import editor_post
 

@@ -71,7 +71,7 @@ def test_a_note_awaiting_cosignature_keeps_its_content(alices_awaiting_note):
 
 
 def test_signatures_and_addenda_are_append_only(alices_signed_note, alice):
-    from sessions.services import notes as services
+    from sessions.notes import services as services
 
     addendum = services.addendum_add(note=alices_signed_note, by=alice, text="Added.")
     for model, pk in (

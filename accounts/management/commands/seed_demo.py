@@ -117,8 +117,8 @@ class Command(BaseCommand):
     def seed_clinical(self, users: dict[str, User]) -> None:
         """Clients, then six months of sessions and notes, then IPNB events (each idempotent)."""
         from clients.demo import seed_clients
-        from sessions.demo import seed_sessions
-        from sessions.demo_ipnb import seed_events
+        from sessions.capture.demo import seed_events
+        from sessions.notes.demo import seed_sessions
 
         seed_clients(users)
         seed_sessions(users)

@@ -1,0 +1,133 @@
+"""The session's event timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from ipnb_notes import batch
+from measures import services as measures_services
+from sessions.capture import kinds
+from sessions.capture.services.common import session_event_querysets
+from sessions.capture.services.events import open_ruptures
+from sessions.capture.services.intervals import (
+    RepairInterval,
+    time_open,
+    time_to_repair,
+)
+from sessions.capture.services.summary import summary_text
+from sessions.models import IntegrationRating, RuptureEvent, TherapySession
+
+
+@dataclass
+class TimelineItem:
+    kind: str
+    event: object
+    title: str
+    details: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    interval: RepairInterval | None = None
+    open: bool = False
+
+    @property
+    def code(self):
+        return self.event.code
+
+    @property
+    def minute(self) -> int:
+        return self.event.minute
+
+    @property
+    def announcement(self) -> str:
+        return f"{self.title} tagged at minute {self.minute}"
+
+
+def _session_label(session) -> str:
+    return f"session of {timezone.localtime(session.starts_at):%b %-d, %Y}"
+
+
+def _event_anchor(event, session) -> str:
+    return session.get_absolute_url() + f"#event-{event.code}"
+
+
+def _item(kind, event, session, session_starts) -> TimelineItem:
+    """The kind's line (sessions.capture.kinds) for one event."""
+    context = kinds.LineContext(
+        session=session,
+        time_to_repair=lambda rupture, repair: time_to_repair(
+            rupture, repair, session_starts=session_starts
+        ),
+        anchor=lambda other: _event_anchor(other, other.session),
+        session_label=_session_label,
+    )
+    line = kinds.BY_NAME[kind].line(event, context)
+    return TimelineItem(
+        kind,
+        event,
+        line.title,
+        line.details,
+        line.links,
+        interval=line.interval,
+        open=line.open,
+    )
+
+
+def describe(event, session) -> TimelineItem:
+    """How one event reads on the timeline and in announcements ("Withdrawal rupture")."""
+    return _item(kinds.kind_of(event).name, event, session, [])
+
+
+def timeline_context(session) -> dict:
+    """Context for the session's event timeline: items in order, open ruptures, ratings.
+
+    A fixed number of queries, whatever the number of events (tests pin it)."""
+    # One round trip for every kind's event table, the client's session starts, the open
+    # ruptures and the ratings (ipnb_notes.batch).
+    queries = session_event_querysets(session)
+    starts = (
+        TherapySession.objects.filter(
+            client_id=session.client_id,
+            status__in=[
+                TherapySession.Status.ATTENDED,
+                TherapySession.Status.SCHEDULED,
+            ],
+        )
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+    )
+    # The post-session check-ins (measures) join the same round trip.
+    *fetched, session_starts, open_ruptures_list, ratings, checkins = batch.fetch(
+        *queries.values(),
+        starts,
+        open_ruptures(session.client, exclude_after=session),
+        IntegrationRating.objects.filter(session=session)
+        .select_related("indicator")
+        .order_by("indicator__sort_order", "indicator__id"),
+        measures_services.session_checkins(session),
+    )
+    events = dict(zip(queries, fetched, strict=True))
+    items = []
+    for kind, rows in events.items():
+        for event in rows:
+            event.session = session
+            items.append(_item(kind, event, session, session_starts))
+    items.sort(key=lambda i: (i.minute, i.event.created_at))
+    open_items = []
+    for rupture in open_ruptures_list:
+        open_items.append(
+            {
+                "rupture": rupture,
+                "markers": kinds.labels(RuptureEvent.Marker.choices, rupture.markers),
+                "waiting": time_open(rupture, session, session_starts=session_starts),
+                "same_session": rupture.session_id == session.id,
+                "url": _event_anchor(rupture, rupture.session),
+            }
+        )
+    return {
+        "timeline": items,
+        "open_ruptures": open_items,
+        "session_ratings": ratings,
+        "session_checkins": measures_services.timeline_checkins(checkins),
+        "capture_summary_text": summary_text(session, events),
+    }

@@ -1,0 +1,458 @@
+"""Forms of sessions, progress notes, signing, co-signature, addenda, comments, process notes."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from clients.models import TreatmentGoal
+from sessions.capture import kinds
+from sessions.models import ProgressNote, TherapySession
+from sessions.notes import formats as note_formats
+from sessions.notes import services as services
+from sessions.notes.models import INTERVENTIONS
+
+# Common psychotherapy codes, offered as suggestions; any well-formed code is accepted.
+SERVICE_CODES = [
+    ("90791", "Psychiatric diagnostic evaluation"),
+    ("90832", "Psychotherapy, 30 minutes"),
+    ("90834", "Psychotherapy, 45 minutes"),
+    ("90837", "Psychotherapy, 60 minutes"),
+    ("90846", "Family psychotherapy without the patient"),
+    ("90847", "Family or couple psychotherapy with the patient"),
+    ("90853", "Group psychotherapy"),
+    ("90839", "Psychotherapy for crisis, first 60 minutes"),
+]
+_SERVICE_CODE = re.compile(r"^[A-Z0-9]{5}(-[A-Z0-9]{2})?$")
+
+
+class SessionForm(forms.Form):
+    """A session's details; start date and time are entered in the practice's local time."""
+
+    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label="Start time", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)",
+        min_value=5,
+        max_value=600,
+        initial=50,
+        help_text="Between 5 and 600 minutes.",
+    )
+    modality = forms.ChoiceField(
+        choices=TherapySession.Modality.choices,
+        initial=TherapySession.Modality.INDIVIDUAL,
+    )
+    setting = forms.ChoiceField(
+        choices=TherapySession.Setting.choices,
+        initial=TherapySession.Setting.IN_PERSON,
+    )
+    status = forms.ChoiceField(
+        choices=TherapySession.Status.choices, initial=TherapySession.Status.SCHEDULED
+    )
+    service_code = forms.CharField(
+        label="Service code",
+        required=False,
+        max_length=10,
+        help_text="Optional, e.g. 90837 (CPT) or H0004; a modifier may follow a hyphen.",
+        widget=forms.TextInput(attrs={"list": "service-codes", "autocomplete": "off"}),
+    )
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, session: TherapySession | None = None, **kwargs):
+        if session is not None and not kwargs.get("data") and not args:
+            local = timezone.localtime(session.starts_at)
+            kwargs["initial"] = {
+                "date": local.date(),
+                "start_time": local.time().replace(second=0, microsecond=0),
+                "duration_minutes": session.duration_minutes,
+                "modality": session.modality,
+                "setting": session.setting,
+                "status": session.status,
+                "service_code": session.service_code,
+            }
+        super().__init__(*args, **kwargs)
+        if session is not None:
+            del self.fields["idempotency_key"]
+        elif not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean_service_code(self) -> str:
+        code = self.cleaned_data["service_code"].strip().upper()
+        if code and not _SERVICE_CODE.match(code):
+            raise forms.ValidationError(
+                "Enter a five-character service code such as 90837, optionally with a "
+                "modifier such as 90837-95."
+            )
+        return code
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        if value.year < 2000 or value.year > timezone.localdate().year + 2:
+            raise forms.ValidationError(
+                "Enter a date between 2000 and two years ahead."
+            )
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date") and data.get("start_time"):
+            data["starts_at"] = timezone.make_aware(
+                datetime.combine(data["date"], data["start_time"])
+            )
+            if (
+                data.get("status") == TherapySession.Status.ATTENDED
+                and data["starts_at"] > timezone.now()
+            ):
+                self.add_error(
+                    "status", "A session in the future cannot be marked attended yet."
+                )
+        return data
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "starts_at": data["starts_at"],
+            "duration_minutes": data["duration_minutes"],
+            "modality": data["modality"],
+            "setting": data["setting"],
+            "status": data["status"],
+            "service_code": data["service_code"],
+        }
+
+
+class NoteForm(forms.Form):
+    """The progress note editor. `signing` makes it strict: attestation and complete risk
+    section required. Autosave uses it lenient and saves whatever fields are valid."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    format = forms.ChoiceField(
+        label="Note format",
+        choices=[(f.code, f.label) for f in note_formats.FORMATS],
+        help_text="Switching keeps the text of sections that both formats share.",
+    )
+    plan = forms.CharField(
+        label="Plan",
+        required=False,
+        max_length=20000,
+        help_text=note_formats.PLAN_PROMPT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    goals_addressed = forms.ModelMultipleChoiceField(
+        label="Goals addressed",
+        queryset=TreatmentGoal.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    interventions = forms.MultipleChoiceField(
+        label="Interventions used",
+        choices=INTERVENTIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    risk_suicidal_ideation = forms.ChoiceField(
+        label="Suicidal ideation", choices=ProgressNote.Risk.choices, required=False
+    )
+    risk_self_harm = forms.ChoiceField(
+        label="Self-harm", choices=ProgressNote.Risk.choices, required=False
+    )
+    risk_harm_to_others = forms.ChoiceField(
+        label="Harm to others", choices=ProgressNote.Risk.choices, required=False
+    )
+    risk_details = forms.CharField(
+        label="Risk details: plan and follow-up",
+        required=False,
+        max_length=20000,
+        help_text="Required when any risk is present: the safety plan and the follow-up agreed.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_session_on = forms.DateField(
+        label="Next session",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    attest = forms.BooleanField(required=False)
+
+    def __init__(self, *args, note: ProgressNote, signing: bool = False, **kwargs):
+        if not kwargs.get("data") and not (args and args[0] is not None):
+            sections = note.sections or {}
+            initial = {
+                "version": note.version,
+                "format": note.format,
+                "plan": note.plan,
+                "goals_addressed": list(note.goals_addressed.all()) if note.pk else [],
+                "interventions": note.interventions,
+                "risk_details": note.risk_details,
+                "next_session_on": note.next_session_on,
+                **{f: getattr(note, f) for f in note_formats.RISK_FIELDS},
+                **{
+                    f"section_{k}": sections.get(k, "")
+                    for k in note_formats.ALL_SECTIONS
+                },
+            }
+            kwargs["initial"] = {**initial, **kwargs.get("initial", {})}
+        super().__init__(*args, **kwargs)
+        self.note = note
+        self.signing = signing
+        for key in note_formats.ALL_SECTIONS:
+            self.fields[f"section_{key}"] = forms.CharField(
+                label=note_formats.SECTION_LABELS[key],
+                required=False,
+                max_length=50000,
+                help_text=note_formats.SECTION_PROMPTS[key],
+                widget=forms.Textarea(attrs={"rows": 5}),
+            )
+        offered = Q(status=TreatmentGoal.Status.ACTIVE)
+        if note.pk:
+            # A goal met or dropped since keeps showing on the notes that addressed it.
+            offered |= Q(pk__in=note.goals_addressed.values("pk"))
+        self.fields["goals_addressed"].queryset = TreatmentGoal.objects.filter(
+            offered, client_id=note.client_id
+        )
+        self.fields["attest"].label = services.author_attestation(note.session)
+        self.fields["attest"].required = signing
+
+    @staticmethod
+    def summary_sections() -> dict[str, str]:
+        """Where each format takes the IPNB summary (capture.js reads it via json_script)."""
+        return note_formats.summary_sections()
+
+    def current_format(self) -> str:
+        value = self.data.get("format") if self.is_bound else None
+        if value not in note_formats.FORMAT_SECTIONS:
+            value = self.initial.get("format") or self.note.format
+        return value
+
+    def section_rows(self) -> list[dict]:
+        """One row per section of any format, with the formats that use it (the editor shows
+        the current format's and hides the rest, keeping their text while the user switches)."""
+        current = self.current_format()
+        rows = []
+        for key in note_formats.ALL_SECTIONS:
+            formats = [
+                f for f, keys in note_formats.FORMAT_SECTIONS.items() if key in keys
+            ]
+            rows.append(
+                {
+                    "key": key,
+                    "field": self[f"section_{key}"],
+                    "formats": " ".join(formats),
+                    "shown": current in formats,
+                }
+            )
+        return rows
+
+    def risk_fields(self):
+        return [self[f] for f in note_formats.RISK_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        if self.signing:
+            if (
+                any(
+                    data.get(f) == ProgressNote.Risk.PRESENT
+                    for f in note_formats.RISK_FIELDS
+                )
+                and not (data.get("risk_details") or "").strip()
+            ):
+                self.add_error(
+                    "risk_details",
+                    "A risk is marked present: describe the plan and follow-up.",
+                )
+            fmt = data.get("format") or self.note.format
+            keys = note_formats.FORMAT_SECTIONS.get(fmt, [])
+            if (
+                not any((data.get(f"section_{k}") or "").strip() for k in keys)
+                and not (data.get("plan") or "").strip()
+            ):
+                raise forms.ValidationError(
+                    "Write at least one section before signing."
+                )
+        elif (
+            any(
+                data.get(f) == ProgressNote.Risk.PRESENT
+                for f in note_formats.RISK_FIELDS
+            )
+            and not (data.get("risk_details") or "").strip()
+        ):
+            # Not blocking for a draft, but said at once so it is not a surprise at signing.
+            self.risk_warning = "A risk is marked present: the plan and follow-up are required before signing."
+        return data
+
+    risk_warning = ""
+
+    def note_data(self) -> dict:
+        """The valid fields, ready for services.note_save; invalid ones keep their stored value."""
+        data = self.cleaned_data
+        out: dict = {}
+        if "format" in data:
+            out["format"] = data["format"]
+        sections = {
+            k: data[f"section_{k}"]
+            for k in note_formats.ALL_SECTIONS
+            if f"section_{k}" in data
+        }
+        out["sections"] = sections
+        for name in (
+            "plan",
+            "interventions",
+            "risk_details",
+            "next_session_on",
+            "goals_addressed",
+            *note_formats.RISK_FIELDS,
+        ):
+            if name in data:
+                out[name] = data[name]
+        return out
+
+
+class CosignForm(forms.Form):
+    attest = forms.BooleanField(required=True)
+
+    def __init__(self, *args, note: ProgressNote, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attest"].label = services.cosign_attestation(note.session)
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What needs revising",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The author sees this comment on their home page.",
+    )
+
+
+# What a comment may be about: the note, or an event of a kind that allows it (sessions.capture.kinds).
+ANCHOR_CHOICES = kinds.anchor_choices()
+
+
+class CommentForm(forms.Form):
+    """A supervision comment: on the note as a whole, beside one moment of the session's
+    timeline (anchor_type, anchor_code) or beside one section of the note (anchor_section).
+    The anchor is chosen by the "Comment" action next to it, so it travels hidden; the form
+    says in words what the comment is about."""
+
+    text = forms.CharField(
+        label="Supervision comment",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Your supervisee sees it beside what it is about and on their home "
+        "page, and can reply.",
+    )
+    anchor_type = forms.ChoiceField(
+        label="About", choices=ANCHOR_CHOICES, required=False, widget=forms.HiddenInput
+    )
+    anchor_code = forms.UUIDField(
+        label="Event", required=False, widget=forms.HiddenInput
+    )
+    anchor_section = forms.CharField(
+        label="Section", required=False, max_length=40, widget=forms.HiddenInput
+    )
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, note: ProgressNote, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.note = note
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def clean(self):
+        data = super().clean()
+        anchor_type = data.get("anchor_type")
+        section = data.get("anchor_section")
+        if anchor_type and section:
+            self.add_error(
+                "text", "A comment is about one moment or one section, not both."
+            )
+        elif anchor_type:
+            code = data.get("anchor_code")
+            if not code or not services.anchor_exists(self.note, anchor_type, code):
+                self.add_error("text", "That moment is not part of this session.")
+        elif section and section not in services.section_keys(self.note):
+            self.add_error("text", "That section is not part of this note.")
+        elif "anchor_type" in self.errors:
+            self.errors.pop("anchor_type")
+            self.add_error("text", "That moment is not part of this session.")
+        return data
+
+    def about(self) -> str:
+        """What the comment will be about, in words, from the anchor the form carries."""
+        data = (
+            self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        )
+        get = (lambda k: data.get(k)) if data else (lambda k: self[k].value())
+        section = get("anchor_section")
+        if section and section in services.section_keys(self.note):
+            return f"The {services.section_label(section)} section"
+        anchor_type, code = get("anchor_type"), get("anchor_code")
+        if anchor_type:
+            try:
+                event = services.anchor_event(self.note, anchor_type, code)
+            except (ValueError, ValidationError):
+                event = None
+            if event is not None:
+                from sessions.capture.services import describe
+
+                item = describe(event, self.note.session)
+                return f"{item.title} at minute {item.minute}"
+        return "The note as a whole"
+
+
+class ReplyForm(forms.Form):
+    """A reply in a supervision thread, by the note's author or their supervisor."""
+
+    BACK = [("session", "The session page"), ("note", "The note page")]
+
+    text = forms.CharField(
+        label="Reply",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write a reply, or leave the thread as it is."},
+    )
+    back = forms.ChoiceField(
+        choices=BACK, required=False, initial="session", widget=forms.HiddenInput
+    )
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, thread=None, **kwargs):
+        if thread is not None:
+            kwargs.setdefault("auto_id", f"reply-{thread.code}-%s")
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="A correction or addition. It is signed when you add it and cannot be "
+        "changed afterwards.",
+    )
+    attest = forms.BooleanField(required=True)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, note: ProgressNote, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attest"].label = services.addendum_attestation(note)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+
+class ProcessNoteForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    text = forms.CharField(
+        label="Psychotherapy note",
+        required=False,
+        max_length=50000,
+        widget=forms.Textarea(attrs={"rows": 14}),
+    )

@@ -1,0 +1,143 @@
+"""The home page: today's sessions, notes to write, drafts, returned notes, the co-signature queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from accounts.models import User
+from ipnb_notes import practice
+from sessions.models import ProgressNote, SupervisionComment, TherapySession
+from sessions.notes.services.comments import anchor_label, open_threads_annotated
+
+
+def late_after() -> timedelta:
+    """When a note counts as late: the practice's setting (ipnb_notes.practice)."""
+    return practice.note_late_after()
+
+
+# The columns the home's rows show (templates/jinja2/home/): the lists read these alone,
+# not every column of the notes, sessions, clients and clinicians they join.
+CLIENT_COLUMNS = ("client__code", "client__preferred_name", "client__legal_name")
+SESSION_COLUMNS = (
+    "code",
+    "starts_at",
+    "duration_minutes",
+    "status",
+    "client",
+    *CLIENT_COLUMNS,
+)
+DRAFT_COLUMNS = (
+    "code",
+    "updated_at",
+    "session",
+    "session__code",
+    "session__starts_at",
+    "session__duration_minutes",
+    "client",
+    *CLIENT_COLUMNS,
+)
+QUEUE_COLUMNS = (
+    "code",
+    "signed_at",
+    "session",
+    "session__starts_at",
+    "client",
+    *CLIENT_COLUMNS,
+    "author",
+    "author__full_name",
+    "author__email",
+)
+
+
+@dataclass
+class HomeRow:
+    session: TherapySession
+    note: ProgressNote | None
+    late: bool
+
+
+def home_context(user: User, *, limit: int = 50) -> dict:
+    """Today's sessions, notes to write (oldest first, late per `late_after`), drafts, returned notes
+    and, for supervisors, the co-signature queue. A fixed number of queries, whatever the data."""
+    from ipnb_notes import access, batch
+
+    now = timezone.now()
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    mine = access.visible_sessions(user).filter(therapist=user)
+    today_sessions = (
+        mine.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+        .select_related("client", "note")
+        .only(*SESSION_COLUMNS, "note__status")
+        .order_by("starts_at")[:limit]
+    )
+    to_write = (
+        mine.filter(
+            status=TherapySession.Status.ATTENDED,
+            starts_at__lt=now,
+            note__isnull=True,
+        )
+        .select_related("client")
+        .only(*SESSION_COLUMNS)
+        .order_by("starts_at")[:limit]
+    )
+    notes = (
+        access.visible_notes(user)
+        .filter(author=user)
+        .select_related("session", "client")
+        .order_by("session__starts_at")
+    )
+    drafts = notes.filter(status=ProgressNote.Status.DRAFT).only(*DRAFT_COLUMNS)[:limit]
+    returned = notes.filter(status=ProgressNote.Status.RETURNED).prefetch_related(
+        Prefetch(
+            "comments",
+            queryset=SupervisionComment.objects.filter(
+                kind=SupervisionComment.Kind.RETURN
+            ).select_related("author"),
+            to_attr="return_comments",
+        )
+    )[:limit]
+    # Unresolved supervision threads on this clinician's notes (and, for a supervisor, on
+    # their supervisees' notes), oldest first.
+    threads = open_threads_annotated(access.open_threads(user))[:limit]
+    # The emergency notices at the head of the page (audit/_emergency_notices.html) ride in
+    # the same round trip; the context processor's lazy look-up is then never run.
+    notices = access.emergency_notices(user)
+    lists = [today_sessions, to_write, drafts, returned, threads, notices]
+    if user.is_supervisor:
+        lists.append(
+            access.cosignature_queue(user)
+            .select_related("session", "client", "author")
+            .only(*QUEUE_COLUMNS)[:limit]
+        )
+    # Every list in one round trip (ipnb_notes.batch); the return comments follow.
+    today_sessions, to_write, drafts, returned, threads, notices, *queue = batch.fetch(
+        *lists
+    )
+    late = late_after()
+    for s in to_write:
+        s.is_late = now - s.ends_at > late
+    for n in drafts:
+        n.is_late = now - n.session.ends_at > late
+    for n in returned:
+        n.return_comment = n.return_comments[-1] if n.return_comments else None
+    for t in threads:
+        t.client = t.note.client  # the home's read event names the clients shown
+        t.about = anchor_label(t)
+        t.awaits_reply = (t.last_speaker_id or t.author_id) != user.pk
+    context = {
+        "open_threads": threads,
+        "today_sessions": today_sessions,
+        "to_write": to_write,
+        "drafts": drafts,
+        "returned": returned,
+        "emergency_notices": notices,
+        "late_hours": practice.note_late_hours(),
+    }
+    if user.is_supervisor:
+        context["cosign_queue"] = queue[0]
+    return context

@@ -55,6 +55,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         "an emergency. Only therapists and supervisors may be designated.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    digest_email = models.BooleanField(
+        "Email me a daily digest",
+        default=True,
+        help_text="Once a day: how many notes you have to write, how many are late, "
+        "how many were returned for revision and, for supervisors, how many await "
+        "your co-signature. Counts and a link only, never a client's name.",
+    )
 
     objects = UserManager()
 
@@ -203,3 +210,38 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class DailyDigest(models.Model):
+    """One clinician's daily email digest: recorded (one row per user and practice day, in
+    the transaction that queues its email) before it is sent, so a second run of the beat
+    task or a retried worker sends nothing twice. Counts only: no client, no clinical text."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The practice's day (TIME_ZONE) it was sent for.")
+    to_write = models.PositiveIntegerField(
+        help_text="Attended sessions whose note is not yet signed (none, or a draft)."
+    )
+    late = models.PositiveIntegerField(
+        help_text="Of those, how many are past the practice's late-note threshold."
+    )
+    returned = models.PositiveIntegerField(help_text="Notes returned for revision.")
+    cosign = models.PositiveIntegerField(
+        help_text="Notes awaiting this supervisor's co-signature."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "day"], name="daily_digest_one_per_user_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(late__lte=models.F("to_write")),
+                name="daily_digest_late_within_to_write",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Daily digest of {self.day} for user {self.user_id}"

@@ -28,3 +28,21 @@ def purge_expired() -> dict[str, int]:
     from accounts import services
 
     return services.purge_expired()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540, **retry_on_outage())
+def digest_daily() -> int:
+    """Daily at DIGEST_HOUR (beat): record today's digests and queue their emails."""
+    from accounts import digest
+
+    return len(digest.plan())
+
+
+# A retry after an SMTP outage sends only the digests not yet sent (each is marked sent in
+# the transaction that hands its email over).
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540, **retry_on_outage())
+def digest_send(*digest_ids: int) -> int:
+    """Email the digests of these ids (counts only: nothing about a client crosses)."""
+    from accounts import digest
+
+    return sum(digest.send(pk) for pk in digest_ids)

@@ -390,6 +390,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# The hour (0-23, in TIME_ZONE, the practice's) at which the daily email digest goes out.
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
+if not 0 <= DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"DIGEST_HOUR must be an hour from 0 to 23, not {DIGEST_HOUR}"
+    )
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
@@ -413,6 +419,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.audit_verify",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The clinicians' daily email digest (accounts/digest.py), at DIGEST_HOUR practice time.
+    "accounts-digest-daily": {
+        "task": "accounts.tasks.digest_daily",
+        "schedule": crontab(hour=DIGEST_HOUR, minute=0),
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------------
@@ -432,6 +443,9 @@ if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
         "use_tls": env_bool("EMAIL_USE_TLS", False),
         "timeout": 10,
     }
+elif _EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    # Each email as a file in this directory (tests read what a real worker sent).
+    MAILERS["default"]["OPTIONS"] = {"file_path": env_str("EMAIL_FILE_PATH")}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ipnb-notes <noreply@localhost>")
 
 # --- Logging: never request bodies, never PHI --------------------------------------------------

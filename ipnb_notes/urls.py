@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from accounts import reminder_views
 from accounts import views as account_views
 from audit import views as audit_views
 from ipnb_notes import views
@@ -13,6 +14,8 @@ urlpatterns = [
     path("sources/", views.sources, name="sources"),
     # allauth's email page, in sudo mode before its form is shown (accounts.views.email).
     path("accounts/email/", account_views.email, name="account_email"),
+    # The clinician's own reminders (the daily email digest), beside allauth's pages.
+    path("accounts/reminders/", reminder_views.reminders, name="account_reminders"),
     path("accounts/", include("allauth.urls")),
     path(
         "invitation/<str:token>/",

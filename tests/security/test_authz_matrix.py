@@ -44,6 +44,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "account_login": ("AAAA", "AAAA"),
     "account_logout": ("AAAA", "LLLL"),
     "account_reauthenticate": ("AAAA", "AAAA"),
+    # The clinician's own reminders (the daily digest); admins receive none (404).
+    "account_reminders": ("AAA4", "AAA4"),
     "account_reset_password": ("AAAA", "AAAA"),
     "account_reset_password_done": ("AAAA", "5555"),
     "account_reset_password_from_key": ("AAAA", "AAAA"),

@@ -76,3 +76,44 @@ class SetPasswordForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+class DeactivateForm(forms.Form):
+    """Deactivating a clinician who still has clients in care asks the admin to say so: the
+    clients keep them as therapist (and nobody else sees them) until the caseload moves."""
+
+    leave_caseload = forms.BooleanField(required=False)
+    # The count the admin was shown: if it changed before they confirmed, they confirm again.
+    clients_seen = forms.CharField(
+        required=False, max_length=12, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, caseload, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.caseload = caseload
+        self.fields["clients_seen"].initial = caseload.total
+        field = self.fields["leave_caseload"]
+        if caseload.total:
+            field.label = (
+                f"Deactivate anyway: {caseload.total} client"
+                f"{'s' if caseload.total != 1 else ''} in care will have no active "
+                f"therapist of record until their caseload is transferred."
+            )
+        else:
+            del self.fields["leave_caseload"]
+
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.get("clients_seen", "")
+        if self.caseload.total and seen != str(self.caseload.total):
+            raise forms.ValidationError(
+                f"The number of clients changed while this page was open: it is now "
+                f"{self.caseload.total}. Please confirm again."
+            )
+        if self.caseload.total and not cleaned.get("leave_caseload"):
+            self.add_error(
+                "leave_caseload",
+                "Transfer the caseload first, or tick this box to deactivate the "
+                "account now and transfer the clients afterwards.",
+            )
+        return cleaned

@@ -13,7 +13,8 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.signals import post_init, pre_save
 
 import audit
@@ -162,6 +163,89 @@ class MFAAdapter(DefaultMFAAdapter):
             .exclude(pk=authenticator.pk)
             .exists()
         )
+
+
+# --- Who has a second factor (the practice admin's user list and user page) -------------------
+
+# A second factor is an authenticator app or a security key. Recovery codes alone are not one:
+# they come with a second factor and stand in for it (the sign-in middleware's rule too).
+SECOND_FACTOR_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+# How each kind of authenticator is named to the practice admin (allauth's own labels say
+# "TOTP Authenticator" and "WebAuthn").
+AUTHENTICATOR_LABELS = {
+    Authenticator.Type.TOTP: "Authenticator app",
+    Authenticator.Type.WEBAUTHN: "Security key",
+    Authenticator.Type.RECOVERY_CODES: "Recovery codes",
+}
+
+
+class SecondFactorStatus(models.TextChoices):
+    """The user list's filter values and the status shown beside each account."""
+
+    SET_UP = "set-up", "Set up"
+    NOT_SET_UP = "not-set-up", "Not set up"
+
+
+def second_factor_exists() -> Exists:
+    """Whether the row's user has a second factor: a subquery of the page's own statement."""
+    return Exists(
+        Authenticator.objects.filter(
+            user_id=OuterRef("pk"), type__in=SECOND_FACTOR_TYPES
+        )
+    )
+
+
+def with_second_factor(users: QuerySet[User]) -> QuerySet[User]:
+    """Annotate each user with `has_second_factor` and `authenticator_types` (the kinds of
+    authenticator they hold, sorted), in the list's one statement: no query per row."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    kinds = (
+        Authenticator.objects.filter(user_id=OuterRef("pk"))
+        .order_by("type")
+        .values("type")
+        .distinct()
+    )
+    return users.annotate(
+        has_second_factor=second_factor_exists(),
+        authenticator_types=ArraySubquery(kinds),
+    )
+
+
+def filter_second_factor(users: QuerySet[User], status: str) -> QuerySet[User]:
+    """Users whose second-factor status is `status` (a SecondFactorStatus value); any other
+    value filters nothing."""
+    if status == SecondFactorStatus.SET_UP:
+        return users.filter(second_factor_exists())
+    if status == SecondFactorStatus.NOT_SET_UP:
+        return users.filter(~second_factor_exists())
+    return users
+
+
+class SecondFactorSummary:
+    """What the practice admin reads about one user's second factor."""
+
+    def __init__(self, types) -> None:
+        types = set(types or ())
+        self.is_set_up = any(t in types for t in SECOND_FACTOR_TYPES)
+        self.status = (
+            SecondFactorStatus.SET_UP
+            if self.is_set_up
+            else SecondFactorStatus.NOT_SET_UP
+        )
+        self.label = self.status.label
+        self.kinds = [
+            AUTHENTICATOR_LABELS[t] for t in SECOND_FACTOR_TYPES if t in types
+        ]
+        self.recovery_codes = Authenticator.Type.RECOVERY_CODES in types
+
+
+def second_factor_summary(user: User) -> SecondFactorSummary:
+    """One user's second factor (the user page): one query."""
+    return SecondFactorSummary(
+        Authenticator.objects.filter(user=user).values_list("type", flat=True)
+    )
 
 
 def totp_code(secret: str, at: float | None = None) -> str:

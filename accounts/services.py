@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import audit
+from accounts import queries
 from accounts.models import Invitation, Supervision, User
 from ipnb_notes import outbox
 
@@ -294,6 +295,9 @@ def user_end_sessions(*, user: User, by: User, request=None) -> int:
 
 
 def user_deactivate(*, user: User, by: User, request=None) -> User:
+    """Deactivate an account and end its sessions at once. A clinician who still has clients
+    in care is deactivated all the same (access must end when it must); the event records how
+    many clients were left with them, and the account pages offer the caseload transfer."""
     if user == by:
         raise AccountError("You cannot deactivate your own account.")
     if not user.is_active:
@@ -302,12 +306,16 @@ def user_deactivate(*, user: User, by: User, request=None) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
         ended = end_all_sessions(user)
+        changes = {"is_active": [True, False], "sessions_ended": ended}
+        caseload = queries.open_caseload(user)
+        if caseload.total:
+            changes["clients_left_assigned"] = caseload.as_changes()
         audit.record(
             "user.deactivate",
             actor=by,
             request=request,
             target=user,
-            changes={"is_active": [True, False], "sessions_ended": ended},
+            changes=changes,
         )
     return user
 

@@ -13,8 +13,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
-from accounts.forms import InviteForm, RoleForm, SetPasswordForm, SupervisionForm
+from accounts import mfa, queries, services
+from accounts.forms import (
+    DeactivateForm,
+    InviteForm,
+    RoleForm,
+    SetPasswordForm,
+    SupervisionForm,
+)
 from accounts.models import Supervision, User
 from ipnb_notes import access, listsearch, practice
 from ipnb_notes.http import AuthedRequest, wants_partial
@@ -30,7 +36,8 @@ USER_SORTS = {
 
 @require_http_methods(["GET", "POST"])
 def user_list(request: AuthedRequest) -> HttpResponse:
-    users = access.manageable_users(request.user).prefetch_related(
+    users = mfa.with_second_factor(access.manageable_users(request.user))
+    users = users.prefetch_related(
         Prefetch(
             "supervisions_received",
             queryset=Supervision.objects.current().select_related("supervisor"),
@@ -48,15 +55,22 @@ def user_list(request: AuthedRequest) -> HttpResponse:
         users = users.filter(is_active=True)
     elif status == "inactive":
         users = users.filter(is_active=False)
+    second_factor = params.get("second_factor", "")
+    if second_factor not in mfa.SecondFactorStatus.values:
+        second_factor = ""
+    users = mfa.filter_second_factor(users, second_factor)
     sort = params.get("sort", "name")
     users = users.order_by(USER_SORTS.get(sort, "full_name"), "id")
     page = Paginator(users, 50).get_page(params.get("page"))
+    for row in page:
+        row.second_factor = mfa.SecondFactorSummary(row.authenticator_types)
     template = "accounts/user_list.html"
     if wants_partial(request):
         template += "#user-rows"
     filters = listsearch.filter_query(
         role=role if role in User.Role.values else "",
         status=status if status in ("active", "inactive") else "",
+        second_factor=second_factor,
         sort=sort if sort in USER_SORTS else "",
     )
     context = {
@@ -66,6 +80,8 @@ def user_list(request: AuthedRequest) -> HttpResponse:
         "status": status,
         "sort": sort,
         "roles": User.Role.choices,
+        "second_factor": second_factor,
+        "second_factor_choices": mfa.SecondFactorStatus.choices,
         "filter_query": filters,
         "search_form": "user-search",
     }
@@ -113,6 +129,7 @@ def user_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
 def _render_detail(
     request, user, *, role_form=None, supervision_form=None, status=200
 ) -> HttpResponse:
+    caseload = queries.open_caseload(user)
     links = Supervision.objects.filter(
         Q(supervisee=user) | Q(supervisor=user)
     ).select_related("supervisor", "supervisee")
@@ -126,6 +143,8 @@ def _render_detail(
         "supervisors": [link for link in links if link.supervisee_id == user.id],
         "supervisees": [link for link in links if link.supervisor_id == user.id],
         "invitation": user.invitations.first(),
+        "second_factor": mfa.second_factor_summary(user),
+        "caseload": caseload,
     }
     return render(request, "accounts/user_detail.html", context, status=status)
 
@@ -193,16 +212,38 @@ def supervision_end(request: AuthedRequest, code: UUID) -> HttpResponse:
     return redirect(link.supervisee)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def user_deactivate(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """Confirm and deactivate an account. A clinician who still has clients in care is shown
+    how many, and offered the caseload transfer first; deactivating anyway is an explicit
+    choice (docs/DECISIONS.md)."""
     user = access.get_managed_user(request.user, code)
-    try:
-        services.user_deactivate(user=user, by=request.user, request=request)
-    except services.AccountError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{user} is deactivated and signed out everywhere.")
-    return redirect(user)
+    caseload = queries.open_caseload(user)
+    form = DeactivateForm(
+        request.POST if request.method == "POST" else None, caseload=caseload
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_deactivate(user=user, by=request.user, request=request)
+        except services.AccountError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"{user} is deactivated and signed out everywhere."
+            )
+            if caseload.total:
+                messages.warning(
+                    request,
+                    f"{caseload.total} client(s) in care still have {user} as their "
+                    "therapist: transfer the caseload.",
+                )
+        return redirect(user)
+    return render(
+        request,
+        "accounts/user_deactivate.html",
+        {"managed": user, "caseload": caseload, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @sudo_mode

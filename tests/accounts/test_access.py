@@ -18,6 +18,7 @@ ACCOUNT_URLS = [
     ("accounts:user_detail", "get", "user"),
     ("accounts:user_change_role", "post", "user"),
     ("accounts:supervision_create", "post", "user"),
+    ("accounts:user_deactivate", "get", "user"),
     ("accounts:user_deactivate", "post", "user"),
     ("accounts:user_reactivate", "post", "user"),
     ("accounts:user_end_sessions", "post", "user"),

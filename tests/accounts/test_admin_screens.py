@@ -419,6 +419,7 @@ def test_the_detail_page_costs_the_same_queries_for_many_links(
         make_supervision(supervisor, make_user())
         make_user(role=User.Role.SUPERVISOR)
     assert count() == few
-    # session, user, the account, its links, its invitation, the supervisor choices
-    with django_assert_num_queries(6):
+    # session, user, the account, its open caseload, its links, its invitation, its
+    # authenticators, the supervisor choices
+    with django_assert_num_queries(8):
         client.get(supervisor.get_absolute_url())

@@ -58,7 +58,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "accounts:user_break_glass": ("5555", "444A"),
     "accounts:practice_settings": ("444A", "444A"),
     "accounts:user_change_role": ("5555", "444A"),
-    "accounts:user_deactivate": ("5555", "444A"),
+    "accounts:user_deactivate": ("444A", "444A"),  # GET: the confirmation page
     "accounts:user_detail": ("444A", "5555"),
     "accounts:user_end_sessions": ("5555", "444A"),
     "accounts:user_invite": ("444A", "444A"),
@@ -67,7 +67,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "accounts:user_reactivate": ("5555", "444A"),
     "audit:emergency_access": ("3334", "3334"),
     "audit:event_export": ("444A", "5555"),
-    "audit:event_list": ("444A", "5555"),
+    "audit:event_list": ("444A", "444A"),  # the client-name search POSTs
     "csp_report": ("5555", "AAAA"),  # public report sink: POST only, report JSON only
     "clients:assign_detail": ("444A", "5555"),
     "clients:assign_list": ("444A", "444A"),  # the search form POSTs
@@ -90,6 +90,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "dashboards:practice_csv": ("444A", "5555"),
     "dashboards:supervisee_caseload": ("4A44", "4A44"),  # the search form POSTs
     "dashboards:supervisee_caseload_csv": ("4A44", "5555"),
+    "dashboards:supervisee_ruptures": ("4A44", "5555"),
     "dashboards:supervision": ("4A44", "5555"),
     "dashboards:supervision_csv": ("4A44", "5555"),
     "dashboards:trajectory": ("AA44", "5555"),
@@ -111,6 +112,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "measures:alert_acknowledge": ("AA44", "A344"),
     "measures:link_create": ("A344", "A344"),
     "measures:link_revoke": ("5555", "A344"),
+    "measures:link_copy": ("5555", "A344"),
+    "measures:schedule": ("A344", "A344"),
+    "measures:measures_csv": ("AA44", "5555"),
+    "measures:practice_measures": ("444A", "444A"),
     "healthz": ("AAAA", "5555"),
     "home": ("AAAA", "5555"),
     "mfa_activate_totp": ("AAAA", "AAAA"),

@@ -26,7 +26,7 @@ SKIP_ACTIONS = (
     "/end/",
     "transfer",
 )
-WATCHED_APPS = ("accounts", "clients", "therapy_sessions", "disclosures")
+WATCHED_APPS = ("accounts", "clients", "therapy_sessions", "disclosures", "measures")
 
 text = st.one_of(
     st.text(max_size=40),
@@ -144,6 +144,7 @@ PARAMS = (
     "sort",
     "status",
     "role",
+    "second_factor",
     "page",
     "window",
     "date_from",

@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditEvent, EmergencyAccess
+from audit.models import AuditEvent
+from clients.models import EmergencyAccess
 from tests.factories import (
     make_note,
     make_session,
@@ -58,6 +59,8 @@ READS = {
     "measures:link_create": "client",
     "measures:checkin_link_create": "client",
     "measures:checkin_mirror": "client",
+    "measures:schedule": "client",
+    "measures:measures_csv": "client",
     "home": "list",
     "clients:client_list": "list",
     "clients:assign_list": "list",
@@ -66,14 +69,19 @@ READS = {
     "dashboards:caseload_csv": "list",
     "dashboards:supervisee_caseload": "list",
     "dashboards:supervisee_caseload_csv": "list",
+    "dashboards:supervisee_ruptures": "list",
 }
 
 # Pages a persona may GET that show no client data, and why.
 NO_CLIENT_DATA = {
     "accounts:user_detail": "a user's role, supervision links and second factor",
     "accounts:user_invite": "the invitation form",
+    "accounts:user_deactivate": "the confirmation: how many clients, never which",
     "accounts:user_list": "the practice's users",
     "accounts:practice_settings": "the practice's settings (when a note is late)",
+    "measures:practice_measures": "the practice's measure settings (emailing links)",
+    # Its POSTed client-name search shows names: audited as a read, audit.report_client_search
+    # (tests/audit/test_client_name_search.py).
     "audit:event_list": "the trail itself (codes only), audited as audit.report_view",
     "audit:event_export": "the trail itself (codes only), audited as audit.report_export",
     "clients:client_create": "an empty form",

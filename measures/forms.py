@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from measures import instruments
+from measures import instruments, scheduling
+from measures.models import MeasuresPolicy
 
 SKIP_LABEL = "Leave the unanswered questions blank (no total will be computed)"
 
@@ -152,3 +153,41 @@ class CheckInForm(forms.Form):
 
 class CheckInEmailForm(forms.Form):
     email = LinkForm.base_fields["email"]
+
+
+class ScheduleForm(forms.Form):
+    """Every how many sessions each questionnaire (and the check-in) is asked; blank is
+    off. One field per schedulable instrument of the registry."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = scheduling.EVERY_MIN, scheduling.EVERY_MAX
+        for code, name in scheduling.SCHEDULABLE:
+            self.fields[f"every_{code}"] = forms.IntegerField(
+                label=f"{name}: every … sessions",
+                required=False,
+                min_value=low,
+                max_value=high,
+                help_text="Blank: not scheduled. 1: every session; 4: the first "
+                "session and every 4th after it.",
+                error_messages={
+                    "invalid": f"Enter a whole number of sessions from {low} to {high}, "
+                    "or leave it blank.",
+                    "min_value": f"Enter a number from {low} to {high}, or leave it blank.",
+                    "max_value": f"Enter a number from {low} to {high}, or leave it blank.",
+                },
+            )
+
+    def every(self) -> dict[str, int | None]:
+        return {
+            code: self.cleaned_data.get(f"every_{code}")
+            for code, _ in scheduling.SCHEDULABLE
+        }
+
+
+class PolicyForm(forms.ModelForm):
+    """The practice's measure settings; labels and help from the model (one home)."""
+
+    class Meta:
+        model = MeasuresPolicy
+        fields = ["email_scheduled_links"]

@@ -30,6 +30,8 @@ NHS_SOURCE = (
     "NHS Talking Therapies (IAPT) rules: reliable change and caseness as summarised from the "
     "IAPT Manual (cbtwatch.com) and the PHE Fingertips glossary (caseness)"
 )
+# What a published instrument is, shown beside its name and in exports (one home).
+STANDARDISED_STATUS = "Standardised questionnaire, public domain"
 RCI_SOURCE = "Jacobson & Truax (1991), classification RECOVERED / IMPROVED / UNCHANGED / DETERIORATED"
 
 
@@ -67,6 +69,7 @@ class Instrument:
     risk_item: int | None = None
     options: tuple[tuple[int, str], ...] = OPTIONS
     attribution: str = ATTRIBUTION
+    status: str = STANDARDISED_STATUS
 
     @property
     def slug(self) -> str:

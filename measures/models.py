@@ -153,11 +153,24 @@ class MeasureLink(models.Model):
     mail_to = EncryptedTextField(blank=True)
     mail_token = EncryptedTextField(blank=True)
     mailed_at = models.DateTimeField(null=True, blank=True)
+    # Created by the client's schedule (MeasureSchedule), not by a therapist's request.
+    scheduled = models.BooleanField(default=False)
+    # A scheduled link not emailed: its token waits encrypted until the therapist has it
+    # shown once to copy (measures.services.link_reveal), then is erased.
+    held_token = EncryptedTextField(blank=True)
 
     objects = MeasureLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # The schedule never makes two links for one session and questionnaire.
+            models.UniqueConstraint(
+                fields=["session", "instrument"],
+                condition=Q(scheduled=True),
+                name="measurelink_one_scheduled_per_session",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_instrument_display()} link of {self.created_at:%Y-%m-%d}"
@@ -184,6 +197,11 @@ class MeasureLink(models.Model):
         if self.expires_at <= timezone.now():
             return "Expired"
         return "Open"
+
+    @property
+    def waiting_to_copy(self) -> bool:
+        """A scheduled link, not emailed, whose address the therapist has not had shown."""
+        return bool(self.held_token) and self.state == "Open"
 
 
 class RiskAlert(models.Model):
@@ -309,3 +327,76 @@ class SessionCheckIn(models.Model):
         if r.get("safety"):
             text += f"; safe and understood {r['safety']}/5"
         return f"{who} check-in: {text}"
+
+
+class MeasureSchedule(models.Model):
+    """How often the client is asked one questionnaire or the check-in: at their first
+    session and every `every`-th session after it (1 = every session). The links follow
+    from it (measures.services.schedule_run): before the session for a questionnaire,
+    after an attended session for the check-in."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="measure_schedules"
+    )
+    instrument = models.CharField(max_length=10, choices=LINK_CHOICES)
+    every = models.PositiveSmallIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["instrument"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument"],
+                name="measureschedule_one_per_instrument",
+            ),
+            models.CheckConstraint(
+                condition=Q(every__gte=1, every__lte=52),
+                name="measureschedule_every_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} every {self.every} session(s)"
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:schedule", args=[self.client.code])
+
+
+class MeasuresPolicy(models.Model):
+    """The practice's one row of measure settings, edited by practice admins."""
+
+    email_scheduled_links = models.BooleanField(
+        "Email scheduled links to clients who have an email address",
+        default=False,
+        help_text="The email names the practice and carries the link, nothing else. "
+        "When off, or when the client has no email address, the link waits on the "
+        "client's schedule page for the therapist to copy.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "measures policy"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="measurespolicy_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return "Measures policy"
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:practice_measures")
+
+    @classmethod
+    def current(cls) -> MeasuresPolicy:
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

@@ -109,13 +109,21 @@ def link_create(
     by,
     email: str = "",
     session=None,
+    scheduled: bool = False,
     request=None,
 ) -> tuple[MeasureLink, str]:
     """A new one-time link; returns it with its token (shown once, never stored in clear).
     With `email`, the link is also emailed (practice name and link only). A check-in link
-    names the session it asks about."""
-    if isinstance(instrument, instruments.CheckIn) != (session is not None):
-        raise ValueError("a check-in link names its session; other links do not")
+    names the session it asks about; so does a questionnaire's link made by the client's
+    schedule (`scheduled`, measures.scheduling), whose token, when not emailed, waits
+    encrypted for the therapist to copy (`by` is then the session's therapist, the audit
+    event has no actor)."""
+    if isinstance(instrument, instruments.CheckIn) and session is None:
+        raise ValueError("a check-in link names its session")
+    if session is not None and not (
+        scheduled or isinstance(instrument, instruments.CheckIn)
+    ):
+        raise ValueError("a questionnaire's link names a session only when scheduled")
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         link = MeasureLink(
@@ -124,14 +132,17 @@ def link_create(
             token_hash=hash_token(token),
             created_by=by,
             session=session,
+            scheduled=scheduled,
         )
         if email:
             link.mail_to = email
             link.mail_token = token
+        elif scheduled:
+            link.held_token = token
         link.save()
         audit.record(
             "measure_link.create",
-            actor=by,
+            actor=None if scheduled else by,
             request=request,
             target=link,
             client_code=client.code,
@@ -139,6 +150,7 @@ def link_create(
                 "instrument": instrument.code,
                 "emailed": bool(email),
                 **({"session": str(session.code)} if session else {}),
+                **({"scheduled": True} if scheduled else {}),
             },
         )
         if email:
@@ -244,6 +256,7 @@ def link_complete(
             instrument=link.spec,
             answers=answers,
             link=link,
+            session=link.session,
             request=request,
         )
 
@@ -281,8 +294,8 @@ def risk_alert_notify(*, alert_id: int) -> int:
     """Email the client's current therapists that a questionnaire needs their attention (no
     clinical content, no name), once per alert."""
     from accounts.models import User
-    from audit.services import claim_notification
     from clients.models import CaseAssignment
+    from ipnb_notes.outbox import claim_notification
 
     alert = RiskAlert.objects.select_related("client").filter(pk=alert_id).first()
     if alert is None:

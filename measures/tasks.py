@@ -23,3 +23,20 @@ def risk_alert_notify(alert_id: int) -> int:
     from measures import services
 
     return services.risk_alert_notify(alert_id=alert_id)
+
+
+# Idempotent: a session and questionnaire get one link, however often the run repeats.
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280, **retry_on_outage())
+def schedule_run(client_id: int) -> int:
+    """Make the links one client's schedule calls for now (and queue their emails)."""
+    from measures import scheduling
+
+    return len(scheduling.schedule_run(client_id=client_id))
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def schedules_run_all() -> int:
+    """Beat: queue `schedule_run` for every client with a schedule."""
+    from measures import scheduling
+
+    return scheduling.schedules_run_all()

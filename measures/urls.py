@@ -19,6 +19,10 @@ urlpatterns = [
         for spec in instruments.INSTRUMENTS.values()
     ),
     path("clients/<uuid:code>/measures/link/", views.link_create, name="link_create"),
+    path("clients/<uuid:code>/measures/schedule/", views.schedule, name="schedule"),
+    path("clients/<uuid:code>/measures.csv", views.measures_csv, name="measures_csv"),
+    path("measures/links/<uuid:code>/copy/", views.link_copy, name="link_copy"),
+    path("practice/measures/", views.practice_measures, name="practice_measures"),
     path(
         "sessions/<uuid:code>/check-in/link/",
         views.checkin_link_create,

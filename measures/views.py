@@ -9,20 +9,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from ipnb_notes import access
+from ipnb_notes import access, csvexport
 from ipnb_notes.http import AuthedRequest, over_rate_limit
-from measures import instruments, services
+from ipnb_notes.sudo import require_recent_authentication, sudo_mode
+from measures import export, instruments, scheduling, services
 from measures.forms import (
     AcknowledgeForm,
     AnswersForm,
     CheckInEmailForm,
     CheckInForm,
     LinkForm,
+    PolicyForm,
+    ScheduleForm,
 )
+from measures.models import MeasuresPolicy
 
 # Requests a minute one address may make to the public questionnaire pages; more answer 429.
 LINK_REQUESTS_PER_MINUTE = 20
@@ -225,6 +230,106 @@ def checkin_mirror(request: AuthedRequest, code: UUID) -> HttpResponse:
         request,
         "measures/checkin_form.html",
         {"client": session.client, "session": session, "spec": spec, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Schedules, scheduled links, the CSV and the practice's settings ----------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def schedule(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """The client's schedule of measures, and the links it has made (to copy when waiting)."""
+    client = access.get_client(request.user, code, for_update=True)
+    page = scheduling.schedule_page(client)
+    initial = {f"every_{c}": s.every for c, s in page["schedules"].items()}
+    form = ScheduleForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        changed = scheduling.schedule_set(
+            client=client, by=request.user, every=form.every(), request=request
+        )
+        messages.success(
+            request,
+            "Schedule saved. Links for the sessions now due are being made."
+            if changed
+            else "Nothing changed.",
+        )
+        return redirect("measures:schedule", code=client.code)
+    if request.method == "GET":
+        audit.read(request, "measure_schedule.view", client=client)
+    return render(
+        request,
+        "measures/schedule.html",
+        {
+            "client": client,
+            "form": form,
+            "links": page["links"],
+            "email_allowed": MeasuresPolicy.current().email_scheduled_links,
+            "lead_days": scheduling.QUESTIONNAIRE_LEAD.days,
+            "checkin_days": scheduling.CHECKIN_WINDOW.days,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@require_POST
+def link_copy(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """Show a scheduled link's address once, to copy; erased as it is shown."""
+    link = access.get_measure_link(request.user, code, for_update=True)
+    token = scheduling.link_reveal(link=link, by=request.user, request=request)
+    if token is None:
+        messages.error(
+            request,
+            "This link cannot be shown: it was shown or emailed already, or it is no "
+            "longer open. Create a new one if the client needs it.",
+        )
+        return redirect("measures:schedule", code=link.client.code)
+    return render(
+        request,
+        "measures/link_created.html",
+        {
+            "client": link.client,
+            "link": link,
+            "url": services.link_url(token),
+            "emailed": False,
+            "back": reverse("measures:schedule", args=[link.client.code]),
+        },
+    )
+
+
+@require_GET
+def measures_csv(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """Every questionnaire and check-in of the client, as CSV."""
+    client = access.get_client(request.user, code)
+    audit.read(request, "measure.export", client=client)
+    return csvexport.response(
+        f"measures-{client.code}.csv", export.HEADER, export.rows(client)
+    )
+
+
+@sudo_mode
+@require_http_methods(["GET", "POST"])
+def practice_measures(request: AuthedRequest) -> HttpResponse:
+    """The practice's measure settings: whether scheduled links are emailed."""
+    access.require_admin(request.user)
+    require_recent_authentication(request)  # changes what reaches clients' inboxes
+    row = MeasuresPolicy.current()
+    form = PolicyForm(request.POST if request.method == "POST" else None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        scheduling.policy_set(
+            email_scheduled_links=form.cleaned_data["email_scheduled_links"],
+            by=request.user,
+            request=request,
+        )
+        messages.success(request, "Saved.")
+        return redirect("measures:practice_measures")
+    return render(
+        request,
+        "measures/practice_measures.html",
+        {"form": form, "policy": row},
         status=400 if form.errors else 200,
     )
 

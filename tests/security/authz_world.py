@@ -226,5 +226,8 @@ TARGETS = {
     "measures:checkin_mirror": "session",
     "measures:administration_detail": "administration",
     "measures:link_revoke": "measure_link",
+    "measures:link_copy": "measure_link",
+    "measures:schedule": "client",
+    "measures:measures_csv": "client",
     "measures:alert_acknowledge": "risk_alert",
 }

@@ -19,6 +19,8 @@ from django.urls import get_resolver, reverse
 import audit
 from accounts.models import User
 from dashboards import services as dashboard_services
+from measures import services as measures
+from measures.instruments import PHQ9
 from sessions.models import IntegrationIndicator
 from tests.dashboards.helpers import arousal, attune, rate, rupture, session, weeks_ago
 from tests.factories import (
@@ -78,6 +80,9 @@ def world(alice, bob, ada):
         make_supervision(bob, make_user(full_name=name, role=User.Role.THERAPIST))
     for name in HOSTILE:
         audit.record(name, target_code=name)
+    measures.administration_record(
+        client=record, instrument=PHQ9, answers=[1] * 9, by=alice
+    )
     return {"alice": alice, "bob": bob, "ada": ada, "record": record}
 
 
@@ -97,6 +102,7 @@ EXPORTS = {
     ),
     "dashboards:supervision_csv": ("bob", lambda w: [], HOSTILE[1:]),
     "dashboards:practice_csv": ("ada", lambda w: [], []),
+    "measures:measures_csv": ("alice", lambda w: [w["record"].code], []),
 }
 # The trajectory's other charts: numbers and choices only, checked for the same rule.
 TRAJECTORY_CHARTS = ("arousal", "ruptures", "attunement")

@@ -67,11 +67,3 @@ def audit_verify() -> dict:
         "events": report["events"],
         "first_bad_seq": report["first_bad_seq"],
     }
-
-
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100, **retry_on_outage())
-def emergency_access_notify(grant_id: int) -> int:
-    """Tell the client's therapists and the practice admins about an emergency access."""
-    from audit.services import emergency_access_notify as notify
-
-    return notify(grant_id)

@@ -16,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from audit import services
 from audit.forms import EmergencyAccessForm, EmergencyLookupForm
 from audit.reports import HEADER, AuditFilterForm, csv_rows, filtered_events
 from ipnb_notes import access, csvexport
@@ -91,7 +90,7 @@ def emergency_access(request: AuthedRequest) -> HttpResponse:
         lookup = EmergencyLookupForm(request.POST, prefix="lookup")
         if not lookup.is_valid():
             return render(request, template, {**context, "lookup": lookup}, status=400)
-        matches = services.emergency_access_lookup(
+        matches = client_services.emergency_access_lookup(
             user=request.user, query=lookup.cleaned_data["query"], request=request
         )
         form = EmergencyAccessForm(
@@ -114,7 +113,7 @@ def emergency_access(request: AuthedRequest) -> HttpResponse:
         return render(
             request, template, {**context, "lookup": lookup, "form": form}, status=400
         )
-    grant = services.emergency_access_grant(
+    grant = client_services.emergency_access_grant(
         user=request.user,
         client=form.cleaned_data["client"],
         reason=form.cleaned_data["reason"],

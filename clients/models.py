@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -158,3 +159,58 @@ class TreatmentGoal(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.client.get_absolute_url() + "#goals"
+
+
+class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):
+    def active(self, at=None):
+        at = at or timezone.now()
+        return self.filter(granted_at__lte=at, expires_at__gt=at)
+
+
+class EmergencyAccess(models.Model):
+    """Break-glass: one user's time-boxed, read-only access to one client's record, with the
+    reason they typed. Shown to the client's therapists; every read is audited."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    # The reason may describe the emergency, so it is clinical text: encrypted at rest.
+    reason = EncryptedTextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        # The table keeps the name it had under audit/: its ciphertexts are bound to it.
+        db_table = "audit_emergencyaccess"
+        ordering = ["-granted_at"]
+        indexes = [
+            models.Index(fields=["user", "expires_at"], name="emergency_user_exp_idx"),
+            models.Index(
+                fields=["client", "granted_at"], name="emergency_client_at_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("granted_at")),
+                name="emergency_expires_after_grant",
+            )
+        ]
+        triggers = [
+            # A grant is a record of what happened: never edited or removed.
+            pgtrigger.Protect(
+                name="emergency_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.user} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:client_detail", args=[self.client.code])

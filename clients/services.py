@@ -12,12 +12,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
 from accounts.models import User
-from clients.models import CaseAssignment, Client, TreatmentGoal
+from clients.models import CaseAssignment, Client, EmergencyAccess, TreatmentGoal
+from ipnb_notes import outbox
 
 # Fields whose old and new values may go into the audit trail (no PHI: record dates, statuses).
 VALUE_LOGGED = {
@@ -396,3 +398,124 @@ def caseload_transfer(
             },
         )
     return clients
+
+
+# Break-glass: a designated clinician's time-boxed, read-only access to one client's record.
+
+
+def emergency_access_grant(*, user: User, client, reason: str, request=None):
+    """Open one client's record read-only for BREAK_GLASS_MINUTES. Audited, and the client's
+    therapists, the practice admins and the user themself are emailed at once (who, when and a
+    link; never the client's name; the reason is on the page)."""
+    from datetime import timedelta
+
+    from ipnb_notes import access
+
+    # The page checks this already; the service checks again so that no other caller (a
+    # command, a task, a future view) can open a record for someone who is not designated.
+    access.require_break_glass(user)
+    now = timezone.now()
+    with transaction.atomic():
+        grant = EmergencyAccess.objects.create(
+            user=user,
+            client=client,
+            reason=reason.strip(),
+            granted_at=now,
+            expires_at=now + timedelta(minutes=settings.BREAK_GLASS_MINUTES),
+        )
+        audit.record(
+            "emergency_access.grant",
+            actor=user,
+            request=request,
+            target=grant,
+            client_code=client.code,
+            changes={
+                "expires_at": grant.expires_at.isoformat(),
+                "minutes": settings.BREAK_GLASS_MINUTES,
+            },
+        )
+    outbox.enqueue("clients.tasks.emergency_access_notify", grant.id)
+    return grant
+
+
+def emergency_access_lookup(*, user: User, query: str, request=None) -> list:
+    """Find the client an emergency grant should name: by exact client code, or by a name
+    search (at least 3 characters, checked by the form). At most 20 matches. Audited; a name
+    searched for is recorded only by its length, never in clear (it may name a client)."""
+    from uuid import UUID
+
+    from django.db.models import Q
+
+    from ipnb_notes import access
+
+    clients = access.break_glass_clients(user)
+    try:
+        code = UUID(query)
+    except ValueError:
+        code = None
+    if code is not None:
+        matches = list(clients.filter(code=code))
+        changes = {"by": "code", "matches": len(matches)}
+    else:
+        matches = list(
+            clients.filter(
+                Q(legal_name__icontains=query) | Q(preferred_name__icontains=query)
+            ).order_by("legal_name", "pk")[:20]
+        )
+        changes = {"by": "name", "length": len(query), "matches": len(matches)}
+    audit.record(
+        "emergency_access.lookup",
+        actor=user,
+        request=request,
+        client_code=code if matches and code is not None else None,
+        changes=changes,
+    )
+    return matches
+
+
+def emergency_access_notify(grant_id: int) -> int:
+    """Email the client's current therapists, every active practice admin (the privacy
+    officer's role here) and the user who opened the record (so that a grant made with their
+    account without their knowledge does not go unseen). No client name in the email: it
+    travels outside the app."""
+    from django.urls import reverse
+
+    from accounts.models import User
+
+    grant = EmergencyAccess.objects.select_related("user", "client").get(pk=grant_id)
+    therapists = User.objects.filter(
+        pk__in=CaseAssignment.objects.current()
+        .filter(client=grant.client)
+        .values("therapist_id"),
+        is_active=True,
+    )
+    admins = User.objects.filter(role=User.Role.ADMIN, is_active=True)
+    recipients = sorted({u.email for u in [*therapists, *admins, grant.user]})
+    if not recipients:
+        return 0
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "clients:client_detail", args=[grant.client.code]
+    )
+    with transaction.atomic():
+        # REL-07: once per grant. A redelivered task finds the row and sends nothing; a
+        # failed send rolls the row back, so the retry sends.
+        if not outbox.claim_notification("emergency_access", grant.pk):
+            return 0
+        _send_emergency_notice(grant, recipients, link)
+    return len(recipients)
+
+
+def _send_emergency_notice(grant, recipients: list[str], link: str) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Emergency access to a client record",
+        message=(
+            f"{grant.user} ({grant.user.email}) used emergency access to open a client's "
+            f"record at {timezone.localtime(grant.granted_at):%Y-%m-%d %H:%M %Z}, "
+            f"read-only until {timezone.localtime(grant.expires_at):%Y-%m-%d %H:%M %Z}.\n\n"
+            f"The reason they gave is shown on the client's page: {link}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -19,8 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Supervision, User
-from audit.models import EmergencyAccess
-from clients.models import CaseAssignment, Client, TreatmentGoal
+from clients.models import CaseAssignment, Client, EmergencyAccess, TreatmentGoal
 from disclosures.models import Authorization, Disclosure
 from measures.models import Administration, MeasureLink, RiskAlert
 from sessions.models import (

@@ -102,3 +102,18 @@ def lag() -> dict[str, float | int]:
         if oldest
         else 0,
     }
+
+
+def claim_notification(kind: str, object_id: int) -> bool:
+    """True the first time a notification of `kind` about `object_id` is claimed, in the
+    caller's transaction (a failed send rolls the claim back, so a retry sends); False after."""
+    from django.db import IntegrityError
+
+    from ipnb_notes.models import SentNotification
+
+    try:
+        with transaction.atomic():
+            SentNotification.objects.create(kind=kind, object_id=object_id)
+    except IntegrityError:
+        return False
+    return True

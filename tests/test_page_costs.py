@@ -115,7 +115,7 @@ def test_the_home_reads_its_emergency_notices_in_its_batch(client, alice, charli
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from audit.models import EmergencyAccess
+    from clients.models import EmergencyAccess
 
     patient = make_client(alice, legal_name="Robin Quay")
     make_session(patient, alice, starts_at=timezone.now() - timedelta(days=4))

@@ -9,8 +9,8 @@ import smtplib
 import pytest
 from django.core import mail
 
-from audit.models import EmergencyAccess
-from audit.tasks import emergency_access_notify
+from clients.models import EmergencyAccess
+from clients.tasks import emergency_access_notify
 from ipnb_notes.celery import app
 from ipnb_notes.models import SentNotification
 from tests.factories import make_client, make_user

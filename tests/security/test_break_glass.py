@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEvent, EmergencyAccess
+from audit.models import AuditEvent
+from clients.models import EmergencyAccess
 from tests.factories import (
     make_client,
     make_note,
@@ -232,7 +233,7 @@ def test_the_grant_service_itself_refuses_anyone_not_designated(alice, ada, char
     from django.core.exceptions import PermissionDenied
     from django.http import Http404
 
-    from audit import services
+    from clients import services
 
     record = make_client(alice)
     for user in (ada, charlie):

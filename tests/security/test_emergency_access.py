@@ -11,7 +11,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditEvent, EmergencyAccess
+from audit.models import AuditEvent
+from clients.models import EmergencyAccess
 from tests.factories import make_client, make_user, mark_recently_authenticated
 
 pytestmark = pytest.mark.django_db

@@ -84,7 +84,7 @@ def test_security_tasks_take_ids_only(
     from celery.app.task import Task
 
     from accounts.models import User
-    from audit import services
+    from clients import services
     from tests.factories import make_client, make_user
 
     sent = []

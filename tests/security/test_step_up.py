@@ -25,8 +25,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import Supervision, User
-from audit.models import AuditEvent, EmergencyAccess
-from clients.models import CaseAssignment
+from audit.models import AuditEvent
+from clients.models import CaseAssignment, EmergencyAccess
 from disclosures.models import Disclosure, Purpose
 from tests.factories import make_client, make_user, mark_recently_authenticated
 

@@ -20,7 +20,9 @@ from collections import defaultdict
 from sessions.models import (
     ArousalObservation,
     AttunementMoment,
+    CoRegulationMoment,
     IntegrationIndicator,
+    IntegrationLink,
     IntegrationRating,
     RepairEvent,
     RuptureEvent,
@@ -92,6 +94,8 @@ def seed_events(users: dict) -> None:
         RepairEvent,
         ArousalObservation,
         SessionTag,
+        CoRegulationMoment,
+        IntegrationLink,
         IntegrationRating,
     ):
         done.update(
@@ -133,7 +137,14 @@ def seed_events(users: dict) -> None:
                 river_side,
                 indicators,
             )
-    for model in (AttunementMoment, ArousalObservation, SessionTag, RuptureEvent):
+    for model in (
+        AttunementMoment,
+        ArousalObservation,
+        SessionTag,
+        RuptureEvent,
+        CoRegulationMoment,
+        IntegrationLink,
+    ):
         model.objects.bulk_create(rows[model], batch_size=1000)
     IntegrationRating.objects.bulk_create(
         rows[IntegrationRating], batch_size=1000, ignore_conflicts=True
@@ -276,6 +287,8 @@ def _session_rows(
             )
         )
 
+    _coregulation_and_links(rows, session, trajectory, progress, common)
+
     for indicator in indicators:
         if indicator.group == IntegrationIndicator.Group.RIVER:
             # Nearer the harmonious flow (0) as integration grows.
@@ -287,5 +300,70 @@ def _session_rows(
         rows[IntegrationRating].append(
             IntegrationRating(
                 session=session, indicator=indicator, value=value, rated_by=by
+            )
+        )
+
+
+ACTS = CoRegulationMoment.Act.values
+LINKS = IntegrationLink.Link.values
+
+
+def _settle_chance(trajectory: str, progress: float) -> float:
+    """How likely the client settles when the therapist lends regulation."""
+    return {
+        "improving": 0.4 + 0.55 * progress,
+        "flat": 0.55,
+        "declining": 0.5 - 0.4 * progress,
+        "open": 0.45,
+    }[trajectory]
+
+
+def _coregulation_and_links(rows, session, trajectory, progress, common) -> None:
+    """Co-regulation and integration links, from a generator of their own (seeded by the
+    client and the session's time) so that adding them left every other demo value as it was.
+    When the client's arousal leaves the window the therapist lends regulation and notes
+    their own arousal, nearly always within the window; the client settles more often as
+    treatment improves. Links between thoughts and feelings, body and meaning, past and
+    present come more often as integration grows."""
+    rng = random.Random(
+        f"ipnb-demo-coreg:{session.client.legal_name}:{session.starts_at:%Y-%m-%d %H:%M}"
+    )
+    length = session.duration_minutes
+    settles = _settle_chance(trajectory, progress)
+    outside = [
+        a
+        for a in rows[ArousalObservation]
+        if a.session is session and a.zone != ArousalObservation.Zone.WITHIN
+    ]
+    for arousal in outside:
+        minute = min(length, arousal.minute + rng.randint(0, 3))
+        roll = rng.random()
+        rows[CoRegulationMoment].append(
+            CoRegulationMoment(
+                minute=minute,
+                acts=rng.sample(ACTS, rng.randint(1, 3)),
+                client_response="SETTLED"
+                if roll < settles
+                else ("NO_CHANGE" if roll < settles + 0.3 else "ESCALATED"),
+                **common,
+            )
+        )
+        zone = "WITHIN" if rng.random() < 0.9 else "HYPER"
+        rows[ArousalObservation].append(
+            ArousalObservation(
+                minute=minute,
+                zone=zone,
+                whose=ArousalObservation.Whose.THERAPIST,
+                at_edge=rng.random() < 0.4,
+                intensity=None if zone == "WITHIN" else rng.randint(1, 2),
+                **common,
+            )
+        )
+    for _ in range(
+        rng.choices([0, 1, 2], weights=[4 - 3 * settles, 3, 1 + 3 * settles])[0]
+    ):
+        rows[IntegrationLink].append(
+            IntegrationLink(
+                minute=rng.randint(1, length), link=rng.choice(LINKS), **common
             )
         )

@@ -11,6 +11,8 @@ from sessions.capture.demo import seed_events, trajectory_of
 from sessions.models import (
     ArousalObservation,
     AttunementMoment,
+    CoRegulationMoment,
+    IntegrationLink,
     IntegrationRating,
     RepairEvent,
     RuptureEvent,
@@ -26,6 +28,8 @@ MODELS = [
     RepairEvent,
     ArousalObservation,
     SessionTag,
+    CoRegulationMoment,
+    IntegrationLink,
     IntegrationRating,
 ]
 
@@ -125,4 +129,42 @@ def test_seeding_twice_changes_nothing_and_is_deterministic(
             )
         )
         == signature
+    )
+
+
+def _settled_share(client) -> float:
+    moments = CoRegulationMoment.objects.filter(session__client=client)
+    return moments.filter(client_response="SETTLED").count() / moments.count()
+
+
+def test_the_demo_shows_co_regulation_and_integration_links(alice):
+    """The therapist lends regulation where the client's arousal left the window, and their
+    own arousal, noted then, stays nearly always within it; the improving client settles more
+    often and links more than the declining one by the end."""
+    clients = build(alice)
+    seed_events({"alice": alice})
+    client_out = ArousalObservation.objects.filter(whose="CLIENT").exclude(
+        zone="WITHIN"
+    )
+    assert CoRegulationMoment.objects.count() == client_out.count() > 0
+    for moment in CoRegulationMoment.objects.all():
+        assert client_out.filter(
+            session=moment.session_id, minute__lte=moment.minute
+        ).exists()
+        assert moment.acts and set(moment.acts) <= set(CoRegulationMoment.Act.values)
+    own = ArousalObservation.objects.filter(whose="THERAPIST")
+    assert own.count() == CoRegulationMoment.objects.count()
+    assert own.filter(zone="WITHIN").count() > 0.75 * own.count()
+    trajectories = {trajectory_of(i): c for i, c in enumerate(clients)}
+    assert _settled_share(trajectories["improving"]) > _settled_share(
+        trajectories["declining"]
+    )
+    assert set(IntegrationLink.objects.values_list("link", flat=True)) <= set(
+        IntegrationLink.Link.values
+    )
+    assert (
+        IntegrationLink.objects.filter(
+            session__client=trajectories["improving"]
+        ).count()
+        > 0
     )

@@ -66,6 +66,7 @@ def _record_clients_shown(request: AuthedRequest, context: dict) -> None:
             "returned",
             "cosign_queue",
             "open_threads",
+            "open_ruptures",
         )
         for item in context.get(key, [])
     }

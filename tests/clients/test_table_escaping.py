@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipnb_notes.practice import note_late_after
+from sessions.capture import services as capture
 from sessions.models import ProgressNote, TherapySession
 from tests.factories import (
     make_client,
@@ -109,12 +110,14 @@ def test_client_page_timeline_and_goals_show_hostile_text_as_text(
 def test_home_rows_show_hostile_client_names_as_text(client, alice, payload):
     record = make_client(alice, legal_name="Robin Smith", preferred_name=payload)
     now = timezone.now()
-    make_session(record, alice, starts_at=now - timedelta(minutes=5))  # today, to write
+    # Today's session, to write, with a rupture left open.
+    today = make_session(record, alice, starts_at=now - timedelta(minutes=5))
+    capture.event_create(session=today, tag="rupture-withdrawal", minute=1, by=alice)
     # A day past the practice's late-note threshold.
     drafted = make_session(
         record, alice, starts_at=now - note_late_after() - timedelta(days=1)
     )
-    make_note(drafted)  # a late draft: in "Notes to write" and "Drafts"
+    make_note(drafted)  # a late draft, in "Notes to write" (once)
     client.force_login(alice)
     response = client.get(reverse("home"))
     assert response.status_code == 200

@@ -36,6 +36,7 @@ from sessions.capture.services.events import (
     get_event,
     last_event,
     open_ruptures,
+    open_ruptures_among,
     repair_create,
     undo_token,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "last_event",
     "max_minute",
     "open_ruptures",
+    "open_ruptures_among",
     "rating_rows",
     "ratings_save",
     "repair_create",

@@ -75,13 +75,19 @@ def event_create(
     return event, True
 
 
-def open_ruptures(client, *, exclude_after: TherapySession | None = None):
-    """The client's ruptures that no repair has resolved, newest first."""
-    qs = (
-        RuptureEvent.objects.filter(client=client, repair__isnull=True)
+def open_ruptures_among(ruptures):
+    """Of `ruptures` (a RuptureEvent queryset), the ones no repair has resolved, newest first.
+    What "open" means, for one client's record and for a clinician's caseload alike."""
+    return (
+        ruptures.filter(repair__isnull=True)
         .select_related("session")
         .order_by("-session__starts_at", "-minute", "-created_at")
     )
+
+
+def open_ruptures(client, *, exclude_after: TherapySession | None = None):
+    """The client's ruptures that no repair has resolved, newest first."""
+    qs = open_ruptures_among(RuptureEvent.objects.filter(client=client))
     if exclude_after is not None:
         qs = qs.filter(session__starts_at__lte=exclude_after.starts_at)
     return qs

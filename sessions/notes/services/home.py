@@ -1,4 +1,5 @@
-"""The home page: today's sessions, notes to write, drafts, returned notes, the co-signature queue."""
+"""The home page: today's sessions, notes to write, drafts, returned notes, open ruptures of the
+clinician's own clients, the co-signature queue."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from ipnb_notes import practice
+from sessions.capture.services import open_ruptures_among
 from sessions.models import ProgressNote, SupervisionComment, TherapySession
 from sessions.notes.services.comments import anchor_label, open_threads_annotated
 
@@ -50,6 +52,16 @@ QUEUE_COLUMNS = (
     "author",
     "author__full_name",
     "author__email",
+)
+RUPTURE_COLUMNS = (
+    "code",
+    "minute",
+    "rupture_type",
+    "session",
+    "session__code",
+    "session__starts_at",
+    "client",
+    *CLIENT_COLUMNS,
 )
 
 
@@ -107,7 +119,13 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     # The emergency notices at the head of the page (audit/_emergency_notices.html) ride in
     # the same round trip; the context processor's lazy look-up is then never run.
     notices = access.emergency_notices(user)
-    lists = [today_sessions, to_write, drafts, returned, threads, notices]
+    # Ruptures no repair has resolved, on the clients of this clinician's own caseload.
+    ruptures = (
+        open_ruptures_among(access.own_ruptures(user))
+        .select_related("client")
+        .only(*RUPTURE_COLUMNS)[:limit]
+    )
+    lists = [today_sessions, to_write, drafts, returned, threads, notices, ruptures]
     if user.is_supervisor:
         lists.append(
             access.cosignature_queue(user)
@@ -115,8 +133,8 @@ def home_context(user: User, *, limit: int = 50) -> dict:
             .only(*QUEUE_COLUMNS)[:limit]
         )
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
-    today_sessions, to_write, drafts, returned, threads, notices, *queue = batch.fetch(
-        *lists
+    (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *queue) = (
+        batch.fetch(*lists)
     )
     late = late_after()
     for s in to_write:
@@ -129,6 +147,8 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         t.client = t.note.client  # the home's read event names the clients shown
         t.about = anchor_label(t)
         t.awaits_reply = (t.last_speaker_id or t.author_id) != user.pk
+    for r in ruptures:
+        r.age_days = (today - timezone.localdate(r.session.starts_at)).days
     context = {
         "open_threads": threads,
         "today_sessions": today_sessions,
@@ -136,6 +156,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "drafts": drafts,
         "returned": returned,
         "emergency_notices": notices,
+        "open_ruptures": ruptures,
         "late_hours": practice.note_late_hours(),
     }
     if user.is_supervisor:

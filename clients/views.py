@@ -77,6 +77,11 @@ def client_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     template = "clients/client_detail.html"
     if wants_partial(request):
         template += "#timeline"
+    else:
+        # The small trajectory chart (composite, PHQ-9, GAD-7): one statement.
+        from dashboards.reports import mini_trajectory
+
+        context["mini_trajectory"] = mini_trajectory(client.id)
     context |= {
         "client": client,
         "can_edit": can_edit,

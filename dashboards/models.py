@@ -142,3 +142,29 @@ class TherapistSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Clinician {self.therapist_id} summary"
+
+
+class ClientMeasure(models.Model):
+    """One client's scored totals of one instrument (PHQ-9, GAD-7): the first and the latest
+    complete totals, from which the pages compute reliable change (measures.reports). Totals
+    and dates only; the answers are never read to build it."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="+"
+    )
+    instrument = models.CharField(max_length=10)
+    scored = models.PositiveIntegerField(default=0)
+    first_total = models.PositiveSmallIntegerField()
+    last_total = models.PositiveSmallIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "instrument"], name="rollup_client_measure_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Client {self.client_id}, {self.instrument}"

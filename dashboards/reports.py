@@ -17,6 +17,8 @@ from django.utils import timezone
 from dashboards.services import TREND_WINDOW
 from ipnb_notes import sources
 from ipnb_notes.practice import note_late_hours
+from measures import reports as measure_reports
+from measures.instruments import INSTRUMENTS as MEASURE_INSTRUMENTS
 from sessions.models import COMPOSITE_SCALE, InstrumentStatus, Scale
 
 # A trend is "declining" or "rising" when the fitted change over its window reaches this
@@ -33,6 +35,8 @@ TREND_THRESHOLD = trend_threshold(COMPOSITE_SCALE)
 RUPTURE_OPEN_DAYS = 14
 NO_SESSION_DAYS = 21
 HISTORY_WEEKS = 26
+# Attended sessions without a note are looked for this far back (caseload and supervision).
+MISSING_NOTE_DAYS = 90
 
 
 def _fmt(value: float | None, digits: int) -> str:
@@ -228,6 +232,8 @@ class Trajectory:
     refreshed_at: datetime | None
     first_seq: int = 1
     totals: dict = field(default_factory=dict)
+    # PHQ-9 and GAD-7 administrations from the first session shown on (totals, no answers).
+    measures: list[dict] = field(default_factory=list)
 
     @property
     def composite(self) -> Composite:
@@ -303,8 +309,20 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
                                         OR rp.id IS NULL)
         ORDER BY s.starts_at, ru.minute
         """
-    [bounds], sessions, ratings, ruptures = _multi(
-        [bounds_sql, sessions_sql, ratings_sql, ruptures_sql], params
+    # PHQ-9 and GAD-7 totals (never the answers) from the first session shown on.
+    measures_sql = f"""
+        SELECT a.instrument, a.total, a.band, a.unanswered, a.completed_at,
+               s.code AS session_code
+        FROM measures_administration a
+        LEFT JOIN therapy_sessions_therapysession s ON s.id = a.session_id
+        WHERE a.client_id = %(c)s
+          AND (%(last)s = 0 OR a.completed_at >= COALESCE(
+               (SELECT starts_at FROM dashboards_sessionrollup
+                WHERE client_id = %(c)s AND seq = {first}), '-infinity'))
+        ORDER BY a.completed_at, a.id
+        """
+    [bounds], sessions, ratings, ruptures, measures = _multi(
+        [bounds_sql, sessions_sql, ratings_sql, ruptures_sql, measures_sql], params
     )
     first_seq = max(1, bounds["last_seq"] - last + 1) if last else 1
     by_seq = {row["seq"]: i for i, row in enumerate(sessions)}
@@ -367,6 +385,19 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         "attune_repairs": repairs,
         "repair_rate": repairs / mismatches if mismatches else None,
     }
+    for row in measures:
+        spec = MEASURE_INSTRUMENTS[row["instrument"]]
+        local = timezone.localtime(row["completed_at"])
+        row["name"] = spec.name
+        row["date_iso"] = local.date().isoformat()
+        row["date_label"] = local.strftime("%b %-d, %Y")
+        row["band_label"] = spec.band_label(row["band"]) if row["band"] else ""
+        row["why_no_total"] = (
+            ""
+            if row["total"] is not None
+            else f"{row['unanswered']} item{'s' if row['unanswered'] != 1 else ''} "
+            "unanswered: the total is not computed"
+        )
     return Trajectory(
         sessions=sessions,
         indicators=ordered,
@@ -376,7 +407,55 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         refreshed_at=bounds["refreshed_at"],
         first_seq=first_seq,
         totals=totals,
+        measures=measures,
     )
+
+
+def _local_day(value) -> str | None:
+    return timezone.localtime(value).date().isoformat() if value else None
+
+
+def timeline_chart(data: Trajectory) -> dict:
+    """The chart of the composite, the PHQ-9 and GAD-7 totals and the ruptures on one time
+    axis: the practice-local dates of the sessions, administrations and ruptures shown, each
+    series placed at its dates (None elsewhere). Bands come from the instruments' registry."""
+    first = data.sessions[0]["date_iso"] if data.sessions else None
+    days = {s["date_iso"] for s in data.sessions} | {
+        m["date_iso"] for m in data.measures
+    }
+    rupture_days = [
+        (r, _local_day(r["session_at"]))
+        for r in data.ruptures
+        if first is None or _local_day(r["session_at"]) >= first
+    ]
+    days |= {day for _, day in rupture_days}
+    labels = sorted(days)
+    at = {day: i for i, day in enumerate(labels)}
+    composite: list[float | None] = [None] * len(labels)
+    for s in data.sessions:
+        if s["composite"] is not None:
+            composite[at[s["date_iso"]]] = round(s["composite"], 3)
+    series = {
+        spec["code"]: [None] * len(labels)
+        for spec in measure_reports.chart_instruments()
+    }
+    for m in data.measures:
+        if m["total"] is not None:
+            series[m["instrument"]][at[m["date_iso"]]] = m["total"]
+    return {
+        "labels": labels,
+        "composite": composite,
+        "composite_scale": [COMPOSITE_SCALE.low, COMPOSITE_SCALE.high],
+        "instruments": [
+            {**spec, "values": series[spec["code"]]}
+            for spec in measure_reports.chart_instruments()
+            if any(v is not None for v in series[spec["code"]])
+        ],
+        "ruptures": [
+            {"at": day, "open": r["open"], "type": r["rupture_type"]}
+            for r, day in rupture_days
+        ],
+    }
 
 
 # --- The caseload ----------------------------------------------------------------------------
@@ -401,10 +480,16 @@ def caseload_page(
                cs.open_ruptures, cs.open_rupture_at[1] AS oldest_open_at,
                cs.refreshed_at, nx.starts_at AS next_at, ls.starts_at AS last_at,
                COALESCE(un.unsigned, 0) + COALESCE(nn.missing, 0) AS unsigned,
-               COALESCE(un.late, 0) + COALESCE(nn.late, 0) AS late
+               COALESCE(un.late, 0) + COALESCE(nn.late, 0) AS late, cm.measures
         FROM clients_caseassignment a
         JOIN clients_client c ON c.id = a.client_id
         LEFT JOIN dashboards_clientsummary cs ON cs.client_id = c.id
+        LEFT JOIN LATERAL (
+            SELECT json_agg(json_build_object(
+                       'instrument', m.instrument, 'scored', m.scored,
+                       'first_total', m.first_total, 'last_total', m.last_total))
+                   AS measures
+            FROM dashboards_clientmeasure m WHERE m.client_id = c.id) cm ON true
         LEFT JOIN LATERAL (
             SELECT starts_at FROM therapy_sessions_therapysession
             WHERE client_id = c.id AND starts_at > %(now)s AND status = 'SCHEDULED'
@@ -443,7 +528,7 @@ def caseload_page(
             "t": therapist_id,
             "now": now,
             "today": today,
-            "recent": now - timedelta(days=90),
+            "recent": now - timedelta(days=MISSING_NOTE_DAYS),
             "late_h": note_late_hours(),
             "all": include_inactive,
             **COMPOSITE_PARAMS,
@@ -469,6 +554,10 @@ def caseload_page(
             flags.append(f"No session in {NO_SESSION_DAYS} days")
         if row["late"]:
             flags.append("Note late")
+        # Reliable change (measures.change, through measures.reports) from the rollup's
+        # first and latest PHQ-9 and GAD-7 totals.
+        row["outcome"] = measure_reports.outcome(row["measures"])
+        flags.extend(measure_reports.flags(row["outcome"], row["sessions_attended"]))
         row["flags"] = flags
     return rows, Composite(members)
 
@@ -534,6 +623,8 @@ def supervision_page(
         "recent": weeks[-SUMMARY_WEEKS],
         "old": now - timedelta(days=RUPTURE_OPEN_DAYS),
         "threshold": trend_threshold(COMPOSITE_SCALE),
+        "missing": now - timedelta(days=MISSING_NOTE_DAYS),
+        "late_h": note_late_hours(),
         **COMPOSITE_PARAMS,
     }
     people_sql = """
@@ -547,7 +638,8 @@ def supervision_page(
                    AS cosign_queue,
                ts.lag_median_hours, ts.notes_signed AS s_signed, ts.notes_late AS s_late,
                ts.repair_median_hours, ts.refreshed_at,
-               COALESCE(cl.active_clients, 0) AS active_clients, cl.declining, cl.open_old
+               COALESCE(cl.active_clients, 0) AS active_clients, cl.declining, cl.open_old,
+               cl.open_all, COALESCE(lt.late_now, 0) AS late_now
         FROM accounts_user u
         LEFT JOIN dashboards_therapistsummary ts ON ts.therapist_id = u.id
         -- One pass over the supervisee's current caseload (tens of rows, by index).
@@ -558,7 +650,8 @@ def supervision_page(
                          AND cs.trend_slope * (cs.trend_n - 1) <= -%(threshold)s)
                        AS declining,
                    COALESCE(sum((SELECT count(*) FROM unnest(cs.open_rupture_at) AS t
-                                 WHERE t < %(old)s)), 0) AS open_old
+                                 WHERE t < %(old)s)), 0) AS open_old,
+                   COALESCE(sum(cardinality(cs.open_rupture_at)), 0) AS open_all
             FROM clients_caseassignment a
             -- OFFSET 0 keeps this a per-row index probe instead of a scan of every client.
             JOIN LATERAL (SELECT 1 FROM clients_client c
@@ -569,8 +662,31 @@ def supervision_page(
                 WHERE client_id = a.client_id OFFSET 0) cs ON true
             WHERE a.therapist_id = u.id AND a.started_on <= %(today)s
               AND (a.ended_at IS NULL OR a.ended_at > %(now)s)) cl ON true
+        -- Notes late now: attended sessions past the practice's late threshold whose note is
+        -- missing, a draft or returned (the caseload's "late", per clinician).
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS late_now
+            FROM therapy_sessions_therapysession s
+            WHERE s.therapist_id = u.id AND s.status = 'ATTENDED'
+              AND s.starts_at >= %(missing)s
+              AND s.starts_at + (s.duration_minutes + %(late_h)s * 60)
+                  * interval '1 minute' < %(now)s
+              AND NOT EXISTS (
+                  SELECT 1 FROM therapy_sessions_progressnote p
+                  WHERE p.session_id = s.id AND p.status NOT IN ('DRAFT', 'RETURNED'))
+        ) lt ON true
         WHERE u.id = ANY(%(ids)s)
         ORDER BY u.full_name, u.id
+        """
+    # The first and latest PHQ-9 and GAD-7 totals of each current active client.
+    measures_sql = """
+        SELECT a.therapist_id, a.client_id, m.instrument, m.scored, m.first_total,
+               m.last_total
+        FROM clients_caseassignment a
+        JOIN clients_client c ON c.id = a.client_id AND c.status = 'ACTIVE'
+        JOIN dashboards_clientmeasure m ON m.client_id = a.client_id
+        WHERE a.therapist_id = ANY(%(ids)s) AND a.started_on <= %(today)s
+          AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
         """
     weekly_sql = """
         SELECT therapist_id, week, sessions, notes_signed, notes_late, lag_median_hours,
@@ -579,9 +695,15 @@ def supervision_page(
         WHERE therapist_id = ANY(%(ids)s) AND week >= %(first)s
         ORDER BY therapist_id, week
         """
-    people, weekly, members = _multi(
-        [people_sql, weekly_sql, COMPOSITE_MEMBERS_SQL], params
+    people, weekly, members, measures = _multi(
+        [people_sql, weekly_sql, COMPOSITE_MEMBERS_SQL, measures_sql], params
     )
+    by_client: dict[tuple[int, int], list[dict]] = {}
+    for row in measures:
+        by_client.setdefault((row["therapist_id"], row["client_id"]), []).append(row)
+    outcomes: dict[int, list] = {}
+    for (therapist_id, _), rows in by_client.items():
+        outcomes.setdefault(therapist_id, []).append(measure_reports.outcome(rows))
     by_person: dict[int, dict[date, dict]] = {}
     for row in weekly:
         by_person.setdefault(row["therapist_id"], {})[row["week"]] = row
@@ -611,6 +733,8 @@ def supervision_page(
         person["repair_median_label"] = duration_label(person["repair_median_hours"])
         person["declining"] = person["declining"] or 0
         person["open_old"] = person["open_old"] or 0
+        person["open_all"] = person["open_all"] or 0
+        person["change"] = measure_reports.shares(outcomes.get(person["id"], []))
         person["weeks"] = [
             {
                 "week": w,
@@ -652,7 +776,59 @@ def supervision_page(
                 _pct(w["repaired_same"]),
             ]
             w["label"] = week_labels[w["week"]]
+    people.sort(key=lambda p: p["full_name"])
+    people.sort(key=concern_key)
     return people, Composite(members)
+
+
+# Supervisees are ordered by concern: these figures, compared in this order (most first).
+CONCERN_ORDER = (
+    ("open_old", f"unrepaired ruptures older than {RUPTURE_OPEN_DAYS} days"),
+    ("declining", "clients declining"),
+    ("late_now", "notes late"),
+    ("cosign_queue", "notes awaiting co-signature"),
+)
+
+
+def concern_key(person: dict) -> tuple:
+    return tuple(-(person[name] or 0) for name, _ in CONCERN_ORDER)
+
+
+def concern_statement() -> str:
+    return (
+        "Ordered by concern: "
+        + ", then ".join(label for _, label in CONCERN_ORDER)
+        + "."
+    )
+
+
+def open_ruptures(therapist_id: int) -> list[dict]:
+    """The unrepaired ruptures of a clinician's current clients, oldest first: one
+    statement. Each row has its session's code (the link) and its age in days."""
+    now = timezone.now()
+    rows = _rows(
+        """
+        SELECT ru.code, ru.rupture_type, ru.minute, s.code AS session_code,
+               s.starts_at AS session_at, c.code AS client_code, c.legal_name,
+               c.preferred_name,
+               extract(epoch FROM %(now)s - s.starts_at) / 86400.0 AS age_days
+        FROM clients_caseassignment a
+        JOIN clients_client c ON c.id = a.client_id
+        JOIN therapy_sessions_ruptureevent ru ON ru.client_id = c.id
+        JOIN therapy_sessions_therapysession s ON s.id = ru.session_id
+        WHERE a.therapist_id = %(t)s AND a.started_on <= %(today)s AND c.status = 'ACTIVE'
+          AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
+          AND NOT EXISTS (SELECT 1 FROM therapy_sessions_repairevent rp
+                          WHERE rp.rupture_id = ru.id)
+        ORDER BY s.starts_at, ru.minute, ru.id
+        """,
+        {"t": therapist_id, "now": now, "today": timezone.localdate()},
+    )
+    for row in rows:
+        row["name"] = row["preferred_name"] or row["legal_name"]
+        row["open_long"] = row["age_days"] > RUPTURE_OPEN_DAYS
+        row["days"] = int(row["age_days"])
+    return rows
 
 
 def sparkline_scaled(
@@ -738,4 +914,82 @@ def practice_counts() -> dict:
             for w in weeks
         ],
         "refreshed_at": fresh,
+    }
+
+
+# --- The client page's small trajectory ------------------------------------------------------
+
+MINI_WEEKS = 26
+MINI_COLORS = {"composite": "#1d232a", "PHQ9": "#a15c00", "GAD7": "#7a3b8f"}
+
+
+def mini_trajectory(client_id: int, *, width: int = 320, height: int = 80) -> dict:
+    """The client page's small chart, in one statement: the composite and the PHQ-9 and
+    GAD-7 totals of the last MINI_WEEKS weeks of the client's record, on one time axis. Each
+    line is drawn on its own scale (the composite's, each instrument's 0 to its maximum); the
+    points are built here, the SVG in templates/jinja2/dashboards/_mini_trajectory.html."""
+    rows = _rows(
+        """
+        WITH pts AS (
+            SELECT 'composite' AS series, starts_at AS at, composite AS value
+            FROM dashboards_sessionrollup
+            WHERE client_id = %(c)s AND composite IS NOT NULL
+            UNION ALL
+            SELECT instrument, completed_at, total::float
+            FROM measures_administration
+            WHERE client_id = %(c)s AND total IS NOT NULL
+        )
+        SELECT series, at, value FROM pts
+        WHERE at >= (SELECT max(at) FROM pts) - %(span)s * interval '1 week'
+        ORDER BY at
+        """,
+        {"c": client_id, "span": MINI_WEEKS},
+    )
+    if not rows:
+        return {"lines": [], "width": width, "height": height}
+    start, end = rows[0]["at"], rows[-1]["at"]
+    seconds = max((end - start).total_seconds(), 1.0)
+    scales = {"composite": (float(COMPOSITE_SCALE.low), float(COMPOSITE_SCALE.span))}
+    names = {"composite": "Composite (clinician-rated)"}
+    for code, spec in MEASURE_INSTRUMENTS.items():
+        scales[code] = (0.0, float(spec.max_total))
+        names[code] = f"{spec.name} total"
+    by_series: dict[str, list[dict]] = {}
+    for row in rows:
+        by_series.setdefault(row["series"], []).append(row)
+    lines = []
+    for code in scales:
+        points = by_series.get(code)
+        if not points:
+            continue
+        low, span = scales[code]
+        xy = [
+            (
+                2 + (p["at"] - start).total_seconds() / seconds * (width - 4),
+                height
+                - 2
+                - (min(max(p["value"], low), low + span) - low) / span * (height - 4),
+            )
+            for p in points
+        ]
+        last = points[-1]["value"]
+        lines.append(
+            {
+                "code": code,
+                "label": names[code],
+                "color": MINI_COLORS.get(code, "#44546a"),
+                "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in xy),
+                "dots": [{"x": f"{x:.1f}", "y": f"{y:.1f}"} for x, y in xy],
+                "latest": f"{last:.1f}" if code == "composite" else f"{last:.0f}",
+                "scale": f"{low:g} to {low + span:g}",
+                "n": len(points),
+            }
+        )
+    local = timezone.localtime
+    return {
+        "lines": lines,
+        "width": width,
+        "height": height,
+        "from": local(start).strftime("%b %-d, %Y"),
+        "to": local(end).strftime("%b %-d, %Y"),
     }

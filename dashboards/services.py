@@ -36,6 +36,12 @@ def request_rollup(client) -> None:
     outbox.enqueue("dashboards.tasks.rollup_refresh_client", client.id)
 
 
+def request_rollup_for_measure(*, client_id: int) -> None:
+    """A PHQ-9 or GAD-7 was stored for this client (dashboards.signals): queue the same
+    refresh, after the administration's transaction commits (the outbox)."""
+    outbox.enqueue("dashboards.tasks.rollup_refresh_client", client_id)
+
+
 # --- SQL ------------------------------------------------------------------------------------
 # {where_s} narrows to some sessions/clients/clinicians; empty for the full refresh.
 
@@ -121,6 +127,20 @@ LEFT JOIN LATERAL (
       AND NOT EXISTS (SELECT 1 FROM therapy_sessions_repairevent rp WHERE rp.rupture_id = ru.id)
 ) op ON true
 WHERE true {where_c}
+"""
+
+# First and latest complete totals of each instrument (never the answers): the pages compute
+# reliable change from them with measures.reports.
+_CLIENT_MEASURE = """
+INSERT INTO dashboards_clientmeasure (
+    client_id, instrument, scored, first_total, last_total, first_at, last_at)
+SELECT a.client_id, a.instrument, count(*),
+       (array_agg(a.total ORDER BY a.completed_at, a.id))[1],
+       (array_agg(a.total ORDER BY a.completed_at DESC, a.id DESC))[1],
+       min(a.completed_at), max(a.completed_at)
+FROM measures_administration a
+WHERE a.total IS NOT NULL {where_a}
+GROUP BY 1, 2
 """
 
 # Documentation lag runs from the session's end to the author's signature. "Within two
@@ -262,6 +282,12 @@ def rollup_refresh_client(*, client_id: int) -> None:
             "DELETE FROM dashboards_clientsummary WHERE client_id = %(c)s", params
         )
         cursor.execute(_CLIENT_SUMMARY.format(where_c="AND c.id = %(c)s"), params)
+        cursor.execute(
+            "DELETE FROM dashboards_clientmeasure WHERE client_id = %(c)s", params
+        )
+        cursor.execute(
+            _CLIENT_MEASURE.format(where_a="AND a.client_id = %(c)s"), params
+        )
         if therapists:
             _refresh_therapists(cursor, params, "= ANY(%(t)s)")
 
@@ -293,6 +319,8 @@ def rollup_refresh_all() -> dict[str, float]:
         ("client_weeks", _CLIENT_WEEK.format(where_s="")),
         ("delete", "DELETE FROM dashboards_clientsummary"),
         ("clients", _CLIENT_SUMMARY.format(where_c="")),
+        ("delete", "DELETE FROM dashboards_clientmeasure"),
+        ("client_measures", _CLIENT_MEASURE.format(where_a="")),
         ("delete", "DELETE FROM dashboards_therapistweek"),
         ("therapist_weeks", _THERAPIST_WEEK.format(where_t="")),
         ("delete", "DELETE FROM dashboards_therapistsummary"),

@@ -25,6 +25,11 @@ urlpatterns = [
     ),
     path("supervision/", views.supervision, name="supervision"),
     path("supervision/weekly.csv", views.supervision_csv, name="supervision_csv"),
+    path(
+        "supervision/<uuid:code>/ruptures/",
+        views.supervisee_ruptures,
+        name="supervisee_ruptures",
+    ),
     path("practice/", views.practice, name="practice"),
     path("practice/weekly.csv", views.practice_csv, name="practice_csv"),
 ]

@@ -16,7 +16,9 @@ from dashboards import reports
 from ipnb_notes import access, csvexport, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
+from measures import reports as measure_reports
 from sessions.capture import kinds
+from sessions.models import RuptureEvent
 
 CASELOAD_SORTS = {
     "name": (lambda r: r["name"].lower(), False),
@@ -102,6 +104,8 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
             }
             for r in data.ruptures
         ],
+        # Composite, PHQ-9, GAD-7 and ruptures on one time axis (bands from the registry).
+        "timeline": reports.timeline_chart(data),
     }
     context = {
         "client": client,
@@ -116,6 +120,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
             ("all", "All"),
         ],
         "read_only": not can_edit,
+        "measure_instruments": measure_reports.chart_instruments(),
     }
     template = "dashboards/trajectory.html"
     if wants_partial(request):
@@ -246,6 +251,8 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
             "session": reports.NO_SESSION_DAYS,
             "note": reports.note_late_hours(),
         },
+        "measure_flags": measure_reports.FLAGS,
+        "change_rule": measure_reports.rule_statement(),
     }
     template = "dashboards/caseload.html"
     if wants_partial(request):
@@ -337,8 +344,35 @@ def supervision(request: AuthedRequest) -> HttpResponse:
             "rupture": reports.RUPTURE_OPEN_DAYS,
             "note": reports.note_late_hours(),
         },
+        "concern": reports.concern_statement(),
+        "change_rule": measure_reports.rule_statement(),
     }
     return render(request, "dashboards/supervision.html", context)
+
+
+@require_GET
+def supervisee_ruptures(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """The unrepaired ruptures of a supervisee's current clients, each linking to its session."""
+    therapist = access.get_dashboard_supervisee(request.user, code)
+    rows = reports.open_ruptures(therapist.id)
+    types = dict(RuptureEvent.Type.choices)
+    for row in rows:
+        row["type_label"] = types.get(row["rupture_type"], row["rupture_type"])
+    audit.read(
+        request,
+        "supervision.ruptures_view",
+        target=therapist,
+        clients=sorted({str(r["client_code"]) for r in rows}),
+    )
+    context = {
+        "therapist": therapist,
+        "rows": rows,
+        "threshold": reports.RUPTURE_OPEN_DAYS,
+    }
+    template = "dashboards/supervisee_ruptures.html"
+    if wants_partial(request):
+        template += "#rupture-list"
+    return render(request, template, context)
 
 
 @require_GET

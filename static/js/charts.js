@@ -24,9 +24,74 @@
     charts[id] = new Chart(canvas, config);
   }
 
+  // The published bands of the instrument chosen in [data-band-toggle], painted behind the
+  // scores on the "measures" axis, each with its label (bands come from the chart's data,
+  // which reads measures/instruments.py).
+  var BAND_FILLS = ["rgba(47,125,74,0.10)", "rgba(138,109,0,0.10)", "rgba(161,92,0,0.12)",
+    "rgba(161,29,43,0.12)", "rgba(161,29,43,0.20)"];
+  var bandsPlugin = {
+    id: "bands",
+    beforeDatasetsDraw: function (chart) {
+      var opts = chart.options.plugins && chart.options.plugins.bands;
+      var axis = chart.scales.measures;
+      if (!opts || !axis || !opts.instruments) { return; }
+      var spec = opts.instruments.filter(function (ins) { return ins.code === opts.active; })[0];
+      if (!spec) { return; }
+      var area = chart.chartArea, ctx = chart.ctx;
+      ctx.save();
+      ctx.font = "11px sans-serif";
+      spec.bands.forEach(function (band, i) {
+        var top = axis.getPixelForValue(band.high + 0.5), bottom = axis.getPixelForValue(band.low - 0.5);
+        top = Math.max(top, area.top); bottom = Math.min(bottom, area.bottom);
+        if (bottom <= top) { return; }
+        ctx.fillStyle = BAND_FILLS[i % BAND_FILLS.length];
+        ctx.fillRect(area.left, top, area.right - area.left, bottom - top);
+        ctx.fillStyle = "#44546a";
+        ctx.fillText(spec.name + " " + band.label, area.left + 4, top + 12);
+      });
+      ctx.restore();
+    }
+  };
+
+  function timeline(t) {
+    if (!t || !t.labels.length) { return; }
+    var toggle = document.querySelector("[data-band-toggle='chart-timeline'] input:checked");
+    var top = 0;
+    var sets = [{ label: "Composite (clinician-rated, descriptive)", code: "composite", data: t.composite,
+      borderColor: "#1d232a", borderWidth: 3, spanGaps: true, yAxisID: "composite" }];
+    t.instruments.forEach(function (ins, i) {
+      top = Math.max(top, ins.max);
+      sets.push({ label: ins.name + " total", code: ins.code, data: ins.values, yAxisID: "measures",
+        borderColor: i ? "#7a3b8f" : "#a15c00", backgroundColor: i ? "#7a3b8f" : "#a15c00",
+        borderWidth: 2, spanGaps: true, pointRadius: 4, pointStyle: i ? "rect" : "circle" });
+    });
+    var at = {};
+    t.labels.forEach(function (label, i) { at[label] = i; });
+    [true, false].forEach(function (open) {
+      var marks = t.labels.map(function () { return null; });
+      t.ruptures.forEach(function (r) {
+        if (r.open === open && at[r.at] !== undefined) { marks[at[r.at]] = t.composite_scale[1]; }
+      });
+      if (marks.some(function (v) { return v !== null; })) {
+        sets.push({ label: open ? "Rupture, open" : "Rupture, repaired", code: open ? "ruptures-open" : "ruptures",
+          data: marks, yAxisID: "composite", showLine: false, pointStyle: "triangle", pointRadius: open ? 8 : 6,
+          borderColor: open ? "#a11d2b" : "#1f5f7a", backgroundColor: open ? "#a11d2b" : "#1f5f7a" });
+      }
+    });
+    var scales = { composite: { position: "right", min: t.composite_scale[0], max: t.composite_scale[1],
+      grid: { drawOnChartArea: false }, title: { display: true, text: "Composite (clinician-rated)" } } };
+    if (t.instruments.length) {
+      scales.measures = { position: "left", min: 0, max: top, title: { display: true, text: "PHQ-9 / GAD-7 total" } };
+    }
+    draw("chart-timeline", { type: "line", data: { labels: t.labels, datasets: sets }, plugins: [bandsPlugin],
+      options: { scales: scales, plugins: { bands: { instruments: t.instruments,
+        active: toggle ? toggle.value : (t.instruments[0] && t.instruments[0].code) } } } });
+  }
+
   function trajectory() {
     var d = readJSON("trajectory-data");
     if (!d) { return; }
+    timeline(d.timeline);
     var lines = [{ label: "Composite (descriptive mean)", code: "composite", data: d.composite,
       borderColor: "#1d232a", borderWidth: 3, spanGaps: true }];
     d.indicators.forEach(function (ind, i) {
@@ -84,6 +149,12 @@
 
   document.addEventListener("change", function (event) {
     var box = event.target;
+    var bands = box.closest && box.closest("[data-band-toggle]");
+    if (bands) {
+      var target = charts[bands.getAttribute("data-band-toggle")];
+      if (target) { target.options.plugins.bands.active = box.value; target.update(); }
+      return;
+    }
     var group = box.closest && box.closest("[data-chart-toggles]");
     if (!group) { return; }
     var chart = charts[group.getAttribute("data-chart-toggles")];

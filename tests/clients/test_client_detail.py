@@ -233,8 +233,9 @@ def _grow(client_, therapist, n: int):
 # Session, user, the access check, one round trip for everything the page shows
 # (ipnb_notes.batch), the audit event, the emergency-access notice
 # (audit/_emergency_notices.html). A supervisor's supervisees are a subquery, not a look-up.
-# One of them is the Measures section (measures.services.client_summary).
-DETAIL_QUERIES = {"alice": 7, "bob": 7}
+# One of them is the Measures section (measures.services.client_summary), one the small
+# trajectory chart (dashboards.reports.mini_trajectory).
+DETAIL_QUERIES = {"alice": 8, "bob": 8}
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob"])

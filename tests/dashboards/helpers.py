@@ -121,3 +121,51 @@ def ensure_indicators() -> None:
             "sort_order": 99,
         },
     )
+
+
+def administer(client, code: str, total: int | None, when, *, session=None, by=None):
+    """A PHQ-9 or GAD-7 with this total, completed at `when` (written straight to the row:
+    the dashboards read totals only). None: an item left unanswered, no total."""
+    from measures.instruments import INSTRUMENTS
+    from measures.models import Administration
+
+    spec = INSTRUMENTS[code]
+    return Administration.objects.create(
+        client=client,
+        session=session,
+        instrument=code,
+        mode=Administration.Mode.CLINICIAN,
+        responses={"answers": []},
+        total=total,
+        band=spec.band_for(total).code if total is not None else "",
+        unanswered=0 if total is not None else 1,
+        completed_at=when,
+        recorded_by=by or client_therapist(client),
+    )
+
+
+def client_therapist(client):
+    from clients.models import CaseAssignment
+
+    return CaseAssignment.objects.filter(client=client).first().therapist
+
+
+def course(
+    client, therapist, code: str, totals: list[int | None], *, sessions: int = 0
+):
+    """`sessions` attended weekly sessions ending a week ago, and the totals a week apart,
+    oldest first, the last one an hour ago (all in the past whatever the time of day)."""
+    now = timezone.now()
+    made = [
+        session(client, therapist, now - timedelta(weeks=sessions - k, hours=3))
+        for k in range(sessions)
+    ]
+    for k, total in enumerate(totals):
+        administer(
+            client,
+            code,
+            total,
+            now - timedelta(weeks=len(totals) - k - 1, hours=1),
+            by=therapist,
+        )
+    return made

@@ -15,6 +15,7 @@ from jinja2 import UndefinedError
 
 from dashboards import reports
 from ipnb_notes.jinja2 import environment
+from measures import reports as measure_reports
 from sessions.models import IntegrationIndicator
 from tests.dashboards.helpers import rate, session, signed_note, weeks_ago
 from tests.factories import make_client
@@ -89,6 +90,9 @@ def _caseload_row(name: str, flag: str, label: str) -> dict:
         "late": 1,
         "days_since": 3,
         "flags": [flag, "Declining trend"],
+        "outcome": measure_reports.outcome(
+            [{"instrument": "PHQ9", "scored": 2, "first_total": 18, "last_total": 9}]
+        ),
     }
 
 

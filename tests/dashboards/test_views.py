@@ -209,7 +209,8 @@ def test_trajectory_page_labels_and_audit(client, alice, bob, record):
     assert "Data as of" in html
     assert 'id="trajectory-data"' in html
     assert "Read-only" not in html
-    assert html.count("<details") == 4
+    # Data tables: measures, indicators, window of tolerance, ruptures, attunement.
+    assert html.count("<details") == 5
     # fill(): ruptures 4 and 2 weeks old are open (> 14 days); the one between was repaired.
     assert html.count("badge-danger") == 2
     assert "0 min, same session" in html

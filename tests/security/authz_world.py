@@ -212,6 +212,7 @@ TARGETS = {
     "sessions:ratings": "session",
     "dashboards:supervisee_caseload": "user",
     "dashboards:supervisee_caseload_csv": "user",
+    "dashboards:supervisee_ruptures": "user",
     "dashboards:trajectory": "client",
     "dashboards:trajectory_csv": "client",
     "disclosures:report": "client",

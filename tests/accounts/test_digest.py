@@ -311,3 +311,33 @@ def test_the_page_stays_within_the_budget(client, bob, alice, charlie):
         assert client.post(url, {}).status_code == 302
     assert len(get.captured_queries) <= 10
     assert len(post.captured_queries) <= 10
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"digest_email": "<script>alert(1)</script>"},
+        {"digest_email": "\x00"},
+        {"digest_email": "x" * 100_000},
+        {"digest_email": ["on", "off", "false"]},
+        {"digest_email": "false"},
+        {
+            "digest_email": "' OR 1=1 --",
+            "email": "mallory@example.org",
+            "role": "ADMIN",
+        },
+    ],
+)
+def test_hostile_input_is_a_yes_or_a_no_and_nothing_else(client, alice, data):
+    client.force_login(alice)
+
+    response = client.post(reverse("account_reminders"), data)
+
+    # A yes or a no is saved; a NUL byte is refused before any view (400), changing nothing.
+    assert response.status_code in (302, 400)
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+    assert alice.role == User.Role.THERAPIST
+    if response.status_code == 400:
+        assert alice.digest_email is True
+        assert not AuditEvent.objects.filter(action="user.digest_preference").exists()

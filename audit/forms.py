@@ -6,6 +6,8 @@ from django import forms
 
 REASON_MIN_LENGTH = 20
 NAME_MIN_LENGTH = 3
+# The audit report's name search shows the events of at most this many matching clients.
+CLIENT_MATCH_LIMIT = 20
 
 
 class EmergencyLookupForm(forms.Form):
@@ -71,3 +73,25 @@ class EmergencyAccessForm(forms.Form):
                 f"Please describe the emergency in at least {REASON_MIN_LENGTH} characters."
             )
         return reason
+
+
+class ClientNameSearchForm(forms.Form):
+    """The audit report's search by client name. POSTed, so the name never enters a URL;
+    audited by its length alone."""
+
+    client_name = forms.CharField(
+        label="Client name",
+        max_length=150,
+        help_text=(
+            f"At least {NAME_MIN_LENGTH} characters of the client's name. Shows the events "
+            f"of up to {CLIENT_MATCH_LIMIT} matching clients."
+        ),
+    )
+
+    def clean_client_name(self) -> str:
+        name = " ".join(self.cleaned_data["client_name"].split())
+        if len(name) < NAME_MIN_LENGTH:
+            raise forms.ValidationError(
+                f"Type at least {NAME_MIN_LENGTH} characters of the client's name."
+            )
+        return name

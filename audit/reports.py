@@ -102,6 +102,8 @@ def filtered_events(data: dict) -> QuerySet[AuditEvent]:
         events = events.filter(target_code=data["target"])
     if data.get("client"):
         events = events.filter(client_code=data["client"])
+    if "client_codes" in data:  # a search by name: the codes of the clients it matched
+        events = events.filter(client_code__in=data["client_codes"])
     if data.get("ip"):
         events = events.filter(ip=data["ip"])
     if data.get("request"):

@@ -16,20 +16,33 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from audit.forms import EmergencyAccessForm, EmergencyLookupForm
+from audit.forms import (
+    CLIENT_MATCH_LIMIT,
+    ClientNameSearchForm,
+    EmergencyAccessForm,
+    EmergencyLookupForm,
+)
 from audit.reports import HEADER, AuditFilterForm, csv_rows, filtered_events
+from clients import queries as client_queries
+from clients import services as client_services
 from ipnb_notes import access, csvexport
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def event_list(request: AuthedRequest) -> HttpResponse:
+    """The report, filtered by GET (codes, dates, actions: bookmarkable), or searched by a
+    client's name by POST (the name never enters a URL; the search is audited by its length,
+    with the codes of the clients it matched)."""
     access.require_admin(request.user)
+    if request.method == "POST":
+        return _client_name_search(request)
     form = AuditFilterForm(request.GET or None)
+    context = {"form": form, "name_form": ClientNameSearchForm()}
     if request.GET and not form.is_valid():
         # Unknown sort keys and malformed filters are refused, never passed to the query.
-        return render(request, "audit/event_list.html", {"form": form}, status=400)
+        return render(request, "audit/event_list.html", context, status=400)
     data = form.cleaned_data if request.GET else {"sort": "-seq"}
     page = Paginator(filtered_events(data), 50).get_page(request.GET.get("page"))
     audit.record(
@@ -44,7 +57,52 @@ def event_list(request: AuthedRequest) -> HttpResponse:
     template = "audit/event_list.html"
     if wants_partial(request):
         template += "#event-rows"
-    return render(request, template, {"form": form, "page": page})
+    return render(request, template, {**context, "page": page})
+
+
+def _client_name_search(request: AuthedRequest) -> HttpResponse:
+    # The filters travel with the name in the POST body, so that paging keeps both.
+    form = AuditFilterForm(request.POST)
+    name_form = ClientNameSearchForm(request.POST)
+    context = {"form": form, "name_form": name_form, "name_search": True}
+    if not (form.is_valid() and name_form.is_valid()):
+        return render(request, "audit/event_list.html", context, status=400)
+    name = name_form.cleaned_data["client_name"]
+    matches = list(
+        client_queries.assignment_list(
+            access.assignable_clients(request.user), q=name
+        ).prefetch_related(None)[:CLIENT_MATCH_LIMIT]
+    )
+    data = {**form.cleaned_data, "client_codes": [c.code for c in matches]}
+    page = Paginator(filtered_events(data), 50).get_page(request.POST.get("page"))
+    # The clients' names are on this page: a read naming them; the name only by its length.
+    audit.read(
+        request,
+        "audit.report_client_search",
+        clients=matches,
+        changes={
+            "name_length": len(name),
+            "filters": form.active_filters(),
+            "sort": form.cleaned_data.get("sort") or "-seq",
+            "page": page.number,
+        },
+    )
+    template = "audit/event_list.html"
+    if wants_partial(request):
+        template += "#event-rows"
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "page": page,
+            "matches": matches,
+            "match_limit": CLIENT_MATCH_LIMIT,
+            # For the pagination buttons: page on by submitting the search form again.
+            "q": name,
+            "search_form": "audit-name-search",
+        },
+    )
 
 
 @sudo_mode

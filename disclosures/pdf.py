@@ -136,9 +136,12 @@ def _cover(doc: _Document, *, client, release) -> None:
     doc.rule()
 
 
-def record_pdf(*, client, release: dict, goals, notes, sections, labels) -> bytes:
-    """The client record: identity, treatment goals, author-signed progress notes with their
-    signatures and addenda. Psychotherapy notes and drafts are never part of it."""
+def record_pdf(
+    *, client, release: dict, goals, notes, sections, labels, measures=()
+) -> bytes:
+    """The client record: identity, treatment goals, outcome measures
+    (measures.export.record_entries), author-signed progress notes with their signatures and
+    addenda. Psychotherapy notes and drafts are never part of it."""
     doc = _Document("Release of records", release["reference"])
     doc.heading("Release of records", 16)
     _cover(doc, client=client, release=release)
@@ -157,6 +160,17 @@ def record_pdf(*, client, release: dict, goals, notes, sections, labels) -> byte
     for goal in goals:
         target = f", target {_day(goal.target_date)}" if goal.target_date else ""
         doc.paragraph(f"• {goal.text} ({goal.get_status_display()}{target})")
+    doc.heading("Outcome measures")
+    if not measures:
+        doc.paragraph("None completed in this period.")
+    for entry in measures:
+        doc.field(
+            f"{_when(entry.completed_at)} · {entry.title}",
+            f"{entry.how}. {entry.result}."
+            + (f" {entry.answers}." if entry.answers else ""),
+        )
+    for attribution in dict.fromkeys(e.attribution for e in measures if e.attribution):
+        doc.paragraph(attribution, size=8)
     doc.heading("Progress notes")
     if not notes:
         doc.paragraph("No signed progress note in this period.")

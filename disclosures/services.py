@@ -133,6 +133,7 @@ def record_release(*, client, by: User, data: dict, request=None) -> Release:
     """Release the client record (identity, goals, author-signed notes with addenda) as a
     PDF and account for it. Drafts, returned notes and psychotherapy notes never go in."""
     from clients.models import TreatmentGoal
+    from measures.export import record_entries
     from sessions.models import ProgressNote
     from sessions.notes.formats import FORMAT_SECTIONS, SECTION_LABELS
 
@@ -185,6 +186,7 @@ def record_release(*, client, by: User, data: dict, request=None) -> Release:
         notes=list(notes),
         sections={str(k): v for k, v in FORMAT_SECTIONS.items()},
         labels=SECTION_LABELS,
+        measures=record_entries(client, date_from=date_from, date_to=date_to),
     )
     return _store(
         content=content,

@@ -3,6 +3,9 @@ are handed to ipnb_notes.csvexport, which writes every CSV of the app."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, time
+
 from django.utils import timezone
 
 from measures.instruments import CHECKINS
@@ -80,3 +83,75 @@ def rows(client) -> list[list]:
         )
     out.sort(key=lambda pair: pair[0])
     return [row for _, row in out]
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    """One questionnaire or check-in as the released record prints it."""
+
+    completed_at: datetime
+    title: str  # the instrument's name and what it is
+    how: str
+    result: str
+    answers: str
+    attribution: str = ""
+
+
+def record_entries(client, *, date_from=None, date_to=None) -> list[RecordEntry]:
+    """The client's measures for a release of records, oldest first, within the release's
+    period (completion dates, in the practice's time zone). Two statements."""
+    tz = timezone.get_current_timezone()
+    since = (
+        timezone.make_aware(datetime.combine(date_from, time.min), tz)
+        if date_from
+        else None
+    )
+    until = (
+        timezone.make_aware(datetime.combine(date_to, time.max), tz)
+        if date_to
+        else None
+    )
+
+    def within(qs):
+        if since:
+            qs = qs.filter(completed_at__gte=since)
+        if until:
+            qs = qs.filter(completed_at__lte=until)
+        return qs.order_by("completed_at")
+
+    entries = []
+    for a in within(Administration.objects.filter(client=client)):
+        spec = a.spec
+        if a.total is not None:
+            result = f"Total {a.total} of {spec.max_total}: {a.band_label}"
+        else:
+            result = a.why_no_total
+        if spec.risk_item and a.risk_flag:
+            result += f"; item {spec.risk_item} above 0 (risk alert raised)"
+        answers = a.responses.get("answers", [])
+        entries.append(
+            RecordEntry(
+                completed_at=a.completed_at,
+                title=f"{spec.name} ({spec.status})",
+                how=a.get_mode_display(),
+                result=result,
+                answers="Item answers: "
+                + " ".join("-" if v is None else str(v) for v in answers),
+                attribution=getattr(spec, "attribution", ""),
+            )
+        )
+    for c in within(SessionCheckIn.objects.filter(client=client)):
+        spec = next(s for s in CHECKINS.values() if s.respondent == c.respondent)
+        entries.append(
+            RecordEntry(
+                completed_at=c.completed_at,
+                title=f"{spec.name} ({spec.status})",
+                how=Administration.Mode.LINK.label
+                if c.link_id
+                else c.get_respondent_display(),
+                result=c.line,
+                answers="",
+            )
+        )
+    entries.sort(key=lambda e: e.completed_at)
+    return entries

@@ -68,13 +68,19 @@ def test_comment_on_a_rupture_reply_and_resolve_by_keyboard(
         alice_page.keyboard.press("Enter")
     thread = alice_page.locator(f"#event-{rupture.code} article.thread")
     expect(thread).to_contain_text("What did you notice in yourself")
-    thread.get_by_label("Reply").focus()
+    # An empty reply is refused beside the field, and focus goes to the field.
+    thread.get_by_role("button", name=re.compile("^Reply")).focus()
+    alice_page.keyboard.press("Enter")
+    expect(thread.get_by_label("Reply")).to_be_focused()
+    expect(thread.locator(".field-error")).to_be_visible()
     alice_page.keyboard.type("A wish to be liked; I moved on to avoid it.")
     alice_page.keyboard.press("Tab")
     expect(thread.get_by_role("button", name=re.compile("^Reply"))).to_be_focused()
     alice_page.keyboard.press("Enter")
     thread = alice_page.locator(f"#event-{rupture.code} article.thread")
     expect(thread.locator(".replies")).to_contain_text("A wish to be liked")
+    # Focus follows the swap to the reply just added, not the top of the page.
+    expect(thread.locator(".replies > li").last).to_be_focused()
     assert_no_serious_axe_violations(alice_page)
 
     # Bob finds Alice's reply waiting for him and resolves the thread.
@@ -91,6 +97,7 @@ def test_comment_on_a_rupture_reply_and_resolve_by_keyboard(
     expect(bob_page.locator(f"#event-{rupture.code} article.thread")).to_contain_text(
         "Resolved by Bob Supervisor"
     )
+    expect(bob_page.locator(f"#event-{rupture.code} article.thread")).to_be_focused()
     assert_no_serious_axe_violations(bob_page)
 
     alice_page.goto(f"{live_server.url}/")

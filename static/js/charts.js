@@ -74,7 +74,7 @@
       });
       if (marks.some(function (v) { return v !== null; })) {
         sets.push({ label: open ? "Rupture, open" : "Rupture, repaired", code: open ? "ruptures-open" : "ruptures",
-          data: marks, yAxisID: "composite", showLine: false, pointStyle: "triangle", pointRadius: open ? 8 : 6,
+          data: marks, yAxisID: "composite", showLine: false, clip: false, pointStyle: "triangle", pointRadius: open ? 8 : 6,
           borderColor: open ? "#a11d2b" : "#1f5f7a", backgroundColor: open ? "#a11d2b" : "#1f5f7a" });
       }
     });

@@ -9,6 +9,10 @@ fields are real AES-GCM tokens from the key ring. Then the rollups are refreshed
 (or DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ipnb_bench). --reset drops and recreates
 that database first; the generator refuses to run against a database that already has clients
 otherwise, and refuses database names that do not contain "bench".
+
+Every client also has a PHQ-9 and a GAD-7 at the first attended session and every 4th after
+it, whose totals follow the client's course (the same gain that moves the integration
+ratings). `--small` makes a practice a hundred times smaller, to check the generator itself.
 """
 
 from __future__ import annotations
@@ -157,6 +161,23 @@ def poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
+# PHQ-9 and GAD-7 at the first attended session and every MEASURE_EVERY-th after it.
+MEASURE_EVERY = 4
+
+
+def measure_answers(rng: random.Random, spec, total: int) -> list[int]:
+    """Item answers (0-3) adding up to `total`, the risk item (the PHQ-9's item 9) left at 0:
+    the benchmark raises no risk alert."""
+    items = [k for k in range(len(spec.items)) if k + 1 != spec.risk_item]
+    top = max(value for value, _ in spec.options)
+    answers = [0] * len(spec.items)
+    total = max(0, min(total, top * len(items)))
+    for _ in range(total):
+        k = rng.choice([k for k in items if answers[k] < top])
+        answers[k] += 1
+    return answers
+
+
 def generate(started: float) -> dict[str, int]:
     import django
 
@@ -167,6 +188,8 @@ def generate(started: float) -> dict[str, int]:
     from accounts.models import Supervision, User
     from clients.models import CaseAssignment, Client
     from ipnb_notes.fields import key_ring, place_aad
+    from measures.instruments import GAD7, PHQ9
+    from measures.models import Administration
     from sessions.models import (
         ArousalObservation,
         AttunementMoment,
@@ -518,6 +541,25 @@ def generate(started: float) -> dict[str, int]:
             IntegrationRating,
             ["id", "session_id", "indicator_id", "value", "rated_by_id", "updated_at"],
         )
+        administrations = Copier(
+            raw,
+            Administration,
+            [
+                "id",
+                "code",
+                "client_id",
+                "session_id",
+                "instrument",
+                "mode",
+                "responses",
+                "total",
+                "band",
+                "unanswered",
+                "risk_flag",
+                "completed_at",
+                "recorded_by_id",
+            ],
+        )
         sections = json.dumps({"subjective": "Bench note.", "plan": "Weekly."})
         digest = hashlib.sha256(b"bench").hexdigest()
         processes = ["MATCH", "MISMATCH", "REPAIR", "MIRRORING", "SYNCHRONY", "OTHER"]
@@ -546,7 +588,7 @@ def generate(started: float) -> dict[str, int]:
             ("TRIGGER", "BODY_SENSATION"),
             ("TRIGGER", "CONTEXT"),
         ]
-        ids = {"s": 0, "n": 0, "sig": 0, "ev": 0, "ru": 0, "rp": 0, "r": 0}
+        ids = {"s": 0, "n": 0, "sig": 0, "ev": 0, "ru": 0, "rp": 0, "r": 0, "m": 0}
 
         def next_id(key: str) -> int:
             ids[key] += 1
@@ -559,6 +601,9 @@ def generate(started: float) -> dict[str, int]:
             baseline = rng.uniform(0.8, 2.0)
             gain = rng.gauss(1.0, 0.8)  # some clients decline
             offsets = [rng.gauss(0, 0.3) for _ in indicators]
+            # Where the client's PHQ-9 and GAD-7 start; they fall as the course goes well
+            # (gain > 0) and rise for the clients who decline.
+            starts = {PHQ9: rng.uniform(8, 22), GAD7: rng.uniform(6, 17)}
             # Weekly, with one week in ten skipped (holidays, illness). Active clients are
             # laid out backwards from their next booked session, so the practice's weekly
             # volume stays steady up to today; others run forwards from their intake.
@@ -782,6 +827,34 @@ def generate(started: float) -> dict[str, int]:
                         )
                     else:
                         pending.append([rupture_id, rng.randint(1, 4)])
+                # PHQ-9 and GAD-7 at the first session and every MEASURE_EVERY-th after it.
+                if (attended_seq - 1) % MEASURE_EVERY == 0:
+                    for spec, start_total in starts.items():
+                        mean = start_total * (1 - 0.6 * gain * progress)
+                        total = round(rng.gauss(mean, 1.5))
+                        answers = measure_answers(rng, spec, total)
+                        total = sum(answers)
+                        admin_code = uuid.uuid4()
+                        administrations.row(
+                            next_id("m"),
+                            admin_code,
+                            cid,
+                            sid,
+                            spec.code,
+                            "CLINICIAN",
+                            seal(
+                                Administration,
+                                "responses",
+                                admin_code,
+                                json.dumps({"answers": answers}, sort_keys=True),
+                            ),
+                            total,
+                            spec.band_for(total).code,
+                            0,
+                            False,
+                            end,
+                            therapist,
+                        )
                 # Integration ratings in a little over half of the sessions.
                 if rng.random() < 0.56:
                     for (ind_id, in_composite, lo, hi), offset in zip(
@@ -814,6 +887,8 @@ def generate(started: float) -> dict[str, int]:
         log("events", started)
         counts["ratings"] = ratings.close()
         log("ratings", started)
+        counts["administrations"] = administrations.close()
+        log("PHQ-9 and GAD-7 administrations", started)
         # Ids of all event tables came from one counter; each table's sequence is set above.
     for table in (
         "therapy_sessions_therapysession",
@@ -824,6 +899,7 @@ def generate(started: float) -> dict[str, int]:
         "therapy_sessions_ruptureevent",
         "therapy_sessions_repairevent",
         "therapy_sessions_integrationrating",
+        "measures_administration",
     ):
         with connection.cursor() as cur:
             cur.execute(f"ANALYZE {table}")
@@ -836,7 +912,15 @@ def generate(started: float) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reset", action="store_true", help="drop and recreate the DB")
+    parser.add_argument(
+        "--small",
+        action="store_true",
+        help="a practice 100 times smaller (6 clinicians, 20 clients, 1,000 sessions)",
+    )
     args = parser.parse_args()
+    if args.small:
+        global CLINICIANS, SUPERVISORS, CLIENTS, SESSIONS
+        CLINICIANS, SUPERVISORS, CLIENTS, SESSIONS = 6, 2, 20, 1_000
     started = time.perf_counter()
     name = os.environ.get("DB_NAME", "")
     if os.environ.get("DATABASE_URL"):
@@ -870,7 +954,8 @@ def main() -> None:
     )
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "generate.json").write_text(
+    # A small run never replaces the benchmark's own record.
+    (out / ("generate-small.json" if args.small else "generate.json")).write_text(
         json.dumps(
             {
                 "counts": counts,

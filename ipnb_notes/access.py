@@ -13,7 +13,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -157,6 +157,26 @@ def can_edit_client(user: User, client: Client) -> bool:
 
 def visible_sessions(user: User) -> QuerySet[TherapySession]:
     return TherapySession.objects.filter(client__in=visible_clients(user))
+
+
+def calendar_sessions(user: User) -> QuerySet[TherapySession]:
+    """A clinician's own sessions, for their day and week calendar and conflict warnings.
+    `client_visible` says whether the client's name may be shown (the client is still
+    visible to them); the page links each session, which its own access line guards."""
+    require_clinician(user)
+    return TherapySession.objects.filter(therapist_id=user.pk).annotate(
+        client_visible=Exists(visible_clients(user).filter(pk=OuterRef("client_id")))
+    )
+
+
+def practice_calendar(user: User) -> tuple[QuerySet[User], QuerySet[TherapySession]]:
+    """The practice admin's view of every clinician's week: the active clinicians and their
+    sessions, as busy blocks (time and status); the caller reads no client column."""
+    require_admin(user)
+    clinicians = User.objects.filter(
+        role__in=(User.Role.THERAPIST, User.Role.SUPERVISOR), is_active=True
+    )
+    return clinicians, TherapySession.objects.filter(therapist__in=clinicians)
 
 
 def get_session(user: User, code: UUID, *, for_update: bool = False) -> TherapySession:

@@ -27,10 +27,12 @@ from sessions.notes.models import (
     SupervisionComment,
     TherapySession,
 )
+from sessions.scheduling.models import CalendarFeed, SessionSeries
 
 __all__ = [
     "COMPOSITE_SCALE",
     "Addendum",
+    "CalendarFeed",
     "CommentReply",
     "ArousalObservation",
     "AttunementMoment",
@@ -46,6 +48,7 @@ __all__ = [
     "RepairEvent",
     "RuptureEvent",
     "Scale",
+    "SessionSeries",
     "SessionTag",
     "SupervisionComment",
     "TherapySession",

@@ -13,6 +13,7 @@ PUBLIC = {
     "accept_invitation",  # the invitee has no password yet
     "measure_link_open",  # a client's one-time questionnaire link; clients have no account
     "measure_link_thanks",  # the page after a client sends their answers
+    "sessions:calendar_feed",  # a calendar app reads it; the token in its URL is the key
     "account_login",
     "account_logout",
     "account_signup",  # closed: answers "sign-up is closed"

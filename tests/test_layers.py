@@ -234,7 +234,7 @@ def test_the_cycle_finder_sees_a_two_module_cycle_and_a_longer_one():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-FEATURES = {"sessions": ("notes", "capture")}
+FEATURES = {"sessions": ("notes", "capture", "scheduling")}
 FEATURE_FILES = ("models.py", "forms.py", "urls.py")
 
 

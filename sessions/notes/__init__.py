@@ -1,2 +1,2 @@
-"""Sessions and their records: scheduling, progress notes, signing and co-signature,
+"""Sessions and their records: progress notes, signing and co-signature,
 addenda, revisions, supervision threads and process notes."""

@@ -2,130 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
 
 from clients.models import TreatmentGoal
 from sessions.capture import kinds
-from sessions.models import ProgressNote, TherapySession
+from sessions.models import ProgressNote
 from sessions.notes import formats as note_formats
 from sessions.notes import services as services
 from sessions.notes.models import INTERVENTIONS
-
-# Common psychotherapy codes, offered as suggestions; any well-formed code is accepted.
-SERVICE_CODES = [
-    ("90791", "Psychiatric diagnostic evaluation"),
-    ("90832", "Psychotherapy, 30 minutes"),
-    ("90834", "Psychotherapy, 45 minutes"),
-    ("90837", "Psychotherapy, 60 minutes"),
-    ("90846", "Family psychotherapy without the patient"),
-    ("90847", "Family or couple psychotherapy with the patient"),
-    ("90853", "Group psychotherapy"),
-    ("90839", "Psychotherapy for crisis, first 60 minutes"),
-]
-_SERVICE_CODE = re.compile(r"^[A-Z0-9]{5}(-[A-Z0-9]{2})?$")
-
-
-class SessionForm(forms.Form):
-    """A session's details; start date and time are entered in the practice's local time."""
-
-    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    start_time = forms.TimeField(
-        label="Start time", widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    duration_minutes = forms.IntegerField(
-        label="Duration (minutes)",
-        min_value=5,
-        max_value=600,
-        initial=50,
-        help_text="Between 5 and 600 minutes.",
-    )
-    modality = forms.ChoiceField(
-        choices=TherapySession.Modality.choices,
-        initial=TherapySession.Modality.INDIVIDUAL,
-    )
-    setting = forms.ChoiceField(
-        choices=TherapySession.Setting.choices,
-        initial=TherapySession.Setting.IN_PERSON,
-    )
-    status = forms.ChoiceField(
-        choices=TherapySession.Status.choices, initial=TherapySession.Status.SCHEDULED
-    )
-    service_code = forms.CharField(
-        label="Service code",
-        required=False,
-        max_length=10,
-        help_text="Optional, e.g. 90837 (CPT) or H0004; a modifier may follow a hyphen.",
-        widget=forms.TextInput(attrs={"list": "service-codes", "autocomplete": "off"}),
-    )
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, session: TherapySession | None = None, **kwargs):
-        if session is not None and not kwargs.get("data") and not args:
-            local = timezone.localtime(session.starts_at)
-            kwargs["initial"] = {
-                "date": local.date(),
-                "start_time": local.time().replace(second=0, microsecond=0),
-                "duration_minutes": session.duration_minutes,
-                "modality": session.modality,
-                "setting": session.setting,
-                "status": session.status,
-                "service_code": session.service_code,
-            }
-        super().__init__(*args, **kwargs)
-        if session is not None:
-            del self.fields["idempotency_key"]
-        elif not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4())
-
-    def clean_service_code(self) -> str:
-        code = self.cleaned_data["service_code"].strip().upper()
-        if code and not _SERVICE_CODE.match(code):
-            raise forms.ValidationError(
-                "Enter a five-character service code such as 90837, optionally with a "
-                "modifier such as 90837-95."
-            )
-        return code
-
-    def clean_date(self):
-        value = self.cleaned_data["date"]
-        if value.year < 2000 or value.year > timezone.localdate().year + 2:
-            raise forms.ValidationError(
-                "Enter a date between 2000 and two years ahead."
-            )
-        return value
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date") and data.get("start_time"):
-            data["starts_at"] = timezone.make_aware(
-                datetime.combine(data["date"], data["start_time"])
-            )
-            if (
-                data.get("status") == TherapySession.Status.ATTENDED
-                and data["starts_at"] > timezone.now()
-            ):
-                self.add_error(
-                    "status", "A session in the future cannot be marked attended yet."
-                )
-        return data
-
-    def service_data(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "starts_at": data["starts_at"],
-            "duration_minutes": data["duration_minutes"],
-            "modality": data["modality"],
-            "setting": data["setting"],
-            "status": data["status"],
-            "service_code": data["service_code"],
-        }
 
 
 class NoteForm(forms.Form):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipnb_notes.fields import EncryptedJSONField, EncryptedTextField
+from sessions.scheduling.vocabulary import STATUS_FOR, CancelReason
 
 # Columns that may change while a note waits for co-signature; everything else is locked.
 _REVIEW_COLUMNS = "'status', 'cosigned_by_id', 'cosigned_at', 'signed_at', 'signed_by_id', 'version', 'updated_at'"
@@ -61,6 +62,18 @@ class TherapySession(models.Model):
     idempotency_key = models.UUIDField(
         null=True, blank=True, unique=True, editable=False
     )
+    # A recurring appointment's series (sessions/scheduling/), and why a session that did not
+    # take place was cancelled (sessions/scheduling/vocabulary.py).
+    series = models.ForeignKey(
+        "therapy_sessions.SessionSeries",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+    )
+    cancel_reason = models.CharField(
+        max_length=10, choices=CancelReason.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,7 +83,14 @@ class TherapySession(models.Model):
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=5, duration_minutes__lte=600),
                 name="session_duration_range",
-            )
+            ),
+            # A reason is only kept while the session is in a status a reason leaves it in
+            # (cancelled, late-cancelled, no-show: scheduling.vocabulary.STATUS_FOR).
+            models.CheckConstraint(
+                condition=Q(cancel_reason="")
+                | Q(status__in=sorted(set(STATUS_FOR.values()))),
+                name="session_cancel_reason_status",
+            ),
         ]
         indexes = [
             # Client timeline and "last/next session" lookups.

@@ -7,15 +7,8 @@ from django.urls import path
 from sessions.notes.views import comments, notes, revisions
 
 urlpatterns = [
-    # /clients/<code>/sessions/
-    path(
-        "clients/<uuid:client_code>/sessions/new/",
-        notes.session_create,
-        name="session_create",
-    ),
     # /sessions/<code>/
     path("sessions/<uuid:code>/", notes.session_detail, name="session_detail"),
-    path("sessions/<uuid:code>/edit/", notes.session_edit, name="session_edit"),
     path("sessions/<uuid:code>/note/", notes.note_edit, name="note_edit"),
     path(
         "sessions/<uuid:code>/note/autosave/",

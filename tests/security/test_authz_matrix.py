@@ -161,13 +161,27 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "sessions:session_create": ("A344", "A344"),
     "sessions:session_detail": ("AA44", "5555"),
     "sessions:session_edit": ("A344", "A344"),
+    # Scheduling: the caseload schedules, moves and cancels (Bob reads, 403); the calendar
+    # is every user's own (the admin's: every clinician's busy blocks); the feed's settings
+    # are a clinician's own (admins 404); the feed itself is public (its token is the key).
+    "sessions:series_create": ("A344", "A344"),
+    "sessions:session_move": ("A344", "A344"),
+    "sessions:session_cancel": ("A344", "A344"),
+    "sessions:session_mark": ("5555", "A344"),
+    "sessions:calendar": ("AAAA", "5555"),
+    "sessions:feed_settings": ("AAA4", "AAA4"),
     "sources": ("AAAA", "5555"),  # where concepts come from: every signed-in user
     "usersessions_list": ("AAAA", "AAAA"),
 }
 
 PATTERNS = {r.name: r.path for r in _walk(get_resolver().url_patterns)}
 # Visitors without an account: tested in tests/test_every_url_requires_login.py.
-PUBLIC_ONLY = {"accept_invitation", "measure_link_open", "measure_link_thanks"}
+PUBLIC_ONLY = {
+    "accept_invitation",
+    "measure_link_open",
+    "measure_link_thanks",
+    "sessions:calendar_feed",
+}
 
 
 class _Rollback(Exception):

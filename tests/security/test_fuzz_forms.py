@@ -159,6 +159,8 @@ PARAMS = (
     "seq",
     "format",
     "all",
+    "week",
+    "day",
 )
 
 

@@ -37,6 +37,10 @@ READS = {
     "sessions:session_create": "client",
     "sessions:session_detail": "client",
     "sessions:session_edit": "client",
+    "sessions:series_create": "client",
+    "sessions:session_move": "client",
+    "sessions:session_cancel": "client",
+    "sessions:calendar": "list",
     "sessions:note_detail": "client",
     "sessions:note_edit": "client",
     "sessions:note_last_plan": "client",
@@ -97,11 +101,13 @@ NO_CLIENT_DATA = {
     "sessions:indicator_create": "the indicator form",
     "sessions:indicator_edit": "the indicator form",
     "usersessions_list": "the user's own sign-ins",
+    "sessions:feed_settings": "the user's own calendar feed settings",
 }
 # allauth's and the second factor's self-service pages: the user's own account.
 SELF_SERVICE_PREFIXES = ("account_", "mfa_")
-# Persona by persona: the admin's home shows counts of users, no client.
-NOT_A_READ_FOR = {("home", "ada")}
+# Persona by persona: the admin's home shows counts of users, no client; the admin's calendar
+# shows every clinician's busy times and statuses, no client.
+NOT_A_READ_FOR = {("home", "ada"), ("sessions:calendar", "ada")}
 
 
 def _get_pages() -> list[str]:

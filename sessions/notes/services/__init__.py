@@ -48,11 +48,6 @@ from sessions.notes.services.revisions import (
     revision_rows,
     snapshot_size,
 )
-from sessions.notes.services.scheduling import (
-    SESSION_FIELDS,
-    session_create,
-    session_update,
-)
 from sessions.notes.services.signing import (
     note_cosign,
     note_return,
@@ -62,7 +57,6 @@ from sessions.notes.services.signing import (
 
 __all__ = [
     "ANCHOR_MODELS",
-    "SESSION_FIELDS",
     "HomeRow",
     "NoteError",
     "VersionConflict",
@@ -100,8 +94,6 @@ __all__ = [
     "requires_cosignature",
     "revision_list",
     "revision_rows",
-    "session_create",
-    "session_update",
     "signer_name",
     "snapshot_size",
 ]

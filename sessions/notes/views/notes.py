@@ -22,7 +22,6 @@ from sessions.models import ProgressNote, TherapySession
 from sessions.notes import formats as note_formats
 from sessions.notes import services as services
 from sessions.notes.forms import (
-    SERVICE_CODES,
     AddendumForm,
     CommentForm,
     CosignForm,
@@ -30,7 +29,6 @@ from sessions.notes.forms import (
     ProcessNoteForm,
     ReplyForm,
     ReturnForm,
-    SessionForm,
 )
 from sessions.notes.models import INTERVENTIONS
 from sessions.notes.views.revisions import revisions_for
@@ -39,66 +37,6 @@ _INTERVENTION_LABELS = dict(INTERVENTIONS)
 
 
 # --- Sessions ---------------------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-def session_create(request: AuthedRequest, client_code: UUID) -> HttpResponse:
-    client = access.get_client(request.user, client_code, for_update=True)
-    if request.method == "POST":
-        form = SessionForm(request.POST)
-    else:
-        now = timezone.localtime()
-        form = SessionForm(
-            initial={
-                "date": now.date(),
-                "start_time": now.replace(minute=0, second=0, microsecond=0).time(),
-            }
-        )
-    if request.method == "POST" and form.is_valid():
-        session, created = services.session_create(
-            client=client,
-            by=request.user,
-            idempotency_key=form.cleaned_data.get("idempotency_key"),
-            request=request,
-            **form.service_data(),
-        )
-        if created:
-            messages.success(request, "Session saved.")
-        return redirect(session)
-    if request.method == "GET":  # the form names the client: a read (AUD-01)
-        audit.read(request, "session.create_view", client=client)
-    status = 400 if request.method == "POST" else 200
-    context = {"form": form, "client": client, "service_codes": SERVICE_CODES}
-    return render(request, "sessions/session_form.html", context, status=status)
-
-
-@require_http_methods(["GET", "POST"])
-def session_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
-    session = access.get_session(request.user, code, for_update=True)
-    form = SessionForm(request.POST or None, session=session)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_update(
-                session=session,
-                by=request.user,
-                data=form.service_data(),
-                request=request,
-            )
-        except services.NoteError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Session updated.")
-            return redirect(session)
-    status = 400 if request.method == "POST" else 200
-    if request.method == "GET":  # the form shows the session: a read (AUD-01)
-        audit.read(request, "session.edit_view", client=session.client, target=session)
-    context = {
-        "form": form,
-        "client": session.client,
-        "session": session,
-        "service_codes": SERVICE_CODES,
-    }
-    return render(request, "sessions/session_form.html", context, status=status)
 
 
 @require_GET

@@ -1,13 +1,23 @@
-"""Sessions: schedule or log one, change its details."""
+"""Sessions: schedule or log one, change its details, mark a past one in one click."""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 import audit
 from accounts.models import User
 from sessions.models import ProgressNote, TherapySession
 from sessions.notes.services.common import NoteError
+from sessions.scheduling.vocabulary import STATUS_FOR
+
+# What the home's one-click buttons may set on a past session still "Scheduled", and the
+# cancellation reason each records (None: the reason is not known from one click).
+MARKS = {
+    TherapySession.Status.ATTENDED: None,
+    TherapySession.Status.NO_SHOW: "NO_SHOW",
+    TherapySession.Status.CANCELLED: None,
+}
 
 
 def session_create(
@@ -107,8 +117,17 @@ def session_update(*, session: TherapySession, by: User, data: dict, request=Non
             setattr(session, field, data[field])
     if not changes:
         return session
+    fields = [*changes, "updated_at"]
+    if (
+        session.cancel_reason
+        and STATUS_FOR.get(session.cancel_reason) != session.status
+    ):
+        # A reason says why the session did not take place: it goes with that status.
+        changes["cancel_reason"] = [session.cancel_reason, ""]
+        session.cancel_reason = ""
+        fields.append("cancel_reason")
     with transaction.atomic():
-        session.save(update_fields=[*changes, "updated_at"])
+        session.save(update_fields=fields)
         audit.record(
             "session.update",
             actor=by,
@@ -118,3 +137,31 @@ def session_update(*, session: TherapySession, by: User, data: dict, request=Non
             changes=changes,
         )
     return session
+
+
+def session_mark(*, session: TherapySession, by: User, status: str, request=None):
+    """Record what became of a past session still "Scheduled" (the home's one-click
+    Attended / No-show / Cancelled). A session no longer scheduled, or not yet begun, is
+    refused with a message."""
+    if status not in MARKS:
+        raise NoteError("Choose attended, no-show or cancelled.")
+    with transaction.atomic():
+        locked = TherapySession.objects.select_for_update().get(pk=session.pk)
+        if locked.status != TherapySession.Status.SCHEDULED:
+            raise NoteError(
+                f"This session is already marked {locked.get_status_display().lower()}."
+            )
+        if locked.starts_at > timezone.now():
+            raise NoteError("This session has not started yet.")
+        locked.status = status
+        locked.cancel_reason = MARKS[status] or ""
+        locked.save(update_fields=["status", "cancel_reason", "updated_at"])
+        audit.record(
+            "session.mark",
+            actor=by,
+            request=request,
+            target=locked,
+            client_code=session.client.code,
+            changes={"status": [TherapySession.Status.SCHEDULED, status]},
+        )
+    return locked

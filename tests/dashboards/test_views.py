@@ -35,7 +35,8 @@ def _login(client, user) -> None:
 
 def fill(client, therapist, sessions: int):
     for k in range(sessions):
-        s = session(client, therapist, weeks_ago(sessions - k + 1))
+        # At midnight local: the youngest session is past 14 days whatever the hour now.
+        s = session(client, therapist, weeks_ago(sessions - k + 1, hour=0))
         rate_composite(s, k % 5)
         rate(s, {"river-position": 0})
         arousal(s, "WITHIN")

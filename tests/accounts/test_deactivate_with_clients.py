@@ -202,3 +202,28 @@ def test_clinicians_cannot_reach_the_confirmation(personas, alice_caseload, meth
         assert response.status_code == 404
     personas["alice"].refresh_from_db()
     assert personas["alice"].is_active
+
+
+def test_the_confirmation_costs_the_same_queries_whatever_the_caseload(
+    client, ada, alice, charlie
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(ada)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(_url(alice)).status_code == 200
+        return len(ctx.captured_queries)
+
+    make_client(alice)
+    few = count()
+    for _ in range(20):
+        make_client(alice)
+        shared = make_client(charlie)
+        CaseAssignment.objects.create(
+            client=shared, therapist=alice, role=CaseAssignment.Role.CO_THERAPIST
+        )
+    assert count() == few
+    assert few <= 10

@@ -45,10 +45,13 @@ def home(request: AuthedRequest) -> HttpResponse:
 def _status_labels() -> dict:
     """The session and note status labels the home's Jinja2 rows look up (built once)."""
     from sessions.models import ProgressNote, TherapySession
+    from sessions.scheduling.forms import MarkForm
 
     return {
         "session_statuses": dict(TherapySession.Status.choices),
         "note_statuses": dict(ProgressNote.Status.choices),
+        # The one-click marks of a past session still scheduled (home/_past_scheduled.html).
+        "mark_choices": MarkForm.base_fields["status"].choices,
     }
 
 
@@ -67,6 +70,7 @@ def _record_clients_shown(request: AuthedRequest, context: dict) -> None:
             "cosign_queue",
             "open_threads",
             "open_ruptures",
+            "past_scheduled",
         )
         for item in context.get(key, [])
     }

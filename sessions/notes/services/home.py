@@ -125,7 +125,15 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         .select_related("client")
         .only(*RUPTURE_COLUMNS)[:limit]
     )
+    # Sessions that have started but are still "Scheduled": marked in one click at the top.
+    past_scheduled = (
+        mine.filter(status=TherapySession.Status.SCHEDULED, starts_at__lt=now)
+        .select_related("client")
+        .only(*SESSION_COLUMNS)
+        .order_by("starts_at")[:limit]
+    )
     lists = [today_sessions, to_write, drafts, returned, threads, notices, ruptures]
+    lists.append(past_scheduled)
     if user.is_supervisor:
         lists.append(
             access.cosignature_queue(user)
@@ -133,9 +141,10 @@ def home_context(user: User, *, limit: int = 50) -> dict:
             .only(*QUEUE_COLUMNS)[:limit]
         )
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
-    (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *queue) = (
+    (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *more) = (
         batch.fetch(*lists)
     )
+    past_scheduled, *queue = more
     late = late_after()
     for s in to_write:
         s.is_late = now - s.ends_at > late
@@ -157,6 +166,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "returned": returned,
         "emergency_notices": notices,
         "open_ruptures": ruptures,
+        "past_scheduled": past_scheduled,
         "late_hours": practice.note_late_hours(),
     }
     if user.is_supervisor:

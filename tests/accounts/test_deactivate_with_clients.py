@@ -227,3 +227,18 @@ def test_the_confirmation_costs_the_same_queries_whatever_the_caseload(
         )
     assert count() == few
     assert few <= 10
+
+
+def test_the_confirmation_offers_nothing_for_ones_own_or_a_deactivated_account(
+    client, ada, alice
+):
+    services.user_deactivate(user=alice, by=ada)
+    client.force_login(ada)
+
+    own = client.get(_url(ada)).content.decode()
+    gone = client.get(_url(alice)).content.decode()
+
+    assert "You cannot deactivate your own account" in own
+    assert 'class="danger"' not in own
+    assert "already deactivated" in gone
+    assert 'class="danger"' not in gone

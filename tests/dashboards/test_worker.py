@@ -45,3 +45,18 @@ def test_a_real_worker_runs_the_nightly_refresh(worker_queue, alice):  # noqa: F
 
     _wait_for(lambda: ClientSummary.objects.filter(client=client).exists(), process)
     assert ClientSummary.objects.get(client=client).sessions_attended == 1
+
+
+def test_a_real_worker_rolls_up_the_measures(worker_queue, alice):  # noqa: F811
+    from dashboards.models import ClientMeasure
+    from tests.dashboards.helpers import course
+
+    queue, process = worker_queue
+    client = make_client(alice)
+    course(client, alice, "PHQ9", [17, None, 10])
+
+    _send("dashboards.tasks.rollup_refresh_client", queue, client.id)
+
+    _wait_for(lambda: ClientMeasure.objects.filter(client=client).exists(), process)
+    row = ClientMeasure.objects.get(client=client, instrument="PHQ9")
+    assert (row.first_total, row.last_total, row.scored) == (17, 10, 2)

@@ -297,6 +297,7 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
         "unsigned_notes",
         "late_notes",
         "days_since_last_session",
+        "phq9_gad7_change",
         "flags",
     ]
     out = [
@@ -315,6 +316,7 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
             r["unsigned"],
             r["late"],
             "" if r["days_since"] is None else r["days_since"],
+            "; ".join(r["outcome"].short),
             "; ".join(r["flags"]),
         ]
         for r in rows

@@ -446,3 +446,20 @@ def test_client_page_without_data_says_so(alice):
     assert reports.mini_trajectory(client.id)["lines"] == []
     html = _login(alice).get(reverse("clients:client_detail", args=[client.code]))
     assert "No rated session or questionnaire yet." in html.content.decode()
+
+
+def test_caseload_csv_carries_the_change_and_the_flags(alice):
+    import csv
+    import io
+
+    from tests.factories import mark_recently_authenticated
+
+    client = make_client(alice)
+    course(client, alice, "GAD7", [4, 11])
+    refresh(client)
+    browser = _login(alice)
+    mark_recently_authenticated(browser, alice)
+    response = browser.get(reverse("dashboards:caseload_csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response).decode())))
+    assert rows[0]["phq9_gad7_change"] == "GAD-7 4 → 11 (Deteriorated)"
+    assert measure_reports.FLAG_DETERIORATION in rows[0]["flags"]

@@ -153,6 +153,8 @@ def grow(alice, bob, w):
 def pages(alice, bob, ada, w) -> dict[str, tuple]:
     """The pages bench/load.py measures, with who opens them."""
     client, session = w["client"], w["session"]
+    year, week, _ = (timezone.localdate() - timedelta(days=7)).isocalendar()
+    last_week = f"{year}-W{week:02d}"
     return {
         "ping (minimal)": (alice, reverse("dashboards:ping")),
         "home": (alice, reverse("home")),
@@ -189,6 +191,12 @@ def pages(alice, bob, ada, w) -> dict[str, tuple]:
             reverse("dashboards:trajectory", args=[client.code]),
         ),
         "dashboard: practice": (ada, reverse("dashboards:practice")),
+        # Last week's calendar: the week of the history's most recent sessions.
+        "calendar (week)": (alice, f"{reverse('sessions:calendar')}?week={last_week}"),
+        "practice week (admin)": (
+            ada,
+            f"{reverse('sessions:calendar')}?week={last_week}",
+        ),
     }
 
 

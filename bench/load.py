@@ -279,6 +279,13 @@ def pages() -> tuple[dict[str, str], dict[str, str], dict]:
         "capture panel": ("therapist", "sessions:capture", [sess.code]),
         "co-signature queue (supervisor home)": ("supervisor", "home", []),
         "user list (admin)": ("admin", "accounts:user_list", []),
+        "calendar (week)": ("therapist", "sessions:calendar", []),
+        "practice week (admin)": ("admin", "sessions:calendar", []),
+        "unrepaired ruptures (supervisor)": (
+            "supervisor",
+            "dashboards:supervisee_ruptures",
+            [therapist.code],
+        ),
     }
     if awaiting is not None:
         wanted["note to co-sign"] = (

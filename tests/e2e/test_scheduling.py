@@ -78,3 +78,30 @@ def test_one_click_attended_then_the_week_calendar_by_keyboard(
     expect(page).to_have_url(f"{live_server.url}{later.get_absolute_url()}")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Session of")
     assert_no_serious_axe_violations(page)
+
+
+def test_the_feed_from_the_account_page_and_the_admins_week(
+    browser, live_server, alice, ada
+):
+    page = browser.new_context().new_page()
+    login(page, live_server, alice)
+    page.goto(f"{live_server.url}/accounts/reminders/")
+    tab_to(page, "turn the private feed on or off")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your calendar feed")
+    tab_to(page, "Turn the feed on")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    address = page.get_by_label(re.compile("Your feed's address"))
+    expect(address).to_have_value(re.compile(r"/calendar/feed/[\w-]+\.ics$"))
+    assert_no_serious_axe_violations(page)
+    feed = page.request.get(address.input_value())
+    assert feed.status == 200 and feed.text().startswith("BEGIN:VCALENDAR")
+
+    admin = browser.new_context().new_page()
+    login(admin, live_server, ada)
+    admin.goto(f"{live_server.url}/calendar/")
+    expect(admin.get_by_role("heading", level=1)).to_contain_text("Every clinician")
+    expect(admin.get_by_role("rowheader", name="Alice Therapist")).to_be_visible()
+    assert_no_serious_axe_violations(admin)

@@ -96,7 +96,7 @@ def session_edit(request: AuthedRequest, code: UUID) -> HttpResponse:
         )
         found = (
             queries.conflicts(
-                request.user,
+                session.therapist,
                 _spans([data["starts_at"]], data["duration_minutes"]),
                 exclude=[session.pk],
             )
@@ -178,8 +178,9 @@ def session_move(request: AuthedRequest, code: UUID) -> HttpResponse:
             [s + shift for s in reached.values_list("starts_at", flat=True)],
             data["duration_minutes"],
         )
+        # The session's own clinician's other sessions (a co-therapist may move it).
         found = queries.conflicts(
-            request.user, spans, exclude=reached.values_list("pk", flat=True)
+            session.therapist, spans, exclude=reached.values_list("pk", flat=True)
         )
         if form.warn_conflicts(found):
             try:

@@ -376,3 +376,21 @@ def test_the_session_form_warns_of_a_double_booking(client, alice, alices_client
     )
     assert client.post(url, {**data, "save_anyway": "on"}).status_code == 302
     assert TherapySession.objects.filter(client=alices_client).count() == 2
+
+
+def test_a_co_therapist_moving_a_session_is_warned_of_its_clinicians_conflicts(
+    client, alice, alices_client
+):
+    from tests.factories import make_assignment, make_user
+
+    dora = make_user(email="dora@example.org", full_name="Dora Cotherapist")
+    make_assignment(alices_client, dora)
+    first, second = make_series(alices_client, alice, count=2).sessions.order_by(
+        "starts_at"
+    )
+    client.force_login(dora)
+    url = reverse("sessions:session_move", args=[second.code])
+    data = {"date": "2026-03-03", "start_time": "10:30", "duration_minutes": "50"}
+    response = client.post(url, {**data, "scope": "ONE"})
+    assert response.status_code == 400
+    assert "Tue Mar 3, 10:00–10:50" in response.context["form"].errors["start_time"][0]

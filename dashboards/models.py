@@ -40,6 +40,14 @@ class SessionRollup(models.Model):
     mismatches = models.PositiveSmallIntegerField(default=0)
     attune_repairs = models.PositiveSmallIntegerField(default=0)
     ruptures = models.PositiveSmallIntegerField(default=0)
+    # Co-regulation: the therapist's own arousal noted in the session (within the window or
+    # outside it), the moments they lent regulation by the client's response, and the
+    # client's integration links. Clinician-rated, like everything above.
+    own_within = models.PositiveSmallIntegerField(default=0)
+    own_outside = models.PositiveSmallIntegerField(default=0)
+    coreg_settled = models.PositiveSmallIntegerField(default=0)
+    coreg_unsettled = models.PositiveSmallIntegerField(default=0)
+    links = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [

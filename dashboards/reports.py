@@ -267,7 +267,9 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         """
     sessions_sql = f"""
         SELECT sr.seq, sr.starts_at, sr.composite, sr.composite_n, sr.hyper, sr.within,
-               sr.hypo, sr.matches, sr.mismatches, sr.attune_repairs, sr.ruptures, s.code
+               sr.hypo, sr.matches, sr.mismatches, sr.attune_repairs, sr.ruptures,
+               sr.own_within, sr.own_outside, sr.coreg_settled, sr.coreg_unsettled,
+               sr.links, s.code
         FROM dashboards_sessionrollup sr
         JOIN therapy_sessions_therapysession s ON s.id = sr.session_id
         WHERE sr.client_id = %(c)s AND sr.seq >= {first}
@@ -369,6 +371,15 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
             str(row["attune_repairs"]),
             _fmt(row["repair_rate"], 2),
         ]
+        own = row["own_within"] + row["own_outside"]
+        row["own_within_share"] = row["own_within"] / own if own else None
+        row["coreg_cells"] = [
+            str(row["coreg_settled"]),
+            str(row["coreg_unsettled"]),
+            _pct(row["within_share"]),
+            _pct(row["own_within_share"]),
+            str(row["links"]),
+        ]
     for row in ruptures:
         row["open"] = row["repair_code"] is None
         row["open_long"] = row["open"] and row["age_days"] > RUPTURE_OPEN_DAYS
@@ -384,6 +395,9 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         "mismatches": mismatches,
         "attune_repairs": repairs,
         "repair_rate": repairs / mismatches if mismatches else None,
+        "coreg_settled": sum(r["coreg_settled"] for r in sessions),
+        "coreg": sum(r["coreg_settled"] + r["coreg_unsettled"] for r in sessions),
+        "links": sum(r["links"] for r in sessions),
     }
     for row in measures:
         spec = MEASURE_INSTRUMENTS[row["instrument"]]

@@ -18,7 +18,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ipnb_notes import outbox, practice
-from sessions.capture.models import COMPOSITE_SCALE
+from sessions.capture.models import (
+    COMPOSITE_SCALE,
+    ArousalObservation,
+    CoRegulationMoment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +52,16 @@ def request_rollup_for_measure(*, client_id: int) -> None:
 _SESSION_ROLLUP = """
 INSERT INTO dashboards_sessionrollup (
     session_id, client_id, therapist_id, starts_at, seq, composite, composite_n,
-    hyper, within, hypo, matches, mismatches, attune_repairs, ruptures)
+    hyper, within, hypo, matches, mismatches, attune_repairs, ruptures,
+    own_within, own_outside, coreg_settled, coreg_unsettled, links)
 SELECT s.id, s.client_id, s.therapist_id, s.starts_at,
        row_number() OVER (PARTITION BY s.client_id ORDER BY s.starts_at, s.id),
        r.composite, COALESCE(r.n, 0),
        COALESCE(a.hyper, 0), COALESCE(a.within, 0), COALESCE(a.hypo, 0),
        COALESCE(m.matches, 0), COALESCE(m.mismatches, 0), COALESCE(m.repairs, 0),
-       COALESCE(ru.n, 0)
+       COALESCE(ru.n, 0),
+       COALESCE(o.within, 0), COALESCE(o.outside, 0),
+       COALESCE(cr.settled, 0), COALESCE(cr.unsettled, 0), COALESCE(li.n, 0)
 FROM therapy_sessions_therapysession s
 LEFT JOIN LATERAL (
     SELECT avg(ir.value)::float AS composite, count(*) AS n
@@ -81,6 +88,20 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT count(*) AS n FROM therapy_sessions_ruptureevent WHERE session_id = s.id
 ) ru ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE zone = %(within)s) AS within,
+           count(*) FILTER (WHERE zone <> %(within)s) AS outside
+    FROM therapy_sessions_arousalobservation
+    WHERE session_id = s.id AND whose = %(own)s
+) o ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE client_response = %(settled)s) AS settled,
+           count(*) FILTER (WHERE client_response <> %(settled)s) AS unsettled
+    FROM therapy_sessions_coregulationmoment WHERE session_id = s.id
+) cr ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS n FROM therapy_sessions_integrationlink WHERE session_id = s.id
+) li ON true
 WHERE s.status = 'ATTENDED' {where_s}
 """
 
@@ -228,6 +249,10 @@ def _params(**extra) -> dict:
         # The composite averages indicators on its one declared scale only.
         "cmin": COMPOSITE_SCALE.low,
         "cmax": COMPOSITE_SCALE.high,
+        # Codes of the co-regulation columns, from the models.
+        "within": ArousalObservation.Zone.WITHIN,
+        "own": ArousalObservation.Whose.THERAPIST,
+        "settled": CoRegulationMoment.Response.SETTLED,
         "since": timezone.localdate(since_at),
         "since_at": since_at,
         # When a note is late: the practice's setting, read once per refresh.

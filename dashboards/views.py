@@ -90,6 +90,13 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
             z: [s[f"{z}_share"] for s in data.sessions]
             for z in ("hyper", "within", "hypo")
         },
+        "coregulation": {
+            "settled": [s["coreg_settled"] for s in data.sessions],
+            "unsettled": [s["coreg_unsettled"] for s in data.sessions],
+            "links": [s["links"] for s in data.sessions],
+            "client_within": [s["within_share"] for s in data.sessions],
+            "own_within": [s["own_within_share"] for s in data.sessions],
+        },
         "attunement": {
             "matches": [s["matches"] for s in data.sessions],
             "mismatches": [s["mismatches"] for s in data.sessions],

@@ -160,6 +160,27 @@ SOURCES: tuple[Source, ...] = (
         not_validated="The cue channels are clinician tags.",
     ),
     Source(
+        anchor="co-regulation",
+        title="Co-regulation moments and integration links",
+        authors="Concepts from Daniel J. Siegel and Edward Z. Tronick; the codes are the app's",
+        references=(
+            "Siegel, D. J. (1999/2012). The Developing Mind (1st/2nd ed.). Guilford.",
+            "Tronick, E. Z., & Cohn, J. F. (1989). Infant-mother face-to-face interaction. "
+            "Child Development, 60, 85-92.",
+        ),
+        validated=(
+            "Nothing: no validated instrument codes a therapist's co-regulating acts or a "
+            "client's moments of linking. Mutual regulation was studied in mother-infant "
+            "interaction."
+        ),
+        not_validated=(
+            "The clinician tags what they offered (pace, tone, presence, breath, naming, "
+            "grounding) and whether the client settled, their own arousal beside the "
+            "client's, and the moments the client linked thoughts with feelings, body with "
+            "meaning or past with present. The counts are descriptive."
+        ),
+    ),
+    Source(
         anchor="repair-rate",
         title="Matching, mismatch and interactive repair (the repair rate)",
         authors="Edward Z. Tronick and colleagues",

@@ -127,6 +127,15 @@
     draw("chart-ruptures", { type: "line", data: { labels: d.labels, datasets: links },
       options: { plugins: { legend: { display: false } }, scales: { y: { min: 0.5, max: 2.75,
         ticks: { stepSize: 1, callback: function (v) { return v === 1 ? "Withdrawal" : (v === 2 ? "Confrontation" : ""); } } } } } });
+    draw("chart-coregulation", { data: { labels: d.labels, datasets: [
+      { type: "bar", label: "Co-regulation: client settled", data: d.coregulation.settled, backgroundColor: "#2f7d4a", stack: "coreg", yAxisID: "y" },
+      { type: "bar", label: "Co-regulation: not settled", data: d.coregulation.unsettled, backgroundColor: "#a15c00", stack: "coreg", yAxisID: "y" },
+      { type: "bar", label: "Integration links", data: d.coregulation.links, backgroundColor: "#3d5a99", stack: "links", yAxisID: "y" },
+      { type: "line", label: "Client within the window", data: d.coregulation.client_within, borderColor: "#1d232a", spanGaps: true, yAxisID: "share" },
+      { type: "line", label: "Therapist within the window (own arousal)", data: d.coregulation.own_within, borderColor: "#7a3e9d", borderDash: [6, 3], spanGaps: true, yAxisID: "share" }] },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { stepSize: 1 } },
+        share: { position: "right", min: 0, max: 1, grid: { drawOnChartArea: false },
+          ticks: { callback: function (v) { return Math.round(v * 100) + "%"; } } } } } });
     draw("chart-attunement", { data: { labels: d.labels, datasets: [
       { type: "bar", label: "Matches", data: d.attunement.matches, backgroundColor: "#2f7d4a", yAxisID: "y" },
       { type: "bar", label: "Mismatches", data: d.attunement.mismatches, backgroundColor: "#a15c00", yAxisID: "y" },

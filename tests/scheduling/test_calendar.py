@@ -137,3 +137,9 @@ def test_the_query_count_is_pinned_and_does_not_grow_with_sessions(
     large = {user: _count(client, user) for user in (alice, ada)}
     assert small == large
     assert max(large.values()) <= CALENDAR_BUDGET
+
+
+def test_the_admin_asking_for_a_day_gets_its_week(client, ada, week):
+    page = _get(client, ada, day="2026-03-11").content.decode()
+    assert "week of March 9, 2026" in page
+    assert "?week=2026-W10" in page and "?week=2026-W12" in page

@@ -7,7 +7,7 @@ starts on a 5th weekday skips the months that have none, as RFC 5545's BYDAY=5TU
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from sessions.scheduling.vocabulary import MAX_OCCURRENCES, Frequency
 
@@ -71,4 +71,17 @@ def occurrences(
     return [
         datetime.combine(day, at).replace(tzinfo=tz)
         for day in local_dates(local.date(), frequency, until=until, count=count)
+    ]
+
+
+def shifted(
+    starts: list[datetime], *, days: int, at: time, tz: tzinfo
+) -> list[datetime]:
+    """Each start moved by `days` local days, to the local time `at` (what a move of this and
+    the following sessions does in SQL; the form checks the result for conflicts first)."""
+    return [
+        datetime.combine(
+            start.astimezone(tz).date() + timedelta(days=days), at
+        ).replace(tzinfo=tz)
+        for start in starts
     ]

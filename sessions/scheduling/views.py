@@ -20,7 +20,7 @@ from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, over_rate_limit, wants_partial
 from sessions.models import TherapySession
 from sessions.notes.services import NoteError
-from sessions.scheduling import queries, services
+from sessions.scheduling import queries, recurrence, services
 from sessions.scheduling.forms import (
     SERVICE_CODES,
     CancelForm,
@@ -173,9 +173,15 @@ def session_move(request: AuthedRequest, code: UUID) -> HttpResponse:
         data = form.cleaned_data
         reached = services.changeable(session, data["scope"])
         # The moved sessions' new times, checked against the clinician's other sessions.
-        shift = data["starts_at"] - session.starts_at
+        tz = timezone.get_current_timezone()
+        days = (data["date"] - timezone.localtime(session.starts_at, tz).date()).days
         spans = _spans(
-            [s + shift for s in reached.values_list("starts_at", flat=True)],
+            recurrence.shifted(
+                list(reached.values_list("starts_at", flat=True)),
+                days=days,
+                at=data["start_time"],
+                tz=tz,
+            ),
             data["duration_minutes"],
         )
         # The session's own clinician's other sessions (a co-therapist may move it).

@@ -3,7 +3,7 @@ in the practice's local time across daylight-saving changes, month ends and 5th 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -98,3 +98,12 @@ def test_nth_weekday_answers_none_when_the_month_has_no_such_day():
 def test_an_unknown_frequency_is_refused():
     with pytest.raises(ValueError):
         recurrence.local_dates(date(2026, 1, 1), "DAILY", count=2)
+
+
+def test_a_shift_keeps_the_local_time_across_the_spring_change():
+    starts = recurrence.occurrences(
+        datetime(2026, 3, 3, 10, 0, tzinfo=NY), Frequency.WEEKLY, NY, count=2
+    )
+    moved = recurrence.shifted(starts, days=1, at=time(15, 30), tz=NY)
+    assert [m.strftime("%m-%d %H:%M") for m in moved] == ["03-04 15:30", "03-11 15:30"]
+    assert [m.utcoffset().total_seconds() / 3600 for m in moved] == [-5, -4]

@@ -156,3 +156,25 @@ def test_rows_print_dates_as_the_django_pages_did(client, alice):
     assert '<time datetime="2026-03-02T10:00:00-05:00">Mar 2, 2026</time>' in html
     html = client.get(reverse("clients:client_detail", args=[record.code])).content
     assert "Mon Mar 2, 2026 10:00</time>" in html.decode()
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_practice_week_rows_show_hostile_clinician_names_as_text(client, db, payload):
+    """The practice admin's week (templates/jinja2/scheduling/_practice_rows.html): the
+    clinician's name as typed; the client's name never appears at all."""
+    admin = make_user(email="admin@example.org", role="ADMIN")
+    therapist = make_user(email="t@example.org", full_name=f"Sam {payload}")
+    record = make_client(therapist, legal_name=f"Kim {MARK}client")
+    make_session(
+        record,
+        therapist,
+        starts_at=timezone.localtime().replace(hour=10, minute=0, second=0),
+        status=TherapySession.Status.SCHEDULED,
+    )
+    client.force_login(admin)
+    response = client.get(reverse("sessions:calendar"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_inert(html, payload)
+    assert f"{MARK}client" not in html
+    assert "10:00" in html and "Scheduled" in html

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -19,14 +18,11 @@ import audit
 from accounts import queries
 from accounts.models import Invitation, Supervision, User
 from ipnb_notes import outbox
+from ipnb_notes.lib.crypto import hash_token
 
 
 class AccountError(Exception):
     """A rule about accounts was broken; the message is shown to the admin."""
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def user_invite(

@@ -3,7 +3,6 @@ outbox (ipnb_notes/outbox.py) and carry no clinical content."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from django.utils import timezone
 
 import audit
 from ipnb_notes import outbox
+from ipnb_notes.lib.crypto import hash_token
 from measures import instruments
 from measures.change import Change, Paired, change, paired
 from measures.models import Administration, MeasureLink, RiskAlert, SessionCheckIn
@@ -36,10 +36,6 @@ SESSION_KEY = "measure_link_token"
 
 class LinkNotUsable(Exception):
     """The link was used, revoked or expired while the client was answering."""
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def link_url(token: str) -> str:

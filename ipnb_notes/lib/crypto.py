@@ -116,6 +116,13 @@ def _split(token: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+def hash_token(token: str) -> str:
+    """What is stored of a secret token sent to someone (an invitation, a client's link, a
+    calendar feed's address): its SHA-256. A token is random and long, so no salt or key
+    stretching is needed; the token itself is never stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def content_hash(text: str) -> str:
     """SHA-256 hex digest of a canonical text, stored when a note is signed."""
     return hashlib.sha256(text.encode()).hexdigest()

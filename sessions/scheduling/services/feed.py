@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import audit
 from accounts.models import User
-from measures.services import hash_token
+from ipnb_notes.lib.crypto import hash_token
 from sessions.models import CalendarFeed, TherapySession
 from sessions.scheduling import ical
 from sessions.scheduling.vocabulary import STATUS_FOR

@@ -21,7 +21,13 @@ from django.utils import timezone
 from accounts.models import Supervision, User
 from clients.models import CaseAssignment, Client, EmergencyAccess, TreatmentGoal
 from disclosures.models import Authorization, Disclosure
-from measures.models import Administration, MeasureLink, RiskAlert
+from measures.models import (
+    Administration,
+    MeasureLink,
+    PracticeAdministration,
+    PracticeInstrument,
+    RiskAlert,
+)
 from sessions.models import (
     NoteRevision,
     ProgressNote,
@@ -538,6 +544,16 @@ def get_administration(user: User, code: UUID) -> Administration:
     )
 
 
+def get_practice_score(user: User, code: UUID) -> PracticeAdministration:
+    """A completed instrument the practice defined, of a visible client; 404 otherwise."""
+    return get_object_or_404(
+        PracticeAdministration.objects.filter(
+            client__in=visible_clients(user)
+        ).select_related("client", "recorded_by", "instrument"),
+        code=code,
+    )
+
+
 def get_measure_link(
     user: User, code: UUID, *, for_update: bool = False
 ) -> MeasureLink:
@@ -565,6 +581,18 @@ def get_risk_alert(user: User, code: UUID, *, for_update: bool = False) -> RiskA
     if for_update and not can_edit_client(user, alert.client):
         raise PermissionDenied
     return alert
+
+
+def get_practice_instrument(
+    user: User, code: UUID, *, for_use: bool = False
+) -> PracticeInstrument:
+    """An instrument the practice defined. Practice admins define and retire them; clinicians
+    use (for_use) the ones in use, and an admin or a retired instrument answers 404 there."""
+    if for_use:
+        require_clinician(user)
+        return get_object_or_404(PracticeInstrument, code=code, active=True)
+    require_admin(user)
+    return get_object_or_404(PracticeInstrument, code=code)
 
 
 def open_risk_alerts(user: User) -> QuerySet[RiskAlert]:

@@ -82,8 +82,11 @@ class Change:
 
 
 def change(instrument: Instrument, first: int, last: int) -> Change:
-    """Classify the change from `first` to `last` (both complete totals)."""
+    """Classify the change from `first` to `last` (both complete totals). Only for an
+    instrument with published change parameters (not one defined by the practice)."""
     p = instrument.change
+    if p is None:
+        raise ValueError(f"{instrument.name} has no reliable change parameters")
     d = last - first
     improved = d <= -p.reliable_change
     worse = d >= p.reliable_change

@@ -9,7 +9,7 @@ from datetime import datetime, time
 from django.utils import timezone
 
 from measures.instruments import CHECKINS
-from measures.models import Administration, SessionCheckIn
+from measures.models import Administration, PracticeAdministration, SessionCheckIn
 
 HEADER = (
     "Completed at",
@@ -25,18 +25,27 @@ HEADER = (
 )
 
 
+def _scores(client, narrow=lambda qs: qs):
+    """Every scored instrument of the client: the registry's, then the practice's."""
+    yield from narrow(
+        Administration.objects.filter(client=client).select_related("session")
+    ).order_by("completed_at")
+    yield from narrow(
+        PracticeAdministration.objects.filter(client=client).select_related(
+            "session", "instrument"
+        )
+    ).order_by("completed_at")
+
+
 def _when(value) -> str:
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else ""
 
 
 def rows(client) -> list[list]:
-    """Two statements: the administrations and the check-ins, merged by time."""
+    """Three statements: the administrations (standardised, then defined by the practice)
+    and the check-ins, merged by time."""
     out = []
-    for a in (
-        Administration.objects.filter(client=client)
-        .select_related("session")
-        .order_by("completed_at")
-    ):
+    for a in _scores(client):
         spec = a.spec
         answers = a.responses.get("answers", [])
         out.append(
@@ -120,7 +129,7 @@ def record_entries(client, *, date_from=None, date_to=None) -> list[RecordEntry]
         return qs.order_by("completed_at")
 
     entries = []
-    for a in within(Administration.objects.filter(client=client)):
+    for a in _scores(client, within):
         spec = a.spec
         if a.total is not None:
             result = f"Total {a.total} of {spec.max_total}: {a.band_label}"

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 
-from measures import instruments, scheduling
-from measures.models import MeasuresPolicy
+from measures import instruments, practice_instruments, scheduling
+from measures.models import MeasuresPolicy, PracticeInstrument
 
 SKIP_LABEL = "Leave the unanswered questions blank (no total will be computed)"
 
@@ -23,7 +25,7 @@ class AnswersForm(forms.Form):
                 required=False,
                 widget=forms.RadioSelect,
                 error_messages={
-                    "invalid_choice": "Choose one of the four answers.",
+                    "invalid_choice": f"Choose one of the {len(choices)} answers.",
                 },
             )
         self.fields["skip_unanswered"] = forms.BooleanField(
@@ -59,6 +61,8 @@ class AnswersForm(forms.Form):
 
 
 class LinkForm(forms.Form):
+    """The questionnaires of the registry, then those the practice defined (in use)."""
+
     instrument = forms.ChoiceField(
         label="Questionnaire",
         choices=instruments.CHOICES,
@@ -66,9 +70,20 @@ class LinkForm(forms.Form):
         initial=instruments.PHQ9.code,
         error_messages={
             "required": "Choose the questionnaire to send.",
-            "invalid_choice": "Choose the PHQ-9 or the GAD-7.",
+            "invalid_choice": "Choose one of the questionnaires listed.",
         },
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instrument"].choices = [
+            *instruments.CHOICES,
+            *(
+                (key, f"{name} ({instruments.PRACTICE_STATUS.lower()})")
+                for key, name in practice_instruments.active_choices()
+            ),
+        ]
+
     email = forms.EmailField(
         label="Also email it to (optional)",
         required=False,
@@ -162,7 +177,7 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         low, high = scheduling.EVERY_MIN, scheduling.EVERY_MAX
-        for code, name in scheduling.SCHEDULABLE:
+        for code, name in scheduling.schedulable():
             self.fields[f"every_{code}"] = forms.IntegerField(
                 label=f"{name}: every … sessions",
                 required=False,
@@ -180,8 +195,9 @@ class ScheduleForm(forms.Form):
 
     def every(self) -> dict[str, int | None]:
         return {
-            code: self.cleaned_data.get(f"every_{code}")
-            for code, _ in scheduling.SCHEDULABLE
+            name.removeprefix("every_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("every_")
         }
 
 
@@ -191,3 +207,144 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = MeasuresPolicy
         fields = ["email_scheduled_links"]
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+BAND_LINE = re.compile(r"^(\d{1,4})\s*[-–]\s*(\d{1,4})\s+(\S.*)$")
+
+
+class PracticeInstrumentForm(forms.Form):
+    """A new instrument defined by the practice. What is typed is kept on any error."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=60,
+        help_text="Shown to clinicians and clients, with “"
+        + instruments.PRACTICE_STATUS
+        + "” beside it.",
+        error_messages={
+            "required": "Give the instrument a name.",
+            "max_length": "Keep the name under 60 characters.",
+        },
+    )
+    question = forms.CharField(
+        label="Question above the items (optional)",
+        max_length=300,
+        required=False,
+        help_text="For example: Over the last week, how much has each of these been true?",
+        error_messages={"max_length": "Keep the question under 300 characters."},
+    )
+    items = forms.CharField(
+        label="Items, one per line",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=f"1 to {practice_instruments.MAX_ITEMS} items, each under "
+        f"{practice_instruments.MAX_ITEM_LENGTH} characters.",
+        error_messages={"required": "Write at least one item."},
+    )
+    scale = forms.CharField(
+        label="Response scale: the answers' labels, one per line, lowest first",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=f"{practice_instruments.MIN_OPTIONS} to "
+        f"{practice_instruments.MAX_OPTIONS} labels; the first scores 0, the next 1, and "
+        "so on. The total is the sum of the items' scores.",
+        error_messages={"required": "Write the labels of the answers, one per line."},
+    )
+    bands = forms.CharField(
+        label="Bands (optional), one per line as “low-high label”",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="For example “0-4 Low”. When given, the bands start at 0, follow on "
+        "without gaps or overlaps and end at the highest possible total.",
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the instrument a name.")
+
+        def squash(text: str) -> str:
+            return re.sub(r"[\s\-_]", "", text).casefold()
+
+        taken = {squash(spec.name) for spec in instruments.INSTRUMENTS.values()}
+        taken |= {squash(spec.name) for spec in instruments.CHECKINS.values()}
+        if squash(name) in taken:
+            raise forms.ValidationError(
+                "That is the name of an instrument the product provides: choose another."
+            )
+        if PracticeInstrument.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("The practice has an instrument of that name.")
+        return name
+
+    def clean_items(self):
+        items = _lines(self.cleaned_data["items"])
+        limit, length = (
+            practice_instruments.MAX_ITEMS,
+            practice_instruments.MAX_ITEM_LENGTH,
+        )
+        if not items:
+            raise forms.ValidationError("Write at least one item.")
+        if len(items) > limit:
+            raise forms.ValidationError(
+                f"At most {limit} items ({len(items)} were given)."
+            )
+        if any(len(item) > length for item in items):
+            raise forms.ValidationError(f"Keep each item under {length} characters.")
+        return items
+
+    def clean_scale(self):
+        labels = _lines(self.cleaned_data["scale"])
+        low, high = practice_instruments.MIN_OPTIONS, practice_instruments.MAX_OPTIONS
+        if not low <= len(labels) <= high:
+            raise forms.ValidationError(
+                f"Write {low} to {high} labels, one per line ({len(labels)} were given)."
+            )
+        if any(len(label) > practice_instruments.MAX_LABEL_LENGTH for label in labels):
+            raise forms.ValidationError(
+                f"Keep each label under {practice_instruments.MAX_LABEL_LENGTH} characters."
+            )
+        if len({label.casefold() for label in labels}) != len(labels):
+            raise forms.ValidationError("Each label must differ from the others.")
+        return labels
+
+    def clean(self):
+        data = super().clean()
+        items, scale = data.get("items"), data.get("scale")
+        lines = _lines(data.get("bands", ""))
+        if not lines or not items or not scale:
+            data["bands"] = []
+            return data
+        max_total = len(items) * (len(scale) - 1)
+        bands, expected = [], 0
+        for line in lines:
+            match = BAND_LINE.match(line)
+            if not match:
+                self.add_error(
+                    "bands", f"“{line[:40]}” is not “low-high label”, e.g. “0-4 Low”."
+                )
+                return data
+            low, high, label = int(match[1]), int(match[2]), match[3].strip()
+            if low != expected or high < low:
+                self.add_error(
+                    "bands",
+                    f"The band “{line[:40]}” should start at {expected} and end at or "
+                    f"after its start.",
+                )
+                return data
+            if len(label) > 40:
+                self.add_error("bands", "Keep each band's label under 40 characters.")
+                return data
+            bands.append((low, high, label))
+            expected = high + 1
+        if len(bands) > practice_instruments.MAX_BANDS:
+            self.add_error("bands", f"At most {practice_instruments.MAX_BANDS} bands.")
+        elif expected != max_total + 1:
+            self.add_error(
+                "bands",
+                f"The bands end at {expected - 1}; the highest possible total is "
+                f"{max_total} ({len(items)} items × {len(scale) - 1}).",
+            )
+        data["bands"] = bands
+        return data

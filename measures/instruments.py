@@ -30,8 +30,17 @@ NHS_SOURCE = (
     "NHS Talking Therapies (IAPT) rules: reliable change and caseness as summarised from the "
     "IAPT Manual (cbtwatch.com) and the PHE Fingertips glossary (caseness)"
 )
-# What a published instrument is, shown beside its name and in exports (one home).
+# What an instrument is, shown beside its name wherever it appears and in exports (one home).
 STANDARDISED_STATUS = "Standardised questionnaire, public domain"
+PRACTICE_STATUS = "Defined by the practice, non-standardised"
+# The stored code of an instrument defined by the practice starts so (measures.models).
+PRACTICE_KEY_PREFIX = "PI-"
+# Why an instrument defined by the practice shows no reliable change (client page, detail).
+PRACTICE_NO_CHANGE = (
+    "Reliable change is not computed for instruments defined by the practice: they have no "
+    "published reliability or norms from which a reliable change index or a caseness "
+    "threshold could be derived."
+)
 RCI_SOURCE = "Jacobson & Truax (1991), classification RECOVERED / IMPROVED / UNCHANGED / DETERIORATED"
 
 
@@ -64,22 +73,40 @@ class Instrument:
     question: str
     items: tuple[str, ...]
     bands: tuple[Band, ...]
-    change: ChangeParams
+    change: ChangeParams | None
     # 1-based item whose any answer above 0 raises a risk alert at once (None: no such item).
     risk_item: int | None = None
     options: tuple[tuple[int, str], ...] = OPTIONS
     attribution: str = ATTRIBUTION
     status: str = STANDARDISED_STATUS
+    # An instrument defined by the practice: its PracticeInstrument's public code (a UUID).
+    practice_code: str = ""
 
     @property
     def slug(self) -> str:
         return self.code.lower()
 
     @property
+    def is_practice(self) -> bool:
+        return bool(self.practice_code)
+
+    @property
+    def no_change_reason(self) -> str:
+        """Why no reliable change is shown for this instrument ("" when it is)."""
+        return "" if self.change else PRACTICE_NO_CHANGE
+
+    @property
     def max_total(self) -> int:
         return len(self.items) * max(value for value, _ in self.options)
 
-    def band_for(self, total: int) -> Band:
+    def band_for(self, total: int) -> Band | None:
+        """The band of a total; None for an instrument declared without bands."""
+        if not self.bands:
+            if not 0 <= total <= self.max_total:
+                raise ValueError(
+                    f"{self.name} total {total} is outside 0-{self.max_total}"
+                )
+            return None
         for band in self.bands:
             if band.low <= total <= band.high:
                 return band

@@ -16,12 +16,14 @@ from ipnb_notes.fields import EncryptedJSONField, EncryptedTextField
 from measures.instruments import (
     CHECKINS,
     CHOICES,
-    INSTRUMENTS,
     LINK_CHOICES,
+    PRACTICE_KEY_PREFIX,
+    PRACTICE_STATUS,
+    Band,
     CheckIn,
     Instrument,
-    spec_for,
 )
+from measures.instruments import spec_for as registry_spec_for
 
 LINK_LIFETIME = timedelta(days=7)
 
@@ -102,7 +104,10 @@ class Administration(models.Model):
 
     @property
     def spec(self) -> Instrument:
-        return INSTRUMENTS[self.instrument]
+        return spec_for(self.instrument)
+
+    def get_instrument_display(self) -> str:
+        return self.spec.name
 
     @property
     def band_label(self) -> str:
@@ -183,6 +188,9 @@ class MeasureLink(models.Model):
     @property
     def spec(self) -> Instrument | CheckIn:
         return spec_for(self.instrument)
+
+    def get_instrument_display(self) -> str:
+        return self.spec.name
 
     @property
     def is_checkin(self) -> bool:
@@ -365,6 +373,9 @@ class MeasureSchedule(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("measures:schedule", args=[self.client.code])
 
+    def get_instrument_display(self) -> str:
+        return spec_for(self.instrument).name
+
 
 class MeasuresPolicy(models.Model):
     """The practice's one row of measure settings, edited by practice admins."""
@@ -400,3 +411,186 @@ class MeasuresPolicy(models.Model):
     @classmethod
     def current(cls) -> MeasuresPolicy:
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class PracticeInstrument(models.Model):
+    """A short questionnaire a practice admin defines: items, one response scale (scored 0 to
+    n-1 in the order of its labels), the total as the sum, optional bands. Shown everywhere
+    as defined by the practice and non-standardised; no reliable change is computed for it.
+    It cannot be changed once defined, so that every score of it means the same thing: it is
+    retired (and a new one defined) instead."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # What administrations, links and schedules store as their instrument ("PI-" + 7 hex).
+    key = models.CharField(max_length=10, unique=True, editable=False)
+    name = models.CharField(max_length=60, unique=True)
+    question = models.CharField(max_length=300, blank=True)
+    items = models.JSONField()  # ["item text", ...]
+    scale = models.JSONField()  # ["label of 0", "label of 1", ...]
+    bands = models.JSONField(default=list, blank=True)  # [[low, high, "label"], ...]
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(key__startswith=PRACTICE_KEY_PREFIX),
+                name="practiceinstrument_key_prefix",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:practice_measures") + f"#instrument-{self.code}"
+
+    STATE_LABELS = {True: "In use", False: "Retired"}
+
+    @property
+    def state_label(self) -> str:
+        return self.STATE_LABELS[self.active]
+
+    @property
+    def spec(self) -> Instrument:
+        items = tuple(self.items)
+        options = tuple(enumerate(self.scale))
+        return Instrument(
+            code=self.key,
+            name=self.name,
+            full_name=self.name,
+            loinc="",
+            reference="",
+            recall_period="",
+            question=self.question,
+            items=items,
+            bands=tuple(
+                Band(f"B{n}", low, high, label)
+                for n, (low, high, label) in enumerate(self.bands, start=1)
+            ),
+            change=None,
+            options=options,
+            attribution="",
+            status=PRACTICE_STATUS,
+            practice_code=str(self.code),
+        )
+
+
+# Specs of practice instruments by key. A definition never changes (retiring it changes no
+# spec), so a spec read once serves the process for good.
+_practice_specs: dict[str, Instrument] = {}
+
+
+def practice_specs(keys) -> dict[str, Instrument]:
+    """The specs of these practice instrument keys, in at most one query."""
+    missing = [k for k in set(keys) if k not in _practice_specs]
+    if missing:
+        for row in PracticeInstrument.objects.filter(key__in=missing):
+            _practice_specs[row.key] = row.spec
+    return {k: _practice_specs[k] for k in keys if k in _practice_specs}
+
+
+def spec_for(code: str) -> Instrument | CheckIn:
+    """The instrument or check-in a stored code names: the registry's, or the practice's."""
+    if code.startswith(PRACTICE_KEY_PREFIX):
+        found = practice_specs([code]).get(code)
+        if found is None:
+            raise KeyError(code)
+        return found
+    return registry_spec_for(code)
+
+
+class PracticeAdministration(models.Model):
+    """One completed instrument the practice defined (PracticeInstrument). Kept apart from
+    Administration, so that no outcome statistic, reliable change or dashboard built on the
+    standardised instruments can take in a non-standardised score. Answers are clinical data
+    (encrypted, bound to the row); total and band are plain for the pages."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="practice_scores"
+    )
+    session = models.ForeignKey(
+        "therapy_sessions.TherapySession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="practice_scores",
+    )
+    # The instrument's key (what links and schedules store too), as a foreign key.
+    instrument = models.ForeignKey(
+        PracticeInstrument,
+        to_field="key",
+        db_column="instrument",
+        on_delete=models.PROTECT,
+        related_name="administrations",
+    )
+    mode = models.CharField(max_length=10, choices=Administration.Mode.choices)
+    responses = EncryptedJSONField()
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=20, blank=True)
+    unanswered = models.PositiveSmallIntegerField(default=0)
+    completed_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    link = models.OneToOneField(
+        MeasureLink,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="practice_score",
+    )
+
+    # No risk item on an instrument the practice defined: never a risk alert.
+    risk_flag = False
+    risk_alert = None
+
+    class Meta:
+        ordering = ["-completed_at"]
+        indexes = [
+            models.Index(
+                fields=["client", "instrument", "completed_at"],
+                name="practice_score_client_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(unanswered=0),
+                name="practice_score_total_only_when_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(mode="CLINICIAN", recorded_by__isnull=False)
+                | Q(mode="LINK", link__isnull=False),
+                name="practice_score_mode_has_its_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spec.name} of {self.completed_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("measures:practice_score_detail", args=[self.code])
+
+    @property
+    def spec(self) -> Instrument:
+        if "instrument" in self._state.fields_cache:  # read with its instrument
+            return self.instrument.spec
+        return spec_for(self.instrument_id)
+
+    def get_instrument_display(self) -> str:
+        return self.spec.name
+
+    @property
+    def band_label(self) -> str:
+        return self.spec.band_label(self.band)
+
+    why_no_total = Administration.why_no_total

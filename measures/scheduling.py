@@ -22,7 +22,13 @@ from django.utils import timezone
 import audit
 from ipnb_notes import outbox
 from measures import instruments
-from measures.models import MeasureLink, MeasureSchedule, MeasuresPolicy
+from measures.models import (
+    MeasureLink,
+    MeasureSchedule,
+    MeasuresPolicy,
+    PracticeInstrument,
+    spec_for,
+)
 from measures.services import link_create
 
 # How long before a session its questionnaire link is made (and emailed).
@@ -31,8 +37,20 @@ QUESTIONNAIRE_LEAD = timedelta(days=3)
 CHECKIN_WINDOW = timedelta(days=2)
 # The schedule's range: every session at most, every 52nd at least.
 EVERY_MIN, EVERY_MAX = 1, 52
-# What a schedule may ask: the scored questionnaires and the client's check-in.
-SCHEDULABLE = instruments.LINK_CHOICES
+
+
+def schedulable() -> list[tuple[str, str]]:
+    """What a schedule may ask: the registry's questionnaires, the client's check-in and the
+    instruments the practice defined that are in use (one query)."""
+    from measures import practice_instruments
+
+    return [
+        *instruments.LINK_CHOICES,
+        *(
+            (key, f"{name} ({instruments.PRACTICE_STATUS.lower()})")
+            for key, name in practice_instruments.active_choices()
+        ),
+    ]
 
 
 def is_due(ordinal: int, every: int) -> bool:
@@ -49,8 +67,10 @@ def schedule_set(*, client, by, every: dict[str, int | None], request=None) -> d
             s.instrument: s
             for s in MeasureSchedule.objects.select_for_update().filter(client=client)
         }
-        for code, _ in SCHEDULABLE:
-            n = every.get(code)
+        allowed = {code for code, _ in schedulable()}
+        for code, n in every.items():
+            if code not in allowed:
+                raise ValueError(f"{code!r} cannot be scheduled")
             old = existing.get(code)
             if n is None and old is not None:
                 old.delete()
@@ -132,9 +152,16 @@ def schedule_run(*, client_id: int, now=None) -> list[MeasureLink]:
         return []
     numbered = _numbered_sessions(client_id)
     email_allowed = MeasuresPolicy.current().email_scheduled_links
+    retired = set(
+        PracticeInstrument.objects.filter(
+            key__in=[s.instrument for s in schedules], active=False
+        ).values_list("key", flat=True)
+    )
     made = []
     for schedule in schedules:
-        spec = instruments.spec_for(schedule.instrument)
+        if schedule.instrument in retired:
+            continue
+        spec = spec_for(schedule.instrument)
         for session in due_sessions(schedule, numbered, now):
             link = _make_link(
                 client=client,

@@ -8,17 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    Window,
-)
-from django.db.models.functions import RowNumber
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +18,15 @@ from ipnb_notes import outbox
 from ipnb_notes.lib.crypto import hash_token
 from measures import instruments
 from measures.change import Change, Paired, change, paired
-from measures.models import Administration, MeasureLink, RiskAlert, SessionCheckIn
+from measures.models import (
+    Administration,
+    MeasureLink,
+    PracticeAdministration,
+    RiskAlert,
+    SessionCheckIn,
+    practice_specs,
+    spec_for,
+)
 from measures.scoring import score
 
 SESSION_KEY = "measure_link_token"
@@ -53,8 +51,20 @@ def administration_record(
     request=None,
 ) -> Administration:
     """Score and store a completed questionnaire; raise a risk alert at once when the risk
-    item is above 0. `by` is the clinician (in session) or None with `link` (by the client)."""
+    item is above 0. `by` is the clinician (in session) or None with `link` (by the client).
+    An instrument the practice defined is stored apart (PracticeAdministration)."""
     result = score(instrument, answers)
+    if instrument.is_practice:
+        return _practice_record(
+            client=client,
+            instrument=instrument,
+            result=result,
+            answers=answers,
+            by=by,
+            link=link,
+            session=session,
+            request=request,
+        )
     with transaction.atomic():
         admin = Administration(
             client=client,
@@ -96,6 +106,37 @@ def administration_record(
             if link is not None:
                 outbox.enqueue("measures.tasks.risk_alert_notify", alert.id)
     return admin
+
+
+def _practice_record(
+    *, client, instrument, result, answers, by, link, session, request
+) -> PracticeAdministration:
+    with transaction.atomic():
+        row = PracticeAdministration.objects.create(
+            client=client,
+            session=session,
+            instrument_id=instrument.code,
+            mode=Administration.Mode.LINK if link else Administration.Mode.CLINICIAN,
+            responses={"answers": answers},
+            total=result.total,
+            band=result.band.code if result.band else "",
+            unanswered=len(result.unanswered),
+            recorded_by=by,
+            link=link,
+        )
+        audit.record(
+            "measure.complete_by_link" if link else "measure.administer",
+            actor=by,
+            request=request,
+            target=row,
+            client_code=client.code,
+            changes={
+                "instrument": instrument.code,
+                "total": result.total,
+                "unanswered": len(result.unanswered),
+            },
+        )
+    return row
 
 
 def link_create(
@@ -363,9 +404,14 @@ class InstrumentSummary:
     latest_scored: Administration | None = None
 
     @property
+    def no_change_reason(self) -> str:
+        return self.instrument.no_change_reason
+
+    @property
     def change(self) -> Change | None:
         if (
-            self.first_scored is None
+            self.instrument.change is None
+            or self.first_scored is None
             or self.latest_scored is None
             or self.first_scored.pk == self.latest_scored.pk
         ):
@@ -375,47 +421,74 @@ class InstrumentSummary:
         )
 
 
+# Per instrument, the first and latest administration (scored or not) and every one with an
+# open risk alert: the standardised instruments and, UNION ALL, those the practice defined.
+# The answers are not read.
+_SUMMARY_SQL = """
+WITH scores AS (
+    SELECT 'S' AS kind, a.id, a.code, a.instrument, a.mode, a.total, a.band,
+           a.unanswered, a.completed_at, a.total IS NOT NULL AS is_scored,
+           row_number() OVER (PARTITION BY a.instrument, a.total IS NOT NULL
+                              ORDER BY a.completed_at, a.id) AS rn_first,
+           row_number() OVER (PARTITION BY a.instrument, a.total IS NOT NULL
+                              ORDER BY a.completed_at DESC, a.id DESC) AS rn_last,
+           r.code AS alert_code, r.raised_at AS alert_raised_at
+    FROM {administration} a
+    LEFT JOIN {alert} r ON r.administration_id = a.id AND r.acknowledged_at IS NULL
+    WHERE a.client_id = %(client)s
+    UNION ALL
+    SELECT 'P', p.id, p.code, p.instrument, p.mode, p.total, p.band,
+           p.unanswered, p.completed_at, p.total IS NOT NULL,
+           row_number() OVER (PARTITION BY p.instrument, p.total IS NOT NULL
+                              ORDER BY p.completed_at, p.id),
+           row_number() OVER (PARTITION BY p.instrument, p.total IS NOT NULL
+                              ORDER BY p.completed_at DESC, p.id DESC),
+           NULL::uuid, NULL::timestamptz
+    FROM {practice} p
+    WHERE p.client_id = %(client)s
+)
+SELECT kind, id, code, instrument, mode, total, band, unanswered, completed_at,
+       is_scored, rn_first, rn_last, alert_code, alert_raised_at
+FROM scores
+WHERE rn_first = 1 OR rn_last = 1 OR alert_code IS NOT NULL
+ORDER BY completed_at, kind, id
+"""
+
+
+def _place(summaries: dict, row) -> None:
+    s = summaries[row.instrument]
+    if row.rn_last == 1 and (
+        s.latest is None or row.completed_at >= s.latest.completed_at
+    ):
+        s.latest = row
+    if row.is_scored and row.rn_first == 1:
+        s.first_scored = row
+    if row.is_scored and row.rn_last == 1:
+        s.latest_scored = row
+
+
 def client_summary(client) -> dict:
-    """The client page's Measures section in ONE query: per instrument the latest
-    administration and the first and latest scored ones, plus every administration with an
-    open risk alert. The answers themselves are not read."""
-    scored = ExpressionWrapper(Q(total__isnull=False), output_field=BooleanField())
-    part = [F("instrument"), scored]
-    open_alert = RiskAlert.objects.filter(
-        administration=OuterRef("pk"), acknowledged_at__isnull=True
+    """The client page's Measures section in ONE query (_SUMMARY_SQL); the instruments the
+    practice defined come after the registry's, by name (their specs are read once per
+    process, measures.models.practice_specs)."""
+    sql = _SUMMARY_SQL.format(
+        administration=Administration._meta.db_table,
+        alert=RiskAlert._meta.db_table,
+        practice=PracticeAdministration._meta.db_table,
     )
-    rows = (
-        Administration.objects.filter(client=client)
-        .defer("responses")
-        .annotate(
-            is_scored=scored,
-            rn_first=Window(
-                RowNumber(), partition_by=part, order_by=F("completed_at").asc()
-            ),
-            rn_last=Window(
-                RowNumber(), partition_by=part, order_by=F("completed_at").desc()
-            ),
-            alert_code=Subquery(open_alert.values("code")[:1]),
-            alert_raised_at=Subquery(open_alert.values("raised_at")[:1]),
-        )
-        .filter(Q(rn_first=1) | Q(rn_last=1) | Q(alert_code__isnull=False))
-        .order_by("completed_at")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"client": client.pk})
+        rows = [_SummaryRow(*values) for values in cursor.fetchall()]
     summaries = {
         code: InstrumentSummary(instrument=spec)
         for code, spec in instruments.INSTRUMENTS.items()
     }
+    specs = practice_specs({r.instrument for r in rows if r.kind == "P"})
+    for code, spec in sorted(specs.items(), key=lambda pair: pair[1].name):
+        summaries[code] = InstrumentSummary(instrument=spec)
     alerts = []
     for row in rows:
-        s = summaries[row.instrument]
-        if row.rn_last == 1 and (
-            s.latest is None or row.completed_at >= s.latest.completed_at
-        ):
-            s.latest = row
-        if row.is_scored and row.rn_first == 1:
-            s.first_scored = row
-        if row.is_scored and row.rn_last == 1:
-            s.latest_scored = row
+        _place(summaries, row)
         if row.alert_code:
             alerts.append(row)
     changes = {code: s.change for code, s in summaries.items()}
@@ -427,6 +500,52 @@ def client_summary(client) -> dict:
         "alerts": sorted(alerts, key=lambda a: a.alert_raised_at),
         "paired": both,
     }
+
+
+@dataclass
+class _SummaryRow:
+    """One row of client_summary's query, read like an administration by the page."""
+
+    kind: str
+    id: int
+    code: object
+    instrument: str
+    mode: str
+    total: int | None
+    band: str
+    unanswered: int
+    completed_at: object
+    is_scored: bool
+    rn_first: int
+    rn_last: int
+    alert_code: object
+    alert_raised_at: object
+
+    @property
+    def pk(self) -> int:
+        return (self.kind, self.id)
+
+    @property
+    def _model(self):
+        return Administration if self.kind == "S" else PracticeAdministration
+
+    def get_absolute_url(self) -> str:
+        return self._model(code=self.code).get_absolute_url()
+
+    def get_mode_display(self) -> str:
+        return Administration.Mode(self.mode).label
+
+    @property
+    def spec(self):
+        return spec_for(self.instrument)
+
+    @property
+    def band_label(self) -> str:
+        return self.spec.band_label(self.band)
+
+    @property
+    def why_no_total(self) -> str:
+        return Administration(unanswered=self.unanswered).why_no_total
 
 
 def session_checkins(session):

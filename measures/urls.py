@@ -18,11 +18,31 @@ urlpatterns = [
         )
         for spec in instruments.INSTRUMENTS.values()
     ),
+    path(
+        "clients/<uuid:code>/measures/practice/",
+        views.practice_choose,
+        name="practice_choose",
+    ),
+    path(
+        "clients/<uuid:code>/measures/practice/<uuid:instrument>/",
+        views.administer_practice,
+        name="administer_practice",
+    ),
     path("clients/<uuid:code>/measures/link/", views.link_create, name="link_create"),
     path("clients/<uuid:code>/measures/schedule/", views.schedule, name="schedule"),
     path("clients/<uuid:code>/measures.csv", views.measures_csv, name="measures_csv"),
     path("measures/links/<uuid:code>/copy/", views.link_copy, name="link_copy"),
     path("practice/measures/", views.practice_measures, name="practice_measures"),
+    path(
+        "practice/measures/instruments/new/",
+        views.practice_instrument_create,
+        name="practice_instrument_create",
+    ),
+    path(
+        "practice/measures/instruments/<uuid:code>/active/",
+        views.practice_instrument_active,
+        name="practice_instrument_active",
+    ),
     path(
         "sessions/<uuid:code>/check-in/link/",
         views.checkin_link_create,
@@ -33,6 +53,11 @@ urlpatterns = [
         "measures/<uuid:code>/",
         views.administration_detail,
         name="administration_detail",
+    ),
+    path(
+        "measures/practice-scores/<uuid:code>/",
+        views.practice_score_detail,
+        name="practice_score_detail",
     ),
     path("measures/links/<uuid:code>/revoke/", views.link_revoke, name="link_revoke"),
     path(

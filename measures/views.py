@@ -17,7 +17,7 @@ import audit
 from ipnb_notes import access, csvexport
 from ipnb_notes.http import AuthedRequest, over_rate_limit
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
-from measures import export, instruments, scheduling, services
+from measures import export, instruments, practice_instruments, scheduling, services
 from measures.forms import (
     AcknowledgeForm,
     AnswersForm,
@@ -25,9 +25,10 @@ from measures.forms import (
     CheckInForm,
     LinkForm,
     PolicyForm,
+    PracticeInstrumentForm,
     ScheduleForm,
 )
-from measures.models import MeasuresPolicy
+from measures.models import MeasuresPolicy, spec_for
 
 # Requests a minute one address may make to the public questionnaire pages; more answer 429.
 LINK_REQUESTS_PER_MINUTE = 20
@@ -39,7 +40,36 @@ LINK_PLACEHOLDER = "questionnaire"
 def administer(request: AuthedRequest, code: UUID, instrument: str) -> HttpResponse:
     """The clinician completes a questionnaire with the client in session."""
     client = access.get_client(request.user, code, for_update=True)
-    spec = instruments.get(instrument)
+    return _administer(request, client, instruments.get(instrument))
+
+
+@require_http_methods(["GET", "POST"])
+def administer_practice(
+    request: AuthedRequest, code: UUID, instrument: UUID
+) -> HttpResponse:
+    """The clinician completes an instrument the practice defined, with the client."""
+    client = access.get_client(request.user, code, for_update=True)
+    defined = access.get_practice_instrument(request.user, instrument, for_use=True)
+    return _administer(request, client, defined.spec)
+
+
+@require_GET
+def practice_choose(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """The instruments the practice defined, to complete one with the client."""
+    client = access.get_client(request.user, code, for_update=True)
+    audit.read(request, "measure.practice_choose_view", client=client)
+    return render(
+        request,
+        "measures/practice_choose.html",
+        {
+            "client": client,
+            "defined": practice_instruments.in_use(),
+            "status": instruments.PRACTICE_STATUS,
+        },
+    )
+
+
+def _administer(request, client, spec) -> HttpResponse:
     form = AnswersForm(
         request.POST if request.method == "POST" else None, instrument=spec
     )
@@ -71,6 +101,16 @@ def administer(request: AuthedRequest, code: UUID, instrument: str) -> HttpRespo
 @require_GET
 def administration_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     admin = access.get_administration(request.user, code)
+    return _score_detail(request, admin)
+
+
+@require_GET
+def practice_score_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """A completed instrument the practice defined (kept apart from the standardised)."""
+    return _score_detail(request, access.get_practice_score(request.user, code))
+
+
+def _score_detail(request, admin) -> HttpResponse:
     answers = admin.responses.get("answers", [])
     labels = dict(admin.spec.options)
     rows = [
@@ -97,7 +137,7 @@ def link_create(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_client(request.user, code, for_update=True)
     form = LinkForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        spec = instruments.get(form.cleaned_data["instrument"])
+        spec = spec_for(form.cleaned_data["instrument"])
         link, token = services.link_create(
             client=client,
             instrument=spec,
@@ -329,9 +369,60 @@ def practice_measures(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "measures/practice_measures.html",
-        {"form": form, "policy": row},
+        {
+            "form": form,
+            "policy": row,
+            "defined": practice_instruments.every_one(),
+            "status": instruments.PRACTICE_STATUS,
+            "no_change": instruments.PRACTICE_NO_CHANGE,
+        },
         status=400 if form.errors else 200,
     )
+
+
+@sudo_mode
+@require_http_methods(["GET", "POST"])
+def practice_instrument_create(request: AuthedRequest) -> HttpResponse:
+    """A practice admin defines a short instrument (it changes what clinicians see)."""
+    access.require_admin(request.user)
+    require_recent_authentication(request)
+    form = PracticeInstrumentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        practice_instruments.define(
+            name=data["name"],
+            question=data["question"],
+            items=data["items"],
+            scale=data["scale"],
+            bands=data["bands"],
+            by=request.user,
+            request=request,
+        )
+        messages.success(request, f"{data['name']} is defined and in use.")
+        return redirect("measures:practice_measures")
+    return render(
+        request,
+        "measures/practice_instrument_form.html",
+        {"form": form, "status": instruments.PRACTICE_STATUS},
+        status=400 if form.errors else 200,
+    )
+
+
+@sudo_mode
+@require_POST
+def practice_instrument_active(request: AuthedRequest, code: UUID) -> HttpResponse:
+    """Retire an instrument the practice defined, or bring it back into use."""
+    defined = access.get_practice_instrument(request.user, code)
+    require_recent_authentication(request)
+    active = request.POST.get("active") == "1"
+    practice_instruments.set_active(
+        instrument=defined, active=active, by=request.user, request=request
+    )
+    messages.success(
+        request,
+        f"{defined.name} is in use again." if active else f"{defined.name} is retired.",
+    )
+    return redirect("measures:practice_measures")
 
 
 # --- The client's side: no account, a one-time link ----------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from measures.instruments import PHQ9
 from measures.models import Administration, RiskAlert
 from tests.measures.conftest import answers_post, signed_in
 
@@ -62,7 +63,7 @@ def test_an_invalid_answer_gets_a_clear_message(alice, robin):
         _url(robin), answers_post([7, 0, 0, 0, 0, 0, 0, 0, 0])
     )
     assert response.status_code == 400
-    assert "Choose one of the four answers." in response.content.decode()
+    assert "Choose one of the 4 answers." in response.content.decode()
 
 
 def test_unanswered_items_on_purpose_leave_no_total_and_the_page_says_why(alice, robin):
@@ -114,6 +115,35 @@ def test_the_measures_section_costs_one_query_whatever_the_history(
         summary = client_summary(robin)
     assert summary["summaries"][0].change.first == 24
     assert summary["summaries"][0].change.last == 8
+
+
+def test_scores_of_a_practice_instrument_join_the_same_query(
+    alice, ada, robin, django_assert_num_queries
+):
+    from measures import practice_instruments
+    from measures.services import administration_record, client_summary
+
+    defined = practice_instruments.define(
+        name="Own Scale",
+        question="",
+        items=["A", "B"],
+        scale=["No", "Yes"],
+        bands=[],
+        by=ada,
+    )
+    for answers in ([1, 1], [0, 1], [0, 0]):
+        administration_record(
+            client=robin, instrument=defined.spec, answers=answers, by=alice
+        )
+    administration_record(client=robin, instrument=PHQ9, answers=[1] * 9, by=alice)
+    client_summary(robin)  # the instrument's definition is read once per process
+    with django_assert_num_queries(1):
+        summary = client_summary(robin)
+    own = summary["summaries"][-1]
+    assert own.instrument.name == "Own Scale"
+    assert (own.first_scored.total, own.latest.total, own.change) == (2, 0, None)
+    assert own.no_change_reason and summary["summaries"][0].latest.total == 9
+    assert summary["alerts"][0].alert_code  # the PHQ-9's item 9 above 0
 
 
 def test_bob_reads_scores_but_may_not_complete(alice, bob, robin):

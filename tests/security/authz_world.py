@@ -40,6 +40,8 @@ class World:
     measure_link: object = None
     risk_alert: object = None
     thread: object = None
+    practice_instrument: object = None
+    practice_score: object = None
 
 
 def build_world(alice, bob, charlie, ada) -> World:
@@ -90,6 +92,20 @@ def build_world(alice, bob, charlie, ada) -> World:
         client=client, instrument=PHQ9, answers=[1] * 9, by=alice
     )
     measure_link, _ = measures.link_create(client=client, instrument=PHQ9, by=alice)
+    # An instrument the practice defined, in use.
+    from measures import practice_instruments
+
+    practice_instrument = practice_instruments.define(
+        name="Matrix Scale",
+        question="",
+        items=["Matrix item"],
+        scale=["No", "Yes"],
+        bands=[],
+        by=ada,
+    )
+    practice_score = measures.administration_record(
+        client=client, instrument=practice_instrument.spec, answers=[1], by=alice
+    )
     # Bob's supervision comment beside the tagged moment: a thread Alice and Bob take part in.
     from sessions.notes.services import comment_add
 
@@ -121,6 +137,8 @@ def build_world(alice, bob, charlie, ada) -> World:
         measure_link=measure_link,
         risk_alert=administration.risk_alert,
         thread=thread,
+        practice_instrument=practice_instrument,
+        practice_score=practice_score,
     )
 
 
@@ -145,7 +163,11 @@ def url_kwargs(name: str, pattern: str, world: World) -> dict:
             "measure_link": lambda: world.measure_link.code,
             "risk_alert": lambda: world.risk_alert.code,
             "thread": lambda: world.thread.code,
+            "practice_instrument": lambda: world.practice_instrument.code,
+            "practice_score": lambda: world.practice_score.code,
         }[target]()
+    if "<uuid:instrument>" in pattern:
+        kwargs["instrument"] = world.practice_instrument.code
     if "<slug:code>" in pattern:
         kwargs["code"] = world.indicator
     if "<slug:kind>" in pattern:
@@ -231,6 +253,10 @@ TARGETS = {
     "measures:administration_detail": "administration",
     "measures:link_revoke": "measure_link",
     "measures:link_copy": "measure_link",
+    "measures:practice_choose": "client",
+    "measures:administer_practice": "client",
+    "measures:practice_instrument_active": "practice_instrument",
+    "measures:practice_score_detail": "practice_score",
     "measures:schedule": "client",
     "measures:measures_csv": "client",
     "measures:alert_acknowledge": "risk_alert",

@@ -19,6 +19,7 @@ from django.urls import get_resolver, reverse
 import audit
 from accounts.models import User
 from dashboards import services as dashboard_services
+from measures import practice_instruments
 from measures import services as measures
 from measures.instruments import PHQ9
 from sessions.models import IntegrationIndicator
@@ -83,7 +84,26 @@ def world(alice, bob, ada):
     measures.administration_record(
         client=record, instrument=PHQ9, answers=[1] * 9, by=alice
     )
-    return {"alice": alice, "bob": bob, "ada": ada, "record": record}
+    # An instrument the practice defined: its name and its band's label, as the admin typed.
+    defined = practice_instruments.define(
+        name=HOSTILE[0],
+        question="",
+        items=["One"],
+        scale=["No", "Yes"],
+        bands=[[0, 1, HOSTILE[1]]],
+        by=ada,
+    )
+    measured = clients[1]
+    measures.administration_record(
+        client=measured, instrument=defined.spec, answers=[1], by=alice
+    )
+    return {
+        "alice": alice,
+        "bob": bob,
+        "ada": ada,
+        "record": record,
+        "measured": measured,
+    }
 
 
 # Every CSV export: (persona, URL arguments, the hostile text the file must carry, guarded).
@@ -102,7 +122,7 @@ EXPORTS = {
     ),
     "dashboards:supervision_csv": ("bob", lambda w: [], HOSTILE[1:]),
     "dashboards:practice_csv": ("ada", lambda w: [], []),
-    "measures:measures_csv": ("alice", lambda w: [w["record"].code], []),
+    "measures:measures_csv": ("alice", lambda w: [w["measured"].code], HOSTILE[:2]),
 }
 # The trajectory's other charts: numbers and choices only, checked for the same rule.
 TRAJECTORY_CHARTS = ("arousal", "ruptures", "attunement")

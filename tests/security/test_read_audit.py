@@ -65,6 +65,9 @@ READS = {
     "measures:checkin_mirror": "client",
     "measures:schedule": "client",
     "measures:measures_csv": "client",
+    "measures:practice_choose": "client",
+    "measures:administer_practice": "client",
+    "measures:practice_score_detail": "client",
     "home": "list",
     "clients:client_list": "list",
     "clients:assign_list": "list",
@@ -83,7 +86,8 @@ NO_CLIENT_DATA = {
     "accounts:user_deactivate": "the confirmation: how many clients, never which",
     "accounts:user_list": "the practice's users",
     "accounts:practice_settings": "the practice's settings (when a note is late)",
-    "measures:practice_measures": "the practice's measure settings (emailing links)",
+    "measures:practice_measures": "the practice's measure settings and instruments",
+    "measures:practice_instrument_create": "the form defining a practice's instrument",
     # Its POSTed client-name search shows names: audited as a read, audit.report_client_search
     # (tests/audit/test_client_name_search.py).
     "audit:event_list": "the trail itself (codes only), audited as audit.report_view",

@@ -292,3 +292,38 @@ def test_the_csv_names_it_with_what_it_is(alice, robin, defined):
         .content.decode()
     )
     assert f'Felt Safety Scale,"{PRACTICE_STATUS}"' in body and ",12,High," in body
+
+
+def test_the_pages_stay_within_their_query_budget_whatever_the_number_of_instruments(
+    ada, alice, robin, django_assert_max_num_queries
+):
+    for n in range(6):
+        defined = practice_instruments.define(
+            name=f"Scale {n}",
+            question="",
+            items=["One", "Two"],
+            scale=["No", "Yes"],
+            bands=[],
+            by=ada,
+        )
+        services.administration_record(
+            client=robin, instrument=defined.spec, answers=[1, n % 2], by=alice
+        )
+    admin_browser = _admin_browser(ada)
+    clinician = signed_in(alice)
+    pages = [
+        (admin_browser, reverse("measures:practice_measures")),
+        (admin_browser, reverse("measures:practice_instrument_create")),
+        (clinician, reverse("measures:practice_choose", args=[robin.code])),
+        (
+            clinician,
+            reverse("measures:administer_practice", args=[robin.code, defined.code]),
+        ),
+        (clinician, reverse("measures:link_create", args=[robin.code])),
+        (clinician, reverse("measures:schedule", args=[robin.code])),
+        (clinician, robin.get_absolute_url()),
+    ]
+    for browser, url in pages:
+        browser.get(url)
+        with django_assert_max_num_queries(10):
+            assert browser.get(url).status_code == 200, url

@@ -147,6 +147,7 @@ def schedule_run(*, client_id: int, now=None) -> list[MeasureLink]:
     from clients.models import Client
 
     client = Client.objects.filter(pk=client_id).first()
+    erase_stale_tokens(client_id=client_id)
     schedules = list(MeasureSchedule.objects.filter(client_id=client_id))
     if client is None or not schedules:
         return []
@@ -194,6 +195,22 @@ def _make_link(*, client, spec, session, email: str) -> MeasureLink | None:
             return link
     except IntegrityError:  # another run made it at the same moment
         return None
+
+
+def erase_stale_tokens(*, client_id: int) -> int:
+    """Erase the held tokens of the client's scheduled links that can no longer be opened
+    (used, revoked or expired): nobody needs them any more. Returns how many."""
+    stale = (
+        MeasureLink.objects.filter(client_id=client_id, scheduled=True)
+        .exclude(held_token="")
+        .exclude(pk__in=MeasureLink.objects.usable().values("pk"))
+    )
+    erased = 0
+    for link in stale:
+        link.held_token = ""
+        link.save(update_fields=["held_token"])
+        erased += 1
+    return erased
 
 
 def clients_with_schedules() -> list[int]:

@@ -200,6 +200,11 @@ def link_revoke(*, link: MeasureLink, by, request=None) -> None:
         done = MeasureLink.objects.filter(
             pk=link.pk, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
+        if (
+            done and link.held_token
+        ):  # a scheduled link's address is not needed any more
+            link.held_token = ""
+            link.save(update_fields=["held_token"])
         if done:
             audit.record(
                 "measure_link.revoke",

@@ -348,3 +348,30 @@ def test_the_schedule_page_stays_within_its_query_budget(
     browser.get(url)
     with django_assert_max_num_queries(10):
         assert browser.get(url).status_code == 200
+
+
+def test_held_tokens_of_links_no_longer_open_are_erased(alice, robin):
+    _history(robin, alice, past=0, upcoming_in=[timedelta(days=1), timedelta(days=2)])
+    _schedule(robin, alice, PHQ9=1)
+    expired, still_open = sorted(
+        scheduling.schedule_run(client_id=robin.id), key=lambda link: link.pk
+    )
+    MeasureLink.objects.filter(pk=expired.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    assert scheduling.erase_stale_tokens(client_id=robin.id) == 1
+    expired.refresh_from_db()
+    still_open.refresh_from_db()
+    assert expired.held_token == "" and still_open.held_token
+
+
+def test_revoking_a_held_link_erases_its_token(alice, robin):
+    _history(robin, alice, past=0, upcoming_in=[timedelta(days=1)])
+    _schedule(robin, alice, GAD7=1)
+    (link,) = scheduling.schedule_run(client_id=robin.id)
+    response = signed_in(alice).post(reverse("measures:link_revoke", args=[link.code]))
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at and link.held_token == ""
+    assert scheduling.link_reveal(link=link, by=alice) is None

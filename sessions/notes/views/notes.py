@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.forms.models import ModelChoiceIterator
+from django.forms.renderers import Jinja2 as Jinja2FormRenderer
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -174,8 +175,16 @@ def _list_goal_choices(form: NoteForm) -> None:
     field.widget.choices = field.choices
 
 
+# The editor's widgets (two lists of checkboxes, three risk selects, the section textareas)
+# rendered by Django's Jinja2 form renderer: the same markup from Django's own widget
+# templates (django/forms/jinja2/, autoescaped), without a Django template render per option.
+# It holds compiled widget templates only, never a user's data.
+_EDITOR_WIDGETS = Jinja2FormRenderer()
+
+
 def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
     _list_goal_choices(form)
+    form.renderer = _EDITOR_WIDGETS
     context = {
         "session": session,
         "client": session.client,

@@ -34,7 +34,8 @@ def schedule_run(client_id: int) -> int:
     return len(scheduling.schedule_run(client_id=client_id))
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+# Beat's run only queues (through the outbox); a database outage is retried with backoff.
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280, **retry_on_outage())
 def schedules_run_all() -> int:
     """Beat: queue `schedule_run` for every client with a schedule."""
     from measures import scheduling

@@ -7,6 +7,7 @@ with the number of clients, sessions or goals shown (tests pin the counts).
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
 from django.db.models import (
     Count,
@@ -34,6 +35,25 @@ CASELOAD_SORTS = {
 CASELOAD_COLUMNS = ("code", "legal_name", "preferred_name", "pronouns", "status")
 STATUS_FILTERS = {"waitlist", "active", "discharged", "all"}
 TIMELINE_PER_PAGE = 25
+# What the client page's timeline prints of each session (clients/_timeline_rows.html).
+TIMELINE_FIELDS = (
+    "code",
+    "starts_at",
+    "status",
+    "modality",
+    "setting",
+    "therapist__full_name",
+    "therapist__email",
+    "note__code",
+    "note__status",
+    "note__author_id",
+)
+
+
+def therapist_name(full_name: str, email: str) -> str:
+    """A user's name as str(user) prints it (accounts.models.User.__str__), from two
+    columns of a plain row."""
+    return User.__str__(SimpleNamespace(full_name=full_name, email=email))
 
 
 def _primary(field: str) -> Subquery:
@@ -127,10 +147,11 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     """Everything the client page shows, in one round trip (ipnb_notes.batch): the session
     count and the requested timeline page, goals, the last signed note, open ruptures, the
     latest ratings and the current assignments (which also answer whether the user may edit:
-    the rule of access.can_edit_client, a current assignment of the user)."""
+    the rule of access.can_edit_client, a current assignment of the user) and the emergency
+    notices on this client."""
     from django.core.paginator import InvalidPage, Paginator
 
-    from ipnb_notes import batch
+    from ipnb_notes import access, batch
     from sessions.models import (
         IntegrationRating,
         ProgressNote,
@@ -139,10 +160,12 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     )
 
     today = timezone.localdate()
+    # The timeline prints a few fields of each session, its therapist and its note: plain rows
+    # (no model instances), read with the page's other reads.
     sessions = (
         TherapySession.objects.filter(client=client)
-        .select_related("note", "therapist")
         .order_by("-starts_at", "-pk")
+        .values(*TIMELINE_FIELDS)
     )
     paginator = Paginator(sessions, TIMELINE_PER_PAGE)
     try:
@@ -155,7 +178,16 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         .order_by("-starts_at", "-pk")
         .values("pk")[:1]
     )
-    count, rows, goals, last_note, ruptures, ratings, assignments = batch.fetch(
+    (
+        count,
+        rows,
+        goals,
+        last_note,
+        ruptures,
+        ratings,
+        assignments,
+        notices,
+    ) = batch.fetch(
         TherapySession.objects.filter(client=client)
         .order_by()
         .values("client_id")
@@ -182,6 +214,9 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         .filter(client=client)
         .select_related("therapist")
         .order_by("role", "started_on"),
+        # The emergency notices at the head of the page (audit/_emergency_notices.html),
+        # those on this client: the context processor's own look-up is then never run.
+        access.emergency_notices(user).filter(client=client),
     )
     paginator.count = count[0] if count else 0
     try:
@@ -190,14 +225,18 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     except InvalidPage:  # past the last page: the last page, read on its own
         timeline = paginator.get_page(timeline_page)
     for session in timeline:
-        note = getattr(session, "note", None)
-        # A draft belongs to its author alone until it is signed.
-        session.visible_note = (
-            note
-            if note is not None
-            and (note.status != ProgressNote.Status.DRAFT or note.author_id == user.pk)
-            else None
+        session["therapist"] = therapist_name(
+            session.pop("therapist__full_name"), session.pop("therapist__email")
         )
+        code = session.pop("note__code")
+        status = session.pop("note__status")
+        # A draft belongs to its author alone until it is signed.
+        visible = code is not None and (
+            status != ProgressNote.Status.DRAFT
+            or session.pop("note__author_id") == user.pk
+        )
+        session.pop("note__author_id", None)
+        session["visible_note"] = {"code": code, "status": status} if visible else None
     markers = dict(RuptureEvent.Marker.choices)
     for rupture in ruptures:
         held_on = timezone.localdate(rupture.session.starts_at)
@@ -219,6 +258,7 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         "assignments": assignments,
         "can_edit": any(a.therapist_id == user.pk for a in assignments),
         "age": age,
+        "emergency_notices": notices,
     }
 
 

@@ -88,7 +88,11 @@ def test_the_timeline_is_newest_first_with_note_badges(
     draft = make_note(new)
     client.force_login(alice)
     response = client.get(url(alices_client))
-    assert list(response.context["timeline"]) == [new, mid, old]
+    assert [row["code"] for row in response.context["timeline"]] == [
+        new.code,
+        mid.code,
+        old.code,
+    ]
     html = response.content.decode()
     assert "Signed" in html and "Needs revision" in html
     assert reverse("sessions:note_detail", args=[draft.code]) in html
@@ -231,11 +235,11 @@ def _grow(client_, therapist, n: int):
 
 
 # Session, user, the access check, one round trip for everything the page shows
-# (ipnb_notes.batch), the audit event, the emergency-access notice
-# (audit/_emergency_notices.html). A supervisor's supervisees are a subquery, not a look-up.
+# (ipnb_notes.batch, the emergency-access notices of audit/_emergency_notices.html among
+# them), the audit event. A supervisor's supervisees are a subquery, not a look-up.
 # One of them is the Measures section (measures.services.client_summary), one the small
 # trajectory chart (dashboards.reports.mini_trajectory).
-DETAIL_QUERIES = {"alice": 8, "bob": 8}
+DETAIL_QUERIES = {"alice": 7, "bob": 7}
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob"])
@@ -253,3 +257,37 @@ def test_the_query_count_does_not_grow_with_sessions_or_goals(
         response = client.get(url(alices_client))
     assert len(response.context["timeline"]) == 25
     assert len(small.captured_queries) == DETAIL_QUERIES[persona]
+
+
+def test_the_emergency_notice_names_this_client_only(client, alice, alices_client):
+    """The notices ride in the page's one round trip, those on this client alone."""
+    from clients.models import EmergencyAccess
+    from tests.factories import make_client, make_user
+
+    other = make_client(alice, legal_name="Other Person")
+    now = timezone.now()
+    for record, who in ((alices_client, "Dana Oncall"), (other, "Eli Oncall")):
+        EmergencyAccess.objects.create(
+            user=make_user(full_name=who, can_break_glass=True),
+            client=record,
+            reason="The on-call clinician needed the safety plan.",
+            granted_at=now - timedelta(hours=1),
+            expires_at=now + timedelta(hours=1),
+        )
+    client.force_login(alice)
+    page = client.get(url(alices_client)).content.decode()
+    assert "Emergency access to your clients" in page
+    assert "Dana Oncall" in page
+    assert "Eli Oncall" not in page
+    assert "Other Person" not in page
+    quiet = client.get(url(make_client(alice))).content.decode()
+    assert "Emergency access to your clients" not in quiet
+
+
+def test_the_timeline_names_the_therapist_as_the_user_model_does(alice):
+    """The timeline's plain rows print a therapist as str(user) does, name or email."""
+    from clients.queries import therapist_name
+
+    assert therapist_name(alice.full_name, alice.email) == str(alice)
+    alice.full_name = ""
+    assert therapist_name("", alice.email) == str(alice) == alice.email

@@ -205,11 +205,22 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         .select_related("session")
         .order_by("-session__starts_at", "-pk")[:1],
         RuptureEvent.objects.filter(client=client, repair__isnull=True)
-        .select_related("session")
-        .order_by("session__starts_at", "minute", "pk"),
+        .order_by("session__starts_at", "minute", "pk")
+        .values(
+            "rupture_type", "markers", "minute", "session__code", "session__starts_at"
+        ),
         IntegrationRating.objects.filter(session_id=Subquery(latest_rated))
-        .select_related("indicator", "session")
-        .order_by("indicator__sort_order", "indicator__pk"),
+        .order_by("indicator__sort_order", "indicator__pk")
+        .values(
+            "value",
+            "session__code",
+            "session__starts_at",
+            label=F("indicator__label"),
+            scale_min=F("indicator__scale_min"),
+            scale_max=F("indicator__scale_max"),
+            instrument_status=F("indicator__instrument_status"),
+            group=F("indicator__group"),
+        ),
         CaseAssignment.objects.current()
         .filter(client=client)
         .select_related("therapist")
@@ -238,10 +249,14 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         session.pop("note__author_id", None)
         session["visible_note"] = {"code": code, "status": status} if visible else None
     markers = dict(RuptureEvent.Marker.choices)
+    types = dict(RuptureEvent.Type.choices)
     for rupture in ruptures:
-        held_on = timezone.localdate(rupture.session.starts_at)
-        rupture.age_days = (today - held_on).days
-        rupture.marker_labels = [markers.get(m, m) for m in rupture.markers]
+        held_on = timezone.localdate(rupture["session__starts_at"])
+        rupture["age_days"] = (today - held_on).days
+        rupture["marker_labels"] = [markers.get(m, m) for m in rupture["markers"]]
+        rupture["type_label"] = types.get(
+            rupture["rupture_type"], rupture["rupture_type"]
+        )
     age = None
     if client.date_of_birth:
         dob = client.date_of_birth
@@ -254,7 +269,14 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         "last_note": last_note[0] if last_note else None,
         "ruptures": ruptures,
         "ratings": ratings,
-        "rated_session": ratings[0].session if ratings else None,
+        "rated_session": (
+            {
+                "code": ratings[0]["session__code"],
+                "starts_at": ratings[0]["session__starts_at"],
+            }
+            if ratings
+            else None
+        ),
         "assignments": assignments,
         "can_edit": any(a.therapist_id == user.pk for a in assignments),
         "age": age,

@@ -175,9 +175,15 @@ def test_it_shows_open_ruptures_oldest_first_with_their_age(
     )
     client.force_login(alice)
     response = client.get(url(alices_client))
-    assert response.context["ruptures"] == [old, recent]
-    assert response.context["ruptures"][0].age_days == 20
+    ruptures = response.context["ruptures"]
+    assert [(r["session__code"], r["minute"]) for r in ruptures] == [
+        (old.session.code, old.minute),
+        (recent.session.code, recent.minute),
+    ]
+    assert ruptures[0]["age_days"] == 20
     html = response.content.decode()
+    assert html.count(f"<strong>{old.get_rupture_type_display()}</strong>") == 1
+    assert reverse("sessions:session_detail", args=[recent.session.code]) in html
     assert (
         "Minimal response" in html and "open 20 days" in html and "3RS-informed" in html
     )
@@ -197,9 +203,12 @@ def test_it_shows_the_latest_rated_sessions_ratings(client, alice, alices_client
     )
     client.force_login(alice)
     response = client.get(url(alices_client))
-    assert [r.value for r in response.context["ratings"]] == [3]
+    assert [r["value"] for r in response.context["ratings"]] == [3]
     html = response.content.decode()
     assert indicator.label in html
+    assert reverse("sessions:session_detail", args=[later.code]) in html
+    assert f"on {indicator.scale_min}–{indicator.scale_max}" in html
+    assert str(indicator.get_instrument_status_display()) in html
     assert "Clinician-rated, non-standardised" in html
 
 

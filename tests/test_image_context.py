@@ -107,7 +107,10 @@ def test_what_the_app_needs_is_copied(image_files):
         "uv.lock",
         ".python-version",
         "ipnb_notes/settings.py",
-        "sessions/models/__init__.py",
+        "sessions/models.py",
+        "sessions/notes/models.py",
+        "sessions/capture/models.py",
+        "sessions/scheduling/models.py",
         "templates/base.html",
         ".env.example",
     ):

@@ -109,6 +109,10 @@ def visible_clients(user: User) -> QuerySet[Client]:
 
 
 def _caseload_clients(user: User) -> QuerySet[Client]:
+    return Client.objects.filter(pk__in=_caseload_client_ids(user))
+
+
+def _caseload_client_ids(user: User) -> QuerySet[CaseAssignment]:
     # The supervisees are a subquery of the page's own statement, not a look-up of their own.
     readers = Q(therapist_id=user.pk)
     if user.is_supervisor:
@@ -117,19 +121,33 @@ def _caseload_clients(user: User) -> QuerySet[Client]:
             .filter(supervisor_id=user.pk)
             .values("supervisee_id")
         )
-    assigned = CaseAssignment.objects.current().filter(readers).values("client_id")
-    return Client.objects.filter(pk__in=assigned)
+    return CaseAssignment.objects.current().filter(readers).values("client_id")
+
+
+def _visible_client_ids(user: User) -> QuerySet | None:
+    """The ids of `visible_clients(user)` as a one-column subquery (None: no client), for
+    the rows that hang off a client: the same rule, one nested statement fewer to compile
+    and plan on every page."""
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
+        return None
+    if not user.may_break_glass:
+        return _caseload_client_ids(user)
+    return visible_clients(user).values("pk")
+
+
+def _own_client_ids(user: User) -> QuerySet | None:
+    """The ids of `own_clients(user)` as a one-column subquery (None: no client)."""
+    if not (user.is_authenticated and user.is_active and user.is_clinician):
+        return None
+    return CaseAssignment.objects.current().filter(therapist=user).values("client_id")
 
 
 def own_clients(user: User) -> QuerySet[Client]:
     """Clients on this user's own caseload (they may write to these records)."""
-    if not (user.is_authenticated and user.is_active and user.is_clinician):
+    clients = _own_client_ids(user)
+    if clients is None:
         return Client.objects.none()
-    return Client.objects.filter(
-        pk__in=CaseAssignment.objects.current()
-        .filter(therapist=user)
-        .values("client_id")
-    )
+    return Client.objects.filter(pk__in=clients)
 
 
 def get_client(user: User, code: UUID, *, for_update: bool = False) -> Client:
@@ -162,7 +180,10 @@ def can_edit_client(user: User, client: Client) -> bool:
 
 
 def visible_sessions(user: User) -> QuerySet[TherapySession]:
-    return TherapySession.objects.filter(client__in=visible_clients(user))
+    clients = _visible_client_ids(user)
+    if clients is None:
+        return TherapySession.objects.none()
+    return TherapySession.objects.filter(client_id__in=clients)
 
 
 def calendar_sessions(user: User) -> QuerySet[TherapySession]:
@@ -197,7 +218,10 @@ def get_session(user: User, code: UUID, *, for_update: bool = False) -> TherapyS
 
 def visible_notes(user: User) -> QuerySet[ProgressNote]:
     """Progress notes this user may read. A draft is its author's alone until it is signed."""
-    return ProgressNote.objects.filter(client__in=visible_clients(user)).filter(
+    clients = _visible_client_ids(user)
+    if clients is None:
+        return ProgressNote.objects.none()
+    return ProgressNote.objects.filter(client_id__in=clients).filter(
         Q(author=user) | ~Q(status=ProgressNote.Status.DRAFT)
     )
 
@@ -429,7 +453,10 @@ def require_practice_counts(user: User) -> None:
 
 def own_ruptures(user: User) -> QuerySet[RuptureEvent]:
     """Alliance ruptures of clients on this user's own caseload: the ones they may repair."""
-    return RuptureEvent.objects.filter(client__in=own_clients(user))
+    clients = _own_client_ids(user)
+    if clients is None:
+        return RuptureEvent.objects.none()
+    return RuptureEvent.objects.filter(client_id__in=clients)
 
 
 # --- Emergency (break-glass) access -----------------------------------------------------------------
@@ -454,11 +481,12 @@ def break_glass_clients(user: User) -> QuerySet[Client]:
 def emergency_notices(user: User) -> QuerySet[EmergencyAccess]:
     """Emergency grants on clients of this clinician's own caseload in the last 30 days:
     shown to them (who, when, why)."""
-    if not (user.is_authenticated and user.is_clinician):
+    clients = _own_client_ids(user) if user.is_authenticated else None
+    if clients is None:
         return EmergencyAccess.objects.none()
     return (
         EmergencyAccess.objects.filter(
-            client__in=own_clients(user),
+            client_id__in=clients,
             granted_at__gte=timezone.now() - timedelta(days=30),
         )
         .exclude(user=user)

@@ -29,11 +29,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         return render(request, "home/admin.html", context)
     from sessions.notes.services import home_context
 
+    # Open risk alerts (PHQ-9 item 9, first on the page) ride in the lists' one round trip.
     context = home_context(user)
-    from ipnb_notes import access
-
-    # Open risk alerts (PHQ-9 item 9) come first on the page: one query.
-    context["risk_alerts"] = list(access.open_risk_alerts(user)[:50])
     context |= _status_labels()
     _record_clients_shown(request, context)
     if user.is_supervisor:

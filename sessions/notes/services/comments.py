@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 import audit
@@ -243,14 +244,15 @@ def place_threads(comments, *, sections, timeline=None) -> list[SupervisionComme
 
 def open_threads_annotated(threads: QuerySet[SupervisionComment]):
     """Open threads for a home page: with their note, session, client, author, number of
-    replies and who spoke last, in one statement."""
-    last = CommentReply.objects.filter(thread=OuterRef("pk")).order_by(
-        "-created_at", "-id"
-    )
+    replies and who spoke last, in one statement. Both are subqueries: a join to the replies
+    would GROUP BY every column of the five tables, costly to compile and to plan."""
+    replies = CommentReply.objects.filter(thread=OuterRef("pk"))
+    last = replies.order_by("-created_at", "-id")
+    count = replies.order_by().values("thread").annotate(n=Count("pk")).values("n")
     return (
         threads.select_related("note__session", "note__client", "author")
         .annotate(
-            reply_count=Count("replies"),
+            reply_count=Coalesce(Subquery(count), 0),
             last_speaker_id=Subquery(last.values("author_id")[:1]),
         )
         .order_by("created_at", "id")

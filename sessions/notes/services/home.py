@@ -53,6 +53,36 @@ QUEUE_COLUMNS = (
     "author__full_name",
     "author__email",
 )
+THREAD_COLUMNS = (
+    "code",
+    "kind",
+    "text",
+    "anchor_type",
+    "anchor_code",
+    "anchor_section",
+    "created_at",
+    "resolved_at",
+    "author",
+    "author__full_name",
+    "author__email",
+    "note",
+    "note__code",
+    "note__author",
+    "note__status",
+    "note__session",
+    "note__session__code",
+    "note__session__starts_at",
+    "note__client",
+    *(f"note__{column}" for column in CLIENT_COLUMNS),
+)
+ALERT_COLUMNS = (
+    "code",
+    "raised_at",
+    "client",
+    *CLIENT_COLUMNS,
+    "administration",
+    "administration__mode",
+)
 RUPTURE_COLUMNS = (
     "code",
     "minute",
@@ -73,8 +103,9 @@ class HomeRow:
 
 
 def home_context(user: User, *, limit: int = 50) -> dict:
-    """Today's sessions, notes to write (oldest first, late per `late_after`), drafts, returned notes
-    and, for supervisors, the co-signature queue. A fixed number of queries, whatever the data."""
+    """Open risk alerts, today's sessions, notes to write (oldest first, late per `late_after`),
+    drafts, returned notes and, for supervisors, the co-signature queue. A fixed number of
+    queries, whatever the data."""
     from ipnb_notes import access, batch
 
     now = timezone.now()
@@ -115,7 +146,9 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     )[:limit]
     # Unresolved supervision threads on this clinician's notes (and, for a supervisor, on
     # their supervisees' notes), oldest first.
-    threads = open_threads_annotated(access.open_threads(user))[:limit]
+    threads = open_threads_annotated(access.open_threads(user)).only(*THREAD_COLUMNS)[
+        :limit
+    ]
     # The emergency notices at the head of the page (audit/_emergency_notices.html) ride in
     # the same round trip; the context processor's lazy look-up is then never run.
     notices = access.emergency_notices(user)
@@ -132,8 +165,14 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         .only(*SESSION_COLUMNS)
         .order_by("starts_at")[:limit]
     )
+    # Open risk alerts (PHQ-9 item 9), first on the page.
+    alerts = (
+        access.open_risk_alerts(user)
+        .select_related("client", "administration")
+        .only(*ALERT_COLUMNS)[:limit]
+    )
     lists = [today_sessions, to_write, drafts, returned, threads, notices, ruptures]
-    lists.append(past_scheduled)
+    lists += [past_scheduled, alerts]
     if user.is_supervisor:
         lists.append(
             access.cosignature_queue(user)
@@ -144,7 +183,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *more) = (
         batch.fetch(*lists)
     )
-    past_scheduled, *queue = more
+    past_scheduled, alerts, *queue = more
     late = late_after()
     for s in to_write:
         s.is_late = now - s.ends_at > late
@@ -167,6 +206,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "emergency_notices": notices,
         "open_ruptures": ruptures,
         "past_scheduled": past_scheduled,
+        "risk_alerts": alerts,
         "late_hours": practice.note_late_hours(),
     }
     if user.is_supervisor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from types import SimpleNamespace
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     Exists,
@@ -19,6 +20,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
@@ -35,6 +37,7 @@ CASELOAD_SORTS = {
 CASELOAD_COLUMNS = ("code", "legal_name", "preferred_name", "pronouns", "status")
 STATUS_FILTERS = {"waitlist", "active", "discharged", "all"}
 TIMELINE_PER_PAGE = 25
+CASELOAD_PER_PAGE = 50
 # What the client page's timeline prints of each session (clients/_timeline_rows.html).
 TIMELINE_FIELDS = (
     "code",
@@ -108,6 +111,30 @@ def caseload(
     return clients.order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"]))
 
 
+def caseload_page(clients: QuerySet[Client], number: str | None) -> Page:
+    """The requested page of the caseload (50 clients) as Paginator.get_page gives it, read
+    with its total count in one statement (a window count); a page past the end, a number
+    below 1 or an empty list falls back to the paginator's own count and page."""
+    paginator = Paginator(clients, CASELOAD_PER_PAGE)
+    try:
+        wanted = int(number or 1)
+    except (TypeError, ValueError):
+        wanted = 1
+    if wanted >= 1:
+        bottom = (wanted - 1) * CASELOAD_PER_PAGE
+        rows = list(
+            clients.annotate(total=Window(Count("pk")))[
+                bottom : bottom + CASELOAD_PER_PAGE
+            ]
+        )
+        if rows:
+            paginator.count = rows[0].total
+            page = paginator.page(wanted)
+            page.object_list = rows
+            return page
+    return paginator.get_page(number)
+
+
 def assignment_list(
     clients: QuerySet[Client],
     *,
@@ -149,7 +176,7 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     latest ratings and the current assignments (which also answer whether the user may edit:
     the rule of access.can_edit_client, a current assignment of the user) and the emergency
     notices on this client."""
-    from django.core.paginator import InvalidPage, Paginator
+    from django.core.paginator import InvalidPage
 
     from ipnb_notes import access, batch
     from sessions.models import (

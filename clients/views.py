@@ -45,7 +45,7 @@ def client_list(request: AuthedRequest) -> HttpResponse:
         status=status,
         sort=sort,
     )
-    page = Paginator(clients, 50).get_page(params.get("page"))
+    page = queries.caseload_page(clients, params.get("page"))
     audit.read(request, "client.list_view", clients=page)
     template = "clients/client_list.html"
     if wants_partial(request):

@@ -147,8 +147,9 @@ def test_it_audits_the_list_with_the_codes_shown(client, alice, alices_client):
     assert "Rosalind" not in str(event.changes)
 
 
-# Session, user, count, page, audit event (a supervisor's supervisees are a subquery).
-LIST_QUERIES = {"alice": 5, "bob": 5}
+# Session, user, the page with its count (a window count), audit event (a supervisor's
+# supervisees are a subquery).
+LIST_QUERIES = {"alice": 4, "bob": 4}
 
 
 def _populate(therapist, count: int):
@@ -180,8 +181,7 @@ def test_the_query_count_does_not_grow_with_clients_or_sessions(
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(URL)
     assert len(response.context["page"]) == 14
-    # Pinned: session, user, (Bob: his supervisees), count, page, and the audit event
-    # (savepoint, chain lock, last hash, insert, release).
+    # Pinned: session, user, the page with its count, and the audit event.
     assert len(small.captured_queries) == LIST_QUERIES[persona]
 
 
@@ -189,3 +189,37 @@ def test_the_nav_link_and_new_client_button_are_there(client, alice):
     client.force_login(alice)
     html = client.get(URL).content.decode()
     assert reverse("clients:client_create") in html
+
+
+@pytest.mark.parametrize(
+    ("asked", "number", "shown"),
+    [(None, 1, 50), ("2", 2, 5), ("9", 2, 5), ("0", 2, 5), ("x", 1, 50)],
+)
+def test_a_page_of_the_caseload_is_the_paginators_page(alice, asked, number, shown):
+    """The page read with its window count is the page Paginator.get_page gives."""
+    from django.core.paginator import Paginator
+
+    from clients import queries
+    from ipnb_notes import access
+
+    for n in range(55):
+        make_client(alice, legal_name=f"Page {n:02d}")
+    clients = queries.caseload(access.visible_clients(alice), user=alice)
+    page = queries.caseload_page(clients, asked)
+    expected = Paginator(clients, 50).get_page(asked)
+    assert (page.number, page.paginator.count, page.paginator.num_pages) == (
+        expected.number,
+        55,
+        2,
+    )
+    assert page.number == number and len(page) == shown
+    assert [c.code for c in page] == [c.code for c in expected]
+
+
+def test_an_empty_caseload_reads_as_one_empty_page(alice):
+    from clients import queries
+    from ipnb_notes import access
+
+    clients = queries.caseload(access.visible_clients(alice), user=alice)
+    page = queries.caseload_page(clients, None)
+    assert (page.number, page.paginator.count, list(page)) == (1, 0, [])

@@ -24,6 +24,7 @@ import logging
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.chain import GENESIS, seal_hash
 from audit.models import AuditEvent, AuditSeal
 
 log = logging.getLogger("ipnb_notes.audit")
@@ -65,7 +66,7 @@ def _seal_batch(batch: int, wait: bool) -> int | None:
         )
         oldest_running, position, prev_hash, since = cursor.fetchone()
         position, since = position or 0, since or 0
-        prev_hash = prev_hash or _genesis()
+        prev_hash = prev_hash or GENESIS
         events = list(
             AuditEvent.objects.filter(xid__gte=since, seal__isnull=True)
             .order_by("id")
@@ -73,8 +74,6 @@ def _seal_batch(batch: int, wait: bool) -> int | None:
         )
         if not events:
             return 0
-        from audit.services import seal_hash
-
         # A full batch may have left older events behind: keep the old horizon until a
         # pass seals everything it sees.
         horizon = since if len(events) == batch else max(since, oldest_running)
@@ -97,12 +96,6 @@ def _seal_batch(batch: int, wait: bool) -> int | None:
             prev_hash = digest
         AuditSeal.objects.bulk_create(seals)
     return len(events)
-
-
-def _genesis() -> str:
-    from audit.services import GENESIS
-
-    return GENESIS
 
 
 def seal_after_commit() -> None:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -79,6 +82,54 @@ class SentNotification(models.Model):
         return "/healthz"
 
 
-from ipnb_notes.practice import PracticeSettings  # noqa: E402  (the model lives with its reader)
+# Documentation norms (DOMAIN.md 5.3): no single legal deadline; avoid more than 72 h.
+DEFAULT_NOTE_LATE_HOURS = 72
+MIN_NOTE_LATE_HOURS = 1
+MAX_NOTE_LATE_HOURS = 24 * 14
+
+
+class PracticeSettings(models.Model):
+    """The singleton row (id 1) of practice-wide settings, edited by practice admins."""
+
+    note_late_hours = models.PositiveSmallIntegerField(
+        "A note is late after (hours)",
+        default=DEFAULT_NOTE_LATE_HOURS,
+        validators=[
+            MinValueValidator(MIN_NOTE_LATE_HOURS),
+            MaxValueValidator(MAX_NOTE_LATE_HOURS),
+        ],
+        help_text="Hours from the end of a session to the author's signature. "
+        "72 hours by default; 24 or 48 where a payer or state asks for it.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name_plural = "practice settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="practice_settings_singleton"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    note_late_hours__gte=MIN_NOTE_LATE_HOURS,
+                    note_late_hours__lte=MAX_NOTE_LATE_HOURS,
+                ),
+                name="practice_settings_note_late_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Practice settings"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:practice_settings")
+
 
 __all__ = ["BackupReport", "OutboxMessage", "PracticeSettings", "SentNotification"]

@@ -1,4 +1,5 @@
-"""The practice's own settings, one row: today, when a progress note counts as late.
+"""The practice's own settings (the one PracticeSettings row, ipnb_notes/models.py): today, when a
+progress note counts as late.
 
 `note_late_hours()` is the ONE place the threshold is read. The home page, the note page and
 the dashboards (their SQL takes it as a parameter) all call it; no module writes the number.
@@ -12,68 +13,20 @@ from typing import TYPE_CHECKING
 
 from asgiref.local import Local
 from django import forms
-from django.conf import settings
 from django.core.signals import request_finished, request_started
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import transaction
+
+from ipnb_notes.models import (
+    DEFAULT_NOTE_LATE_HOURS,
+    MAX_NOTE_LATE_HOURS,
+    MIN_NOTE_LATE_HOURS,
+    PracticeSettings,
+)
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from accounts.models import User
-
-# Documentation norms (DOMAIN.md 5.3): no single legal deadline; avoid more than 72 h.
-DEFAULT_NOTE_LATE_HOURS = 72
-MIN_NOTE_LATE_HOURS = 1
-MAX_NOTE_LATE_HOURS = 24 * 14
-
-
-class PracticeSettings(models.Model):
-    """The singleton row (id 1) of practice-wide settings, edited by practice admins."""
-
-    note_late_hours = models.PositiveSmallIntegerField(
-        "A note is late after (hours)",
-        default=DEFAULT_NOTE_LATE_HOURS,
-        validators=[
-            MinValueValidator(MIN_NOTE_LATE_HOURS),
-            MaxValueValidator(MAX_NOTE_LATE_HOURS),
-        ],
-        help_text="Hours from the end of a session to the author's signature. "
-        "72 hours by default; 24 or 48 where a payer or state asks for it.",
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-
-    class Meta:
-        app_label = "ipnb_notes"
-        verbose_name_plural = "practice settings"
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(id=1), name="practice_settings_singleton"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(
-                    note_late_hours__gte=MIN_NOTE_LATE_HOURS,
-                    note_late_hours__lte=MAX_NOTE_LATE_HOURS,
-                ),
-                name="practice_settings_note_late_hours_range",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return "Practice settings"
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("accounts:practice_settings")
-
 
 # Cached for the current request at most (a page may ask more than once); outside a request
 # (tasks, shell) every call reads the database.

@@ -46,6 +46,7 @@ from sessions.notes.services.process_notes import process_note_open, process_not
 from sessions.notes.services.revisions import (
     revision_list,
     revision_rows,
+    revisions_listed,
     snapshot_size,
 )
 from sessions.notes.services.signing import (
@@ -94,6 +95,7 @@ __all__ = [
     "requires_cosignature",
     "revision_list",
     "revision_rows",
+    "revisions_listed",
     "signer_name",
     "snapshot_size",
 ]

@@ -10,6 +10,8 @@ records the read (audit.read).
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from accounts.models import User
 from sessions.models import NoteRevision, ProgressNote
 from sessions.notes.formats import FORMAT_SECTIONS, SECTION_LABELS
@@ -56,13 +58,17 @@ def revision_append(
     )
 
 
+def revisions_listed(note: ProgressNote) -> QuerySet[NoteRevision]:
+    """The note's revisions, oldest first, without their (encrypted) content: a queryset, so
+    that a page can read it with its other statements (ipnb_notes.batch)."""
+    return note.revisions.defer("previous_content", "new_content").select_related(
+        "saved_by"
+    )
+
+
 def revision_list(note: ProgressNote) -> list[NoteRevision]:
     """The note's revisions, oldest first, without their (encrypted) content."""
-    return list(
-        note.revisions.defer("previous_content", "new_content").select_related(
-            "saved_by"
-        )
-    )
+    return list(revisions_listed(note))
 
 
 def revision_rows(revision: NoteRevision) -> list[dict]:

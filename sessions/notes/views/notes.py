@@ -43,12 +43,20 @@ _INTERVENTION_LABELS = dict(INTERVENTIONS)
 @require_GET
 def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     session = access.get_session(request.user, code)
-    note = (
-        access.visible_notes(request.user)
-        .filter(session=session)
-        .select_related("author", "signed_by", "cosigned_by", "session", "client")
-        .first()
+    # A session has at most one note (one-to-one): read without an ORDER BY, and without
+    # joining the session and client just read.
+    note = next(
+        iter(
+            access.visible_notes(request.user)
+            .filter(session=session)
+            .select_related("author", "signed_by", "cosigned_by")
+        ),
+        None,
     )
+    if note is not None:
+        note.session = session
+        if note.client_id == session.client_id:
+            note.client = session.client
     # One audit event for the page: the session read, naming the note shown with it.
     _session_read(request, session, note=note)
     return _session_page(request, session, note)
@@ -102,14 +110,21 @@ def _record_context(
     shown.append({"key": "plan", "label": "Plan", "text": note.plan})
     # One round trip for the note's goals, addenda, signatures, comments, their replies and
     # the reader's supervision of its author (which decides who may read the revisions,
-    # co-sign, comment).
-    goals, addenda, signatures, comments, replies, links = batch.fetch(
-        note.goals_addressed.all(),
-        note.addenda.all(),
-        note.signatures.all(),
-        note.comments.select_related("author", "resolved_by"),
-        services.note_replies(note),
+    # co-sign, comment), sorted here in their models' order (batch.sorted_here). The author's
+    # revisions join it: theirs to read whatever the supervision links say (note_rights).
+    own_revisions = request.user.is_clinician and note.author_id == request.user.pk
+    goals, addenda, signatures, comments, replies, links, *revisions = batch.fetch(
+        batch.sorted_here(note.goals_addressed.all()),
+        batch.sorted_here(note.addenda.all()),
+        batch.sorted_here(note.signatures.all()),
+        batch.sorted_here(note.comments.select_related("author", "resolved_by")),
+        batch.sorted_here(services.note_replies(note)),
         access.supervision_links(request.user, note.author_id),
+        *(
+            [batch.sorted_here(services.revisions_listed(note))]
+            if own_revisions
+            else []
+        ),
     )
     rights = access.note_rights(request.user, note, links=links)
     services.attach_replies(comments, replies)
@@ -138,7 +153,7 @@ def _record_context(
         "comments": rest,
         "is_author": note.author_id == request.user.pk,
         "rights": rights,
-        "revisions": services.revision_list(note)
+        "revisions": (revisions[0] if revisions else services.revision_list(note))
         if rights["can_read_revisions"]
         else None,
         # DOMAIN.md 5.3: a note signed well after the service is marked as a late entry.

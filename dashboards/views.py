@@ -16,6 +16,7 @@ from dashboards import reports
 from ipnb_notes import access, csvexport, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
+from ipnb_notes.templatetags.sources import status_of
 from measures import reports as measure_reports
 from sessions.capture import kinds
 from sessions.models import RuptureEvent
@@ -128,6 +129,8 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
         ],
         "read_only": not can_edit,
         "measure_instruments": measure_reports.chart_instruments(),
+        # Each indicator's instrument status (label, url) for its column head.
+        "indicator_statuses": [status_of(ind) for ind in data.indicators],
     }
     template = "dashboards/trajectory.html"
     if wants_partial(request):

@@ -545,11 +545,7 @@ def visible_disclosures(user: User, client: Client) -> QuerySet[Disclosure]:
     """The client's accounting of disclosures as this user may read it (the client is already
     visible): a release of a psychotherapy note is shown to its author alone, who released
     it, since even its existence is the author's (supervisors and co-therapists see the rest)."""
-    # Imported here, not at the top: disclosures.services imports this module when it
-    # loads (its release rules call access), so a top-level import would be a cycle.
-    from disclosures.services import accounting
-
-    return accounting(client).exclude(
+    return Disclosure.objects.accounting(client).exclude(
         Q(kind=Disclosure.Kind.PSYCHOTHERAPY_NOTE) & ~Q(user_id=user.pk)
     )
 
@@ -670,16 +666,23 @@ def get_thread(user: User, code: UUID) -> SupervisionComment:
 def open_threads(user: User) -> QuerySet[SupervisionComment]:
     """Unresolved threads for a clinician's home: on their own notes and on notes of the
     supervisees they supervise now. One statement: the supervisees are a subquery."""
-    if not (user.is_authenticated and user.is_active and user.is_clinician):
+    clients = _visible_client_ids(user)
+    if clients is None:
         return SupervisionComment.objects.none()
     supervisees = (
         Supervision.objects.current()
         .filter(supervisor_id=user.pk)
         .values("supervisee_id")
     )
+    # On a visible note (`visible_notes`: a visible client's, and a draft its author's
+    # alone), written as conditions on the note the statement already joins.
     return SupervisionComment.objects.filter(
-        Q(note__author_id=user.pk) | Q(note__author_id__in=supervisees),
+        Q(note__author_id=user.pk)
+        | (
+            Q(note__author_id__in=supervisees)
+            & ~Q(note__status=ProgressNote.Status.DRAFT)
+        ),
         kind=SupervisionComment.Kind.COMMENT,
         resolved_at__isnull=True,
-        note__in=visible_notes(user),
+        note__client_id__in=clients,
     )

@@ -14,12 +14,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Supervision
 from clients.models import CaseAssignment, EmergencyAccess
 from ipnb_notes import access
 from measures import services as measures
 from measures.instruments import PHQ9
 from sessions.capture import services as capture
-from sessions.models import ProgressNote, RuptureEvent, TherapySession
+from sessions.models import (
+    ProgressNote,
+    RuptureEvent,
+    SupervisionComment,
+    TherapySession,
+)
 from sessions.notes import services
 from tests.factories import (
     make_assignment,
@@ -67,7 +73,7 @@ def _world(alice, bob, charlie, ada):
     make_assignment(own, gone)
     gone.is_active = False
     gone.save(update_fields=["is_active"])
-    for client, therapist in ((own, alice), (shared, charlie), (ended, alice)):
+    for client, therapist in ((shared, charlie), (ended, alice), (own, alice)):
         for days in (1, 8):
             session = make_session(
                 client, therapist, starts_at=now - timedelta(days=days)
@@ -75,8 +81,14 @@ def _world(alice, bob, charlie, ada):
             capture.event_create(
                 session=session, tag="rupture-withdrawal", minute=5, by=therapist
             )
-        make_note(session)
-        sign(make_note(make_session(client, therapist)), therapist)
+        draft = make_note(session)
+        signed = sign(make_note(make_session(client, therapist)), therapist)
+        if therapist == alice:
+            services.comment_add(note=signed, by=bob, text="What happened here?")
+    # A thread on a draft (left from before a return): a draft is its author's alone.
+    SupervisionComment.objects.create(
+        note=draft, author=bob, kind=SupervisionComment.Kind.COMMENT, text="Draft?"
+    )
     make_session(theirs, charlie)
     return [alice, bob, charlie, ada, dana, gone]
 
@@ -111,6 +123,15 @@ def test_the_home_lists_follow_visible_and_own_clients_exactly(
         if not user.is_clinician:
             notices = notices.none()
         assert set(access.emergency_notices(user)) == set(notices), user.email
+        supervisees = Supervision.objects.current().filter(supervisor=user)
+        threads = SupervisionComment.objects.filter(
+            Q(note__author=user)
+            | Q(note__author__in=supervisees.values("supervisee_id")),
+            kind=SupervisionComment.Kind.COMMENT,
+            resolved_at__isnull=True,
+            note__in=access.visible_notes(user),
+        )
+        assert set(access.open_threads(user)) == set(threads), user.email
     # The world is not empty where it should not be.
     alice_, bob_, charlie_, ada_, dana, gone = users
     assert access.visible_sessions(alice_).count() == 6  # her client, the shared one
@@ -121,6 +142,13 @@ def test_the_home_lists_follow_visible_and_own_clients_exactly(
     assert access.visible_notes(bob_).count() == 2  # the signed ones alone
     assert access.own_ruptures(alice_).count() == 4
     assert [n.user for n in access.emergency_notices(alice_)] == [dana]
+    # Bob's threads on Alice's notes: the one on her current client's signed note is open
+    # to both, the one on the client whose assignment ended to neither, the one on her
+    # draft to her alone.
+    assert SupervisionComment.objects.count() == 3
+    assert access.open_threads(alice_).count() == 2
+    assert access.open_threads(bob_).count() == 1
+    assert not access.open_threads(charlie_).exists()
     for nobody in (ada_, gone):
         assert not access.visible_sessions(nobody).exists()
         assert not access.visible_notes(nobody).exists()

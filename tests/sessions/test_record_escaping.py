@@ -7,9 +7,18 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from sessions.models import ProgressNote, TherapySession
 from tests.clients.test_table_escaping import HOSTILE, assert_inert
-from tests.factories import make_client, make_goal, make_note, make_session
+from tests.factories import (
+    make_client,
+    make_goal,
+    make_note,
+    make_session,
+    make_supervision,
+    make_user,
+)
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
@@ -54,3 +63,32 @@ def test_refused_note_save_keeps_hostile_text_as_text(client, alice, payload):
     assert_inert(html, payload, times=2)
     # The refused choice is named beside its field.
     assert "Select a valid choice" in html
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_refused_comment_keeps_hostile_text_and_anchor_as_text(client, db, payload):
+    """The note to co-sign: its comment, co-signature and return forms come from the same
+    renderer; a refused comment comes back with what was typed, inert, in the textarea and
+    in the hidden anchor field."""
+    supervisor = make_user(email="sup@example.org", role="SUPERVISOR")
+    associate = make_user(email="assoc@example.org")
+    make_supervision(supervisor, associate, requires_cosignature=True)
+    record = make_client(associate, legal_name="Kim Lee")
+    session = make_session(record, associate, status=TherapySession.Status.ATTENDED)
+    note = make_note(
+        session,
+        status=ProgressNote.Status.AWAITING_COSIGNATURE,
+        signed_at=timezone.now(),
+        signed_by=associate,
+    )
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("sessions:note_comment", args=[note.code]),
+        # About a moment and a section at once: refused.
+        {"text": payload, "anchor_type": "rupture", "anchor_section": payload[:40]},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert_inert(html, payload, times=1)
+    assert "A comment is about one moment or one section, not both." in html
+    assert 'name="attest"' in html  # the co-signature form, beside it

@@ -36,6 +36,13 @@ from sessions.notes.views.revisions import revisions_for
 
 _INTERVENTION_LABELS = dict(INTERVENTIONS)
 
+# The record's and the editor's form widgets (the editor's two lists of checkboxes, its risk
+# selects and section textareas; the co-signature, return, comment, reply and addendum forms)
+# rendered by Django's Jinja2 form renderer: the same markup from Django's own widget
+# templates (django/forms/jinja2/, autoescaped), without a Django template render per widget
+# and option. It holds compiled widget templates only, never a user's data.
+_WIDGETS = Jinja2FormRenderer()
+
 
 # --- Sessions ---------------------------------------------------------------------------------------
 
@@ -137,6 +144,7 @@ def _record_context(
             comment.reply_form = (
                 bad_form if comment.code == bad_code else ReplyForm(thread=comment)
             )
+            comment.reply_form.renderer = _WIDGETS
     rest = services.place_threads(
         comments, sections=shown, timeline=(timeline or {}).get("timeline")
     )
@@ -190,16 +198,9 @@ def _list_goal_choices(form: NoteForm) -> None:
     field.widget.choices = field.choices
 
 
-# The editor's widgets (two lists of checkboxes, three risk selects, the section textareas)
-# rendered by Django's Jinja2 form renderer: the same markup from Django's own widget
-# templates (django/forms/jinja2/, autoescaped), without a Django template render per option.
-# It holds compiled widget templates only, never a user's data.
-_EDITOR_WIDGETS = Jinja2FormRenderer()
-
-
 def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
     _list_goal_choices(form)
-    form.renderer = _EDITOR_WIDGETS
+    form.renderer = _WIDGETS
     context = {
         "session": session,
         "client": session.client,
@@ -481,6 +482,9 @@ def _note_page(request, note, *, status=200, reply=None, **forms) -> HttpRespons
         )
     if context["can_addend"]:
         context["addendum_form"] = forms.get("addendum_form") or AddendumForm(note=note)
+    for name in ("cosign_form", "return_form", "comment_form", "addendum_form"):
+        if name in context:
+            context[name].renderer = _WIDGETS
     return render(request, "sessions/note_detail.html", context, status=status)
 
 

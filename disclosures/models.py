@@ -136,6 +136,25 @@ class Authorization(models.Model):
         return "Current"
 
 
+def accounting_since():
+    """The accounting of disclosures covers the last six years (45 CFR 164.528(a))."""
+    now = timezone.now()
+    try:
+        return now.replace(year=now.year - 6)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - 6, day=28)
+
+
+class DisclosureQuerySet(models.QuerySet["Disclosure"]):
+    def accounting(self, client):
+        """The client's disclosures of the last six years, newest first."""
+        return (
+            self.filter(client=client, disclosed_at__gte=accounting_since())
+            .select_related("user", "authorization")
+            .order_by("-disclosed_at")
+        )
+
+
 class Disclosure(models.Model):
     """One release of information outside the practice (HIPAA 164.528 accounting; ONC
     170.315(d)(11)). Append-only in PostgreSQL, like the audit trail."""
@@ -169,6 +188,8 @@ class Disclosure(models.Model):
     # What the recipient received: its SHA-256 and size, so they can verify it (CRY-03).
     sha256 = models.CharField(max_length=64)
     byte_size = models.PositiveBigIntegerField()
+
+    objects = DisclosureQuerySet.as_manager()
 
     class Meta:
         ordering = ["-disclosed_at"]

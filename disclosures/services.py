@@ -257,21 +257,3 @@ def process_note_release(
         kind=Disclosure.Kind.PSYCHOTHERAPY_NOTE,
         authorization=authorization,
     )
-
-
-def accounting_since():
-    """The accounting covers the last six years (45 CFR 164.528(a))."""
-    now = timezone.now()
-    try:
-        return now.replace(year=now.year - 6)
-    except ValueError:  # 29 February
-        return now.replace(year=now.year - 6, day=28)
-
-
-def accounting(client):
-    """The client's disclosures of the last six years, newest first."""
-    return (
-        Disclosure.objects.filter(client=client, disclosed_at__gte=accounting_since())
-        .select_related("user", "authorization")
-        .order_by("-disclosed_at")
-    )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import audit
 from disclosures import services
 from disclosures.forms import AuthorizationForm, ProcessNoteReleaseForm, ReleaseForm
-from disclosures.models import Authorization, Purpose
+from disclosures.models import Authorization, Purpose, accounting_since
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, add_content_digest
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
@@ -61,7 +61,7 @@ def report(request: AuthedRequest, code: UUID) -> HttpResponse:
             "client": client,
             "can_edit": can_edit,
             "page": page,
-            "since": services.accounting_since(),
+            "since": accounting_since(),
             "authorizations": authorizations,
             "process_notes": process_notes,
         },

@@ -545,11 +545,7 @@ def visible_disclosures(user: User, client: Client) -> QuerySet[Disclosure]:
     """The client's accounting of disclosures as this user may read it (the client is already
     visible): a release of a psychotherapy note is shown to its author alone, who released
     it, since even its existence is the author's (supervisors and co-therapists see the rest)."""
-    # Imported here, not at the top: disclosures.services imports this module when it
-    # loads (its release rules call access), so a top-level import would be a cycle.
-    from disclosures.services import accounting
-
-    return accounting(client).exclude(
+    return Disclosure.objects.accounting(client).exclude(
         Q(kind=Disclosure.Kind.PSYCHOTHERAPY_NOTE) & ~Q(user_id=user.pk)
     )
 

@@ -316,3 +316,17 @@ def test_the_shape_checks_catch_what_they_guard_against(tmp_path):
     modules["accounts.a"].write_text("from accounts.b import _secret, public\n")
     modules["accounts.b"].write_text("_secret = public = 1\n")
     assert private_names_imported(modules) == ["accounts.a imports accounts.b._secret"]
+
+
+def test_access_imports_models_only():
+    """ipnb_notes/access.py decides who may see what from the models alone: it imports no
+    service, view or read module of the apps, at any level (a loop with them is how rules
+    end up spread over the services)."""
+    tree = ast.parse(MODULES["ipnb_notes.access"].read_text())
+    project = [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").split(".")[0] in APPS
+    ]
+    assert project and all(m.endswith(".models") for m in project), project

@@ -42,6 +42,15 @@ DRAFT_COLUMNS = (
     "client",
     *CLIENT_COLUMNS,
 )
+RETURNED_COLUMNS = (
+    "code",
+    "status",
+    "session",
+    "session__code",
+    "session__starts_at",
+    "client",
+    *CLIENT_COLUMNS,
+)
 QUEUE_COLUMNS = (
     "code",
     "signed_at",
@@ -135,7 +144,8 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         .order_by("session__starts_at")
     )
     drafts = notes.filter(status=ProgressNote.Status.DRAFT).only(*DRAFT_COLUMNS)[:limit]
-    returned = notes.filter(status=ProgressNote.Status.RETURNED).prefetch_related(
+    returned = notes.filter(status=ProgressNote.Status.RETURNED).only(*RETURNED_COLUMNS)
+    returned = returned.prefetch_related(
         Prefetch(
             "comments",
             queryset=SupervisionComment.objects.filter(

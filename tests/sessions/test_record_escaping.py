@@ -5,10 +5,13 @@ attribute, whether the editor is opened or returned with an error."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from sessions.capture import services as capture
 from sessions.models import ProgressNote, TherapySession
 from tests.clients.test_table_escaping import HOSTILE, assert_inert
 from tests.factories import (
@@ -92,3 +95,53 @@ def test_refused_comment_keeps_hostile_text_and_anchor_as_text(client, db, paylo
     assert_inert(html, payload, times=1)
     assert "A comment is about one moment or one section, not both." in html
     assert 'name="attest"' in html  # the co-signature form, beside it
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_timeline_moments_show_hostile_notes_as_text(client, db, payload):
+    """The session timeline's moments come from a Jinja2 partial
+    (templates/jinja2/sessions/_timeline_item.html): a moment's note typed as markup comes
+    out as text on the session page, the capture panel (with its Edit links) and the note
+    to co-sign (with a Comment action beside each moment)."""
+    supervisor = make_user(email="sup@example.org", role="SUPERVISOR")
+    associate = make_user(email="assoc@example.org")
+    make_supervision(supervisor, associate, requires_cosignature=True)
+    record = make_client(associate, legal_name="Kim Lee")
+    session = make_session(
+        record,
+        associate,
+        starts_at=timezone.now() - timedelta(minutes=30),
+        status=TherapySession.Status.ATTENDED,
+    )
+    moments = []
+    for tag in ("rupture-withdrawal", "match"):
+        event, _ = capture.event_create(
+            session=session, tag=tag, minute=4, by=associate
+        )
+        event.note = payload
+        event.save(update_fields=["note"])
+        moments.append(event)
+    client.force_login(associate)
+    for name, edits in (("sessions:session_detail", 0), ("sessions:capture", 2)):
+        response = client.get(reverse(name, args=[session.code]))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert_inert(html, payload, times=2)
+        for event in moments:
+            assert f'id="event-{event.code}"' in html
+        assert html.count('class="edit-link"') == edits
+
+    note = make_note(
+        session,
+        status=ProgressNote.Status.AWAITING_COSIGNATURE,
+        signed_at=timezone.now(),
+        signed_by=associate,
+    )
+    client.force_login(supervisor)
+    html = client.get(
+        reverse("sessions:note_detail", args=[note.code])
+    ).content.decode()
+    assert_inert(html, payload, times=2)
+    for event in moments:
+        assert f"anchor_code={event.code}" in html
+        assert f'id="comment-slot-{event.code}"' in html

@@ -27,6 +27,7 @@ from sessions.models import (
     TherapySession,
 )
 from sessions.notes import services
+from sessions.notes.services import home_context
 from tests.factories import (
     make_assignment,
     make_client,
@@ -200,3 +201,21 @@ def test_each_open_thread_on_the_home_counts_its_own_replies(client, alice, bob)
     assert "repl" not in quiet_item.replace("Nobody answered", "")
     # Alice spoke last in the lively one; the quiet one awaits her.
     assert "Awaiting you" not in busy_item and "Awaiting you" in quiet_item
+
+
+def test_a_returned_note_is_listed_from_its_own_columns_with_its_comment(
+    client, alice, bob
+):
+    robin = make_client(alice, preferred_name="Robin")
+    note = sign(make_note(make_session(robin, alice)), alice)
+    services.note_return(note=note, by=bob, comment="Say more about the repair.")
+    [row] = home_context(alice)["returned"]
+    assert row.pk == note.pk
+    assert {"sections", "signed_at"} <= row.get_deferred_fields()
+    assert row.return_comment.text == "Say more about the repair."
+    client.force_login(alice)
+    page = client.get(reverse("home")).content.decode()
+    section = page.split('id="returned-h"')[1].split("</section>")[0]
+    assert reverse("sessions:note_edit", args=[note.session.code]) in section
+    assert "Robin" in section and "Say more about the repair." in section
+    assert "Bob Supervisor" in section

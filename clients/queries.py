@@ -179,6 +179,7 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     from django.core.paginator import InvalidPage
 
     from ipnb_notes import access, batch
+    from ipnb_notes.templatetags.sources import status_of
     from sessions.models import (
         IntegrationRating,
         ProgressNote,
@@ -275,6 +276,8 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         )
         session.pop("note__author_id", None)
         session["visible_note"] = {"code": code, "status": status} if visible else None
+    for rating in ratings:
+        rating["status"] = status_of(rating)  # (label, url) of the indicator's status
     markers = dict(RuptureEvent.Marker.choices)
     types = dict(RuptureEvent.Type.choices)
     for rupture in ruptures:

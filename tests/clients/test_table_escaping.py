@@ -178,3 +178,39 @@ def test_practice_week_rows_show_hostile_clinician_names_as_text(client, db, pay
     assert_inert(html, payload)
     assert f"{MARK}client" not in html
     assert "10:00" in html and "Scheduled" in html
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_the_latest_ratings_show_a_hostile_indicator_label_as_text(payload):
+    """The client page's ratings (templates/jinja2/clients/_rating_items.html): a label a
+    practice typed stays text, and each status link is the one {% status_link %} prints."""
+    from django.template import engines
+
+    from ipnb_notes.templatetags.sources import status_of
+
+    rating = {
+        "label": payload,
+        "value": 3,
+        "scale_min": 0,
+        "scale_max": 4,
+        "instrument_status": "CLINICIAN_CONCEPTUAL",
+        "group": "PRACTICE",
+    }
+    rating["status"] = status_of(rating)
+    django = engines["django"]
+    html = django.from_string(
+        '{% load jinja %}{% jinja "clients/_rating_items.html" ratings=ratings %}'
+    ).render({"ratings": [rating]})
+    assert_inert(html, payload)
+    page = _Page()
+    page.feed(html)
+    assert [tag for tag, _ in page.tags] == ["li", "span", "span", "span", "a"]
+    expected = django.from_string(
+        "{% load sources %}<li><span>{{ r.label }}</span><span>{{ r.value }}"
+        ' <span class="muted">on {{ r.scale_min }}–{{ r.scale_max }} ·'
+        " {% status_link r %}</span></span></li>"
+    ).render({"r": rating})
+    # The same tags, attributes and text (the two engines spell an escaped quote differently).
+    django_page = _Page()
+    django_page.feed(expected)
+    assert (page.tags, page.text) == (django_page.tags, django_page.text)

@@ -280,6 +280,9 @@ def pages() -> tuple[dict[str, str], dict[str, str], dict]:
         "co-signature queue (supervisor home)": ("supervisor", "home", []),
         "user list (admin)": ("admin", "accounts:user_list", []),
         "calendar (week)": ("therapist", "sessions:calendar", []),
+        "calendar feed settings": ("therapist", "sessions:feed_settings", []),
+        "reminders (account)": ("therapist", "account_reminders", []),
+        "measures schedule": ("therapist", "measures:schedule", [client.code]),
         "practice week (admin)": ("admin", "sessions:calendar", []),
         "unrepaired ruptures (supervisor)": (
             "supervisor",

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from uuid import UUID
 
+from asgiref.local import Local
 from django.core.exceptions import PermissionDenied
+from django.core.signals import request_finished, request_started
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -127,19 +129,56 @@ def _caseload_client_ids(user: User) -> QuerySet[CaseAssignment]:
 def _visible_client_ids(user: User) -> QuerySet | None:
     """The ids of `visible_clients(user)` as a one-column subquery (None: no client), for
     the rows that hang off a client: the same rule, one nested statement fewer to compile
-    and plan on every page."""
+    and plan on every page. Built once per request (`_once_per_request`)."""
     if not (user.is_authenticated and user.is_active and user.is_clinician):
         return None
     if not user.may_break_glass:
-        return _caseload_client_ids(user)
-    return visible_clients(user).values("pk")
+        return _once_per_request("caseload", user, _caseload_client_ids)
+    return _once_per_request(
+        "visible", user, lambda user: visible_clients(user).values("pk")
+    )
 
 
 def _own_client_ids(user: User) -> QuerySet | None:
     """The ids of `own_clients(user)` as a one-column subquery (None: no client)."""
     if not (user.is_authenticated and user.is_active and user.is_clinician):
         return None
-    return CaseAssignment.objects.current().filter(therapist=user).values("client_id")
+    return _once_per_request(
+        "own",
+        user,
+        lambda user: (
+            CaseAssignment.objects.current().filter(therapist=user).values("client_id")
+        ),
+    )
+
+
+# A page asks for the same caseload subquery several times (its sessions, notes, threads);
+# within one request it is built once per user. What is kept is an unevaluated queryset (SQL
+# to be run, never rows), keyed by the user and the flags the rules read, and dropped when
+# the request ends; outside a request (commands, tasks, tests) nothing is kept.
+_request = Local()
+
+
+def _request_begins(**kwargs) -> None:
+    _request.subqueries = {}
+
+
+def _request_ends(**kwargs) -> None:
+    _request.subqueries = None
+
+
+request_started.connect(_request_begins, dispatch_uid="access_subqueries_begin")
+request_finished.connect(_request_ends, dispatch_uid="access_subqueries_end")
+
+
+def _once_per_request(name: str, user: User, build) -> QuerySet:
+    kept = getattr(_request, "subqueries", None)
+    if kept is None:
+        return build(user)
+    key = (name, user.pk, user.role, user.is_active, user.can_break_glass)
+    if key not in kept:
+        kept[key] = build(user)
+    return kept[key]
 
 
 def own_clients(user: User) -> QuerySet[Client]:

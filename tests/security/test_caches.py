@@ -5,7 +5,8 @@ sign-in limit per address, used TOTP codes per user), two process-wide lru_cache
 (the field key ring, the release PDF's font), the dashboards' precomputed summaries (per
 client and per clinician, read after the access check) and the compiled Jinja2 partials that
 render them; every response to a signed-in user tells browsers and proxies to keep nothing.
-There is no template fragment caching and no per-request memo holding clinical data."""
+There is no template fragment caching and no per-request memo holding clinical data (the
+access rules' caseload subqueries are kept for one request and one user: SQL, never rows)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.factories import make_client, mark_recently_authenticated
+from tests.factories import make_client, make_session, mark_recently_authenticated
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +142,44 @@ def test_dashboard_summaries_and_partials_never_cross_users(alice, bob, charlie)
     trajectory = reverse("dashboards:trajectory", args=[record.code])
     assert _browser(alice).get(trajectory).status_code == 200
     assert charlie_browser.get(trajectory).status_code == 404
+
+
+# --- The access rules' subqueries, built once per request --------------------------------------
+
+
+def test_the_caseload_subquery_is_kept_for_one_request_and_one_user(
+    alice, bob, charlie
+):
+    """Within a request, access builds a user's caseload subquery once (SQL, never rows);
+    another user, or the same user once the request ends, gets a subquery of their own."""
+    from ipnb_notes import access
+
+    alices = make_client(alice, legal_name="Alices Ownclient")
+    charlies = make_client(charlie, legal_name="Charlies Ownclient")
+    # Outside a request nothing is kept.
+    assert access._visible_client_ids(alice) is not access._visible_client_ids(alice)
+    access._request_begins()  # what request_started does (request_finished: _request_ends)
+    try:
+        kept = access._visible_client_ids(alice)
+        assert access._visible_client_ids(alice) is kept
+        assert access._own_client_ids(alice) is access._own_client_ids(alice)
+        for user in (bob, charlie):
+            assert access._visible_client_ids(user) is not kept
+        assert list(access.visible_clients(alice)) == [alices]
+        assert list(access.visible_clients(bob)) == [alices]  # his supervisee's
+        assert list(access.visible_clients(charlie)) == [charlies]
+        # Rows come from the database each time: a client assigned since is seen.
+        later = make_client(alice, legal_name="Alices Laterclient")
+        assert set(access.own_clients(alice)) == {alices, later}
+        assert set(access.visible_clients(bob)) == {alices, later}
+    finally:
+        access._request_ends()
+    assert access._visible_client_ids(alice) is not kept
+    # Two users' homes, one after the other in the same process: each sees their own.
+    for record, therapist in ((alices, alice), (charlies, charlie)):
+        make_session(record, therapist, starts_at=timezone.now())
+    alice_home = _browser(alice).get(reverse("home")).content.decode()
+    charlie_home = _browser(charlie).get(reverse("home")).content.decode()
+    assert access._request.subqueries is None  # dropped when each request ended
+    assert "Alices Ownclient" in alice_home and "Charlies" not in alice_home
+    assert "Charlies Ownclient" in charlie_home and "Alices" not in charlie_home

@@ -74,12 +74,16 @@ class Outcome:
         ]
 
 
+# The registry's order of the instruments, for sorting a client's rows (computed once).
+_ORDER = {code: n for n, code in enumerate(instruments.INSTRUMENTS)}
+
+
 def outcome(rows: list[dict] | None) -> Outcome:
     """The outcome from rollup rows {"instrument", "first_total", "last_total", "scored"}:
     an instrument counts when it has two or more scored totals."""
     changes = {}
     for row in sorted(
-        rows or [], key=lambda r: list(instruments.INSTRUMENTS).index(r["instrument"])
+        rows or [], key=lambda r: _ORDER.get(r["instrument"], len(_ORDER))
     ):
         spec = instruments.INSTRUMENTS.get(row["instrument"])
         if spec is None or (row.get("scored") or 0) < 2:

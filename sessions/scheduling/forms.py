@@ -82,13 +82,7 @@ class SessionForm(forms.Form):
             self.initial.setdefault("idempotency_key", uuid.uuid4())
 
     def clean_service_code(self) -> str:
-        code = self.cleaned_data["service_code"].strip().upper()
-        if code and not _SERVICE_CODE.match(code):
-            raise forms.ValidationError(
-                "Enter a five-character service code such as 90837, optionally with a "
-                "modifier such as 90837-95."
-            )
-        return code
+        return _clean_service_code(self.cleaned_data["service_code"])
 
     def clean_date(self):
         value = self.cleaned_data["date"]
@@ -123,6 +117,17 @@ class SessionForm(forms.Form):
             "status": data["status"],
             "service_code": data["service_code"],
         }
+
+
+def _clean_service_code(value: str) -> str:
+    """A CPT-style code (90837, or with a modifier, 90837-95), upper-cased; blank is allowed."""
+    code = value.strip().upper()
+    if code and not _SERVICE_CODE.match(code):
+        raise forms.ValidationError(
+            "Enter a five-character service code such as 90837, optionally with a "
+            "modifier such as 90837-95."
+        )
+    return code
 
 
 def _clean_date(value):
@@ -224,13 +229,7 @@ class SeriesForm(ConflictMixin, forms.Form):
         return _clean_date(until) if until else None
 
     def clean_service_code(self) -> str:
-        code = self.cleaned_data["service_code"].strip().upper()
-        if code and not _SERVICE_CODE.match(code):
-            raise forms.ValidationError(
-                "Enter a five-character service code such as 90837, optionally with a "
-                "modifier such as 90837-95."
-            )
-        return code
+        return _clean_service_code(self.cleaned_data["service_code"])
 
     def clean(self):
         data = super().clean()

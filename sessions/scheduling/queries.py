@@ -113,10 +113,12 @@ class ClinicianWeek:
 
 @dataclass(frozen=True)
 class Block:
-    """A busy time on the practice calendar: no client, no session link."""
+    """A busy time on the practice calendar, its times already written in practice time
+    (a week runs to a thousand blocks): no client, no session link."""
 
-    local_start: datetime
-    local_end: datetime
+    start_iso: str
+    start: str
+    end: str
     status_label: str
     is_cancelled: bool
 
@@ -136,16 +138,19 @@ def practice_week(user: User, monday: date) -> list[ClinicianWeek]:
         .values_list("therapist_id", "starts_at", "duration_minutes", "status")
     )
     weeks = {p.pk: ClinicianWeek(p, _days(monday, 7)) for p in people}
+    tz = timezone.get_current_timezone()
     for therapist_id, starts_at, minutes, status in rows:
         week = weeks.get(therapist_id)
-        start = timezone.localtime(starts_at)
+        start = starts_at.astimezone(tz)
         offset = (start.date() - monday).days
         if week is None or not 0 <= offset < 7:
             continue
+        end = (starts_at + timedelta(minutes=minutes)).astimezone(tz)
         week.days[offset].sessions.append(
             Block(
-                start,
-                timezone.localtime(starts_at + timedelta(minutes=minutes)),
+                start.isoformat(),
+                f"{start:%H:%M}",
+                f"{end:%H:%M}",
                 STATUS_LABELS[status],
                 status in CANCELLED,
             )

@@ -408,7 +408,10 @@ CELERY_BEAT_SCHEDULE = {
     # Publish tasks that a broker outage kept in the outbox (REL-08).
     "outbox-sweep": {"task": "ipnb_notes.tasks.outbox_sweep", "schedule": 60.0},
     # Links for upcoming sessions from each client's measures schedule (measures/scheduling.py).
-    "measures-schedules": {"task": "measures.tasks.schedules_run_all", "schedule": 900.0},
+    "measures-schedules": {
+        "task": "measures.tasks.schedules_run_all",
+        "schedule": 900.0,
+    },
     # Chain the committed audit events every second (audit/sealer.py); a late tick is
     # dropped, the next one seals what it would have.
     "audit-seal": {

@@ -112,7 +112,9 @@ def test_pagination_links_keep_the_filter(client, ada):
     assert f'href="?second_factor={NOT_SET_UP.value}&amp;sort=name&amp;page=2"' in html
 
 
-@pytest.mark.parametrize("value", ["", "yes", "SET-UP", "set-up'--", "\u202e", "1" * 500])
+@pytest.mark.parametrize(
+    "value", ["", "yes", "SET-UP", "set-up'--", "\u202e", "1" * 500]
+)
 def test_an_unknown_filter_value_filters_nothing(client, ada, alice, team, value):
     client.force_login(ada)
 

@@ -12,7 +12,15 @@ from measures import services as measure_services
 from sessions.scheduling.services import feed
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "audit", "clients", "dashboards", "disclosures", "measures", "sessions")
+APPS = (
+    "accounts",
+    "audit",
+    "clients",
+    "dashboards",
+    "disclosures",
+    "measures",
+    "sessions",
+)
 
 
 def test_every_token_is_hashed_by_the_one_function():

@@ -128,6 +128,18 @@ SOURCES: tuple[Source, ...] = (
         ),
     ),
     Source(
+        anchor="practice-instruments",
+        title="Questionnaires defined by the practice",
+        authors="The practice's administrators",
+        references=(),
+        validated="Nothing known to the app: the practice supplies the items, the scale and any bands.",
+        not_validated=(
+            "A questionnaire of the practice's own is scored as the sum of its items; it has no "
+            "published norms, reliability or cut-offs, so the app computes no reliable change "
+            "or recovery for it and shows its bands only as the practice wrote them."
+        ),
+    ),
+    Source(
         anchor="3rs",
         title="Rupture markers (3RS-informed)",
         authors="Catherine F. Eubanks, J. Christopher Muran and Jeremy D. Safran",

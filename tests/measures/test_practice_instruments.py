@@ -208,10 +208,14 @@ def test_the_clinician_completes_it_and_the_pages_say_what_it_is(alice, robin, d
 
     detail = browser.get(admin.get_absolute_url()).content.decode()
     assert PRACTICE_STATUS in detail and PRACTICE_NO_CHANGE in detail
+    # The label says where it comes from: the Sources page's entry for such questionnaires.
+    sources_link = '<a class="source-link" href="/sources/#practice-instruments">'
+    assert f"{sources_link}{PRACTICE_STATUS}</a>" in detail
     assert "9</strong> of 12" in detail
     browser.post(url, answers_post([0, 0, 0]))
     page = browser.get(robin.get_absolute_url()).content.decode()
     assert "Felt Safety Scale" in page and PRACTICE_STATUS.lower() in page
+    assert f"{sources_link}{PRACTICE_STATUS.lower()}</a>" in page
     assert PRACTICE_NO_CHANGE in page
 
 

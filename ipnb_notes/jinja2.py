@@ -12,14 +12,22 @@ and `|safe` are not used: tests/security/test_headers.py counts them with mark_s
 
 from __future__ import annotations
 
+from django.template.defaultfilters import date, linebreaks_filter, linebreaksbr
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import template_localtime
 from jinja2 import Environment, StrictUndefined
 
 
 def url(name: str, *args) -> str:
     return reverse(name, args=args)
+
+
+def local_date(value, fmt: str = "") -> str:
+    """Django's |date filter as a Django template applies it: an aware datetime in the
+    current time zone first (None prints nothing)."""
+    return date(template_localtime(value), fmt)
 
 
 def environment(**options) -> Environment:
@@ -34,4 +42,9 @@ def environment(**options) -> Environment:
     env = Environment(autoescape=True, **options)
     env.globals.update({"url": url, "static": static})
     env.filters["localtime"] = timezone.localtime
+    # Django's own filters, which escape the text before adding <p> and <br> (a note's and a
+    # comment's paragraphs print as on the Django templates).
+    env.filters["linebreaks"] = linebreaks_filter
+    env.filters["linebreaksbr"] = linebreaksbr
+    env.filters["date"] = local_date
     return env

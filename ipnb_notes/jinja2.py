@@ -20,6 +20,13 @@ from django.utils.timezone import template_localtime
 from jinja2 import Environment, StrictUndefined
 
 
+def status_of(item) -> tuple[str, str]:
+    """(label, url) of an indicator's instrument status, as {% status_link %} prints it."""
+    from ipnb_notes.templatetags.sources import status_of
+
+    return status_of(item)
+
+
 def url(name: str, *args) -> str:
     return reverse(name, args=args)
 
@@ -40,7 +47,7 @@ def environment(**options) -> Environment:
     options.setdefault("trim_blocks", True)
     options.setdefault("lstrip_blocks", True)
     env = Environment(autoescape=True, **options)
-    env.globals.update({"url": url, "static": static})
+    env.globals.update({"url": url, "static": static, "status_of": status_of})
     env.filters["localtime"] = timezone.localtime
     # Django's own filters, which escape the text before adding <p> and <br> (a note's and a
     # comment's paragraphs print as on the Django templates).

@@ -29,8 +29,14 @@ from sessions.capture.forms import (
 from sessions.models import IntegrationIndicator
 
 
-def _live_context(session, *, can_write: bool, refusal: str | None) -> dict:
-    timeline = services.timeline_context(session)
+def _live_context(session, user, *, after_error: bool = False) -> dict:
+    # Whether the user may write and why the session takes no events now come with the
+    # timeline's round trip (access.can_edit_client's rule, services.capture_refusal).
+    timeline = services.timeline_context(session, user=user)
+    can_write = timeline.pop("can_edit")
+    refusal = timeline.pop("refusal")
+    if after_error:  # the error is what the user hears; no refusal on top of it
+        refusal = None
     # A fresh idempotency key per form: a double press resends the same one.
     for row in timeline["open_ruptures"]:
         row["key"] = uuid.uuid4()
@@ -45,9 +51,7 @@ def _live_context(session, *, can_write: bool, refusal: str | None) -> dict:
 
 
 def _panel(request, session, *, tag_form=None, status=200) -> HttpResponse:
-    can_write = access.can_edit_client(request.user, session.client)
-    refusal = services.capture_refusal(session)
-    context = _live_context(session, can_write=can_write, refusal=refusal)
+    context = _live_context(session, request.user)
     context.update(
         {
             "tag_form": tag_form or TagForm(session=session),
@@ -81,11 +85,7 @@ def _panel(request, session, *, tag_form=None, status=200) -> HttpResponse:
 def _live(request, session, *, said="", error="", focus=None, last=None):
     """The panel's live region after an htmx action: timeline, open ruptures, a fresh
     idempotency key and the sentence a screen reader announces."""
-    context = _live_context(
-        session,
-        can_write=True,
-        refusal=services.capture_refusal(session) if not error else None,
-    )
+    context = _live_context(session, request.user, after_error=bool(error))
     context.update(
         {
             "oob": True,

@@ -767,9 +767,9 @@ def test_capture_panel_queries_do_not_grow_with_events(
     assert response.status_code == 200
 
 
-# Session, user, the session, the audit event, the edit right, the note's status, the
-# timeline (one round trip).
-PANEL_QUERIES = 7
+# Session, user, the session, the audit event, the timeline (one round trip, with the edit
+# right and the note's status).
+PANEL_QUERIES = 5
 
 
 # --- Dashboards are told, htmx responses vary ---------------------------------------------

@@ -19,14 +19,22 @@ def clock_minute(session: TherapySession, now=None) -> int:
     return max(0, min(elapsed, max_minute(session)))
 
 
+def note_status_query(session: TherapySession):
+    """The status of the session's note (one row at most: a session has one note), for
+    refusal_for; a queryset, so a page can read it with its other reads (batch.fetch)."""
+    return ProgressNote.objects.filter(session=session).values_list(
+        "status", flat=True
+    )[:1]
+
+
 def capture_refusal(session: TherapySession) -> str | None:
     """Why events cannot be recorded on this session now, or None when they can."""
-    status = (
-        ProgressNote.objects.filter(session=session)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if status in (
+    return refusal_for(session, next(iter(note_status_query(session)), None))
+
+
+def refusal_for(session: TherapySession, note_status: str | None) -> str | None:
+    """capture_refusal for a session whose note status (None: no note) is already read."""
+    if note_status in (
         ProgressNote.Status.SIGNED,
         ProgressNote.Status.AWAITING_COSIGNATURE,
     ):

@@ -16,6 +16,7 @@ from sessions.capture.services.intervals import (
     time_open,
     time_to_repair,
 )
+from sessions.capture.services.rules import note_status_query, refusal_for
 from sessions.capture.services.summary import summary_text
 from sessions.models import IntegrationRating, RuptureEvent, TherapySession
 
@@ -78,8 +79,12 @@ def describe(event, session) -> TimelineItem:
     return _item(kinds.kind_of(event).name, event, session, [])
 
 
-def timeline_context(session) -> dict:
+def timeline_context(session, *, user=None) -> dict:
     """Context for the session's event timeline: items in order, open ruptures, ratings.
+    Given the reading `user`, also whether they may edit the client's record (`can_edit`,
+    the rule of access.can_edit_client: a current assignment of the user to the client) and
+    why the session takes no events now (`refusal`, as capture_refusal), read in the same
+    round trip instead of two more.
 
     A fixed number of queries, whatever the number of events (tests pin it)."""
     # One round trip for every kind's event table, the client's session starts, the open
@@ -99,7 +104,8 @@ def timeline_context(session) -> dict:
     # The post-session check-ins (measures) join the same round trip.
     # The events, open ruptures and ratings are sorted here rather than by PostgreSQL, in
     # the same order (batch.sorted_here): compiling their ORDER BY cost more than sorting.
-    *fetched, session_starts, open_ruptures_list, ratings, checkins = batch.fetch(
+    extra = _user_queries(session, user) if user is not None else []
+    results = batch.fetch(
         *(batch.sorted_here(qs) for qs in queries.values()),
         starts,
         batch.sorted_here(open_ruptures(session.client, exclude_after=session)),
@@ -109,7 +115,17 @@ def timeline_context(session) -> dict:
             .order_by("indicator__sort_order", "indicator__id")
         ),
         measures_services.session_checkins(session),
+        *extra,
     )
+    rights = {}
+    if extra:
+        note_status, assignment = results[-2:]
+        results = results[:-2]
+        rights = {
+            "can_edit": bool(assignment),
+            "refusal": refusal_for(session, note_status[0] if note_status else None),
+        }
+    *fetched, session_starts, open_ruptures_list, ratings, checkins = results
     events = dict(zip(queries, fetched, strict=True))
     items = []
     for kind, rows in events.items():
@@ -134,4 +150,18 @@ def timeline_context(session) -> dict:
         "session_ratings": ratings,
         "session_checkins": measures_services.timeline_checkins(checkins),
         "capture_summary_text": summary_text(session, events),
+        **rights,
     }
+
+
+def _user_queries(session, user) -> list:
+    """The session's note status (for refusal_for) and the user's current assignment to the
+    client: the same rule as access.can_edit_client, which asks it on its own round trip."""
+    from clients.models import CaseAssignment
+
+    return [
+        note_status_query(session),
+        CaseAssignment.objects.current()
+        .filter(client_id=session.client_id, therapist=user)
+        .values_list("pk", flat=True)[:1],
+    ]

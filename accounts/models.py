@@ -11,6 +11,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from ipnb_notes import clock
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -112,10 +114,11 @@ def link_is_current(at: datetime | None = None) -> Q:
     """A dated link (supervision or case assignment) in force at the moment `at`: it started
     on or before that day (in the practice's time zone) and has not ended. `ended_at` is the
     moment access ended, exclusive: a link ended at 09:00 grants nothing at 09:00."""
-    at = at or timezone.now()
-    return Q(started_on__lte=timezone.localdate(at)) & (
-        Q(ended_at__isnull=True) | Q(ended_at__gt=at)
-    )
+    if at is None:
+        at, day = clock.now(), clock.today()
+    else:
+        day = timezone.localdate(at)
+    return Q(started_on__lte=day) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
 
 
 def ends_after_start() -> Q:

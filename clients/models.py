@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ends_after_start, link_is_current
+from ipnb_notes import clock
 from ipnb_notes.fields import EncryptedTextField
 
 
@@ -163,7 +164,7 @@ class TreatmentGoal(models.Model):
 
 class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):
     def active(self, at=None):
-        at = at or timezone.now()
+        at = at or clock.now()
         return self.filter(granted_at__lte=at, expires_at__gt=at)
 
 

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dashboards.services import TREND_WINDOW
-from ipnb_notes import sources
+from ipnb_notes import batch, sources
 from ipnb_notes.practice import note_late_hours
 from measures import reports as measure_reports
 from measures.instruments import INSTRUMENTS as MEASURE_INSTRUMENTS
@@ -59,19 +59,12 @@ def duration_label(hours: float | None) -> str:
 
 
 def _multi(statements: list[str], params: dict) -> list[list[dict]]:
-    """Several read-only statements sent in one round trip (client-side binding allows it);
-    one result list per statement. Round trips, not SQL, dominate these pages' latency."""
-    results = []
-    with connection.cursor() as cursor:
-        cursor.execute(";\n".join(statements), params)
-        while True:
-            cols = [c.name for c in cursor.description]
-            results.append(
-                [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
-            )
-            if not cursor.nextset():
-                break
-    return results
+    """Several read-only statements sent in one round trip, each prepared (batch.run); one
+    result list per statement. Round trips, not SQL, dominate these pages' latency."""
+    return [
+        [dict(zip(cols, row, strict=True)) for row in rows]
+        for cols, rows in batch.run([(sql, params) for sql in statements])
+    ]
 
 
 def _rows(sql: str, params: dict) -> list[dict]:

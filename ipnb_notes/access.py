@@ -18,11 +18,11 @@ from django.core.signals import request_finished, request_started
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from accounts.models import Supervision, User
 from clients.models import CaseAssignment, Client, EmergencyAccess, TreatmentGoal
 from disclosures.models import Authorization, Disclosure
+from ipnb_notes import clock
 from measures.models import (
     Administration,
     MeasureLink,
@@ -526,7 +526,7 @@ def emergency_notices(user: User) -> QuerySet[EmergencyAccess]:
     return (
         EmergencyAccess.objects.filter(
             client_id__in=clients,
-            granted_at__gte=timezone.now() - timedelta(days=30),
+            granted_at__gte=clock.ago(timedelta(days=30)),
         )
         .exclude(user=user)
         .select_related("user", "client")

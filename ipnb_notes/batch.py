@@ -2,11 +2,17 @@
 
 A page's reads rarely depend on each other once the access check has fetched its object; each
 costs a round trip to PostgreSQL, and round trips, not SQL, dominate a page's latency. `fetch`
-compiles every queryset, sends the statements together (client-side binding allows several
-statements in one execute; dashboards/reports.py does the same with raw SQL) and fills each
-queryset's result cache as if it had been evaluated alone: model instances, select_related
-objects, values() rows and annotations come out exactly as Django builds them. A queryset's
-prefetch_related still runs its own queries afterwards.
+compiles every queryset, sends the statements together (`run`: one pipeline, one round trip;
+dashboards/reports.py sends its raw SQL the same way) and fills each queryset's result cache
+as if it had been evaluated alone: model instances, select_related objects, values() rows and
+annotations come out exactly as Django builds them. A queryset's prefetch_related still runs
+its own queries afterwards.
+
+`run` sends each statement with server-side binding as a prepared statement of the
+connection (psycopg names it, PostgreSQL parses and plans it once per connection and reuses
+the plan): a page's statements are the same text on every request, only their parameters
+change, and planning them again on each request cost PostgreSQL as much as executing them.
+Django's own cursors keep client-side binding and are never prepared.
 
     goals, notes = batch.fetch(client.goals.all(), ProgressNote.objects.filter(...))
 
@@ -21,13 +27,23 @@ Rows equal on every key, whose order PostgreSQL leaves undefined, come by id.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
 
+import psycopg
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import DateField, ForeignKey, IntegerField, QuerySet
+from django.db.models import BooleanField, DateField, ForeignKey, IntegerField, QuerySet
 from django.db.models.query import ModelIterable
 from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE
+from django.utils import timezone
+
+from ipnb_notes import clock
 
 
 @dataclass(frozen=True)
@@ -96,41 +112,42 @@ def _value(obj, attrs: tuple[str, ...]):
     return obj
 
 
-def fetch(*querysets: QuerySet | SortedHere) -> list[list]:
+def fetch(*querysets: QuerySet | SortedHere | Bound) -> list[list]:
     """Evaluate the querysets in one round trip; returns their results (lists), in order.
-    Every queryset must use the same database; sliced and ordered querysets are fine."""
-    sorts = [q.keys if isinstance(q, SortedHere) else () for q in querysets]
-    querysets = [
-        (q.queryset if isinstance(q, SortedHere) else q)._chain() for q in querysets
-    ]
+    Every queryset must use the same database; sliced and ordered querysets are fine.
+    A `Bound` (from `Baked`) comes already compiled."""
     if not querysets:
         return []
-    db = querysets[0].db
-    connection = connections[db]
-    compilers, statements, params = [], [], []
-    for qs in querysets:
-        if qs.db != db:
+    entries = []  # (queryset, compiler or None, sort keys, statement index or None)
+    statements = []
+    db = None
+    for item in querysets:
+        if isinstance(item, Bound):
+            qs, compiler, keys = item.template._chain(), copy(item.compiler), item.keys
+            sql, sql_params = item.sql, item.params
+        else:
+            keys = item.keys if isinstance(item, SortedHere) else ()
+            qs = (item.queryset if isinstance(item, SortedHere) else item)._chain()
+            compiler = qs.query.get_compiler(using=qs.db)
+            try:
+                sql, sql_params = compiler.as_sql()
+            except EmptyResultSet:
+                compiler = None
+        if db is None:
+            db = qs.db
+        elif qs.db != db:
             raise ValueError("batch.fetch reads from one database")
-        compiler = qs.query.get_compiler(using=db)
-        try:
-            sql, sql_params = compiler.as_sql()
-        except EmptyResultSet:
-            compilers.append((compiler, None))
+        if compiler is None:
+            entries.append((qs, None, keys, None))
             continue
-        compilers.append((compiler, len(statements)))
-        statements.append(sql)
-        params.extend(sql_params)
-    rows_by_statement: list[list] = []
-    if statements:
-        with connection.cursor() as cursor:
-            cursor.execute(";\n".join(statements), params)
-            while True:
-                rows_by_statement.append(cursor.fetchall())
-                if not cursor.nextset():
-                    break
+        entries.append((qs, compiler, keys, len(statements)))
+        statements.append((sql, sql_params))
+    rows_by_statement = [rows for _columns, rows in run(statements, using=db)]
     results = []
-    for qs, (compiler, index), keys in zip(querysets, compilers, sorts, strict=True):
+    for qs, compiler, keys, index in entries:
         rows = [] if index is None else rows_by_statement[index]
+        if compiler is None:
+            compiler = qs.query.get_compiler(using=db)
         _fill(qs, compiler, rows)
         # Least significant key first: each stable sort keeps the order of the ones after it.
         for attrs, descending in reversed(keys):
@@ -138,6 +155,51 @@ def fetch(*querysets: QuerySet | SortedHere) -> list[list]:
                 key=lambda obj: _value(obj, attrs), reverse=descending
             )
         results.append(qs._result_cache)
+    return results
+
+
+# Prepared statements a connection keeps (psycopg's default is 100; the pages' statements,
+# each text once, are a few hundred). PostgreSQL keeps each one's plan in the connection.
+PREPARED_MAX = 1000
+
+
+def run(
+    statements: Sequence[tuple[str, Sequence | Mapping]], *, using: str = "default"
+) -> list[tuple[list[str], list[tuple]]]:
+    """Execute read statements ((sql, params) with %s or %(name)s placeholders, as Django
+    writes them) in one round trip: (column names, rows) per statement, in order.
+
+    They go through one psycopg pipeline on the connection Django holds, with server-side
+    binding, each as a prepared statement, inside whatever transaction Django has open.
+    Query logging (DEBUG, CaptureQueriesContext) records them as one query: one round trip.
+    """
+    if not statements:
+        return []
+    connection = connections[using]
+    started = time.monotonic()
+    with connection.cursor() as django_cursor, connection.wrap_database_errors:
+        conn = django_cursor.cursor.connection
+        conn.prepared_max = max(conn.prepared_max or 0, PREPARED_MAX)
+        cursors = []
+        with conn.pipeline():
+            for sql, params in statements:
+                cursor = psycopg.Cursor(conn)
+                cursor.execute(sql, params, prepare=True)
+                cursors.append(cursor)
+        results = []
+        for cursor in cursors:
+            results.append(([c.name for c in cursor.description], cursor.fetchall()))
+            cursor.close()
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {
+                "sql": ";\n".join(
+                    connection.ops.compose_sql(sql, params)
+                    for sql, params in statements
+                ),
+                "time": f"{time.monotonic() - started:.3f}",
+            }
+        )
     return results
 
 
@@ -161,3 +223,271 @@ def _fill(qs: QuerySet, compiler, rows: list) -> None:
         del query.get_compiler
     if qs._prefetch_related_lookups and not qs._prefetch_done:
         qs._prefetch_related_objects()
+
+
+# --- Querysets built and compiled once per process -----------------------------------------------
+#
+# Building a queryset (filter, add_q) and compiling it to SQL cost Django more than PostgreSQL
+# spends executing a page's statements. A page's querysets have the same shape on every
+# request; only their values change (the reader, the session, the clock). `Baked` builds
+# them once per shape with stand-in values, finds where each value lands among the compiled
+# statement's parameters, and from then on only puts the request's values in those places.
+#
+#     _HOME = batch.Baked(lambda user, now: [...querysets...])
+#     lists = batch.fetch(*_HOME(request.user, timezone.now()))
+#
+# The builder's positional arguments are the values: int, str, UUID, date, aware datetime, or
+# a User. A user's role and flags (its boolean and choice fields) and which of its fields are
+# empty are part of the shape; every other field is a value. Keyword arguments are shape
+# (a LIMIT, a flag): the builder is built again for each distinct set. A builder must not
+# compute new values from its arguments (pass them in) or branch on them: bake refuses a
+# builder whose SQL or stand-in values differ between two builds with different stand-ins,
+# and with settings.BATCH_VERIFY_BAKED (on under tests) every call is also built the plain way
+# and compared, statement and parameters.
+
+_BAKED_SCALARS = (int, str, UUID, date, datetime)
+
+
+class _StandIns:
+    """Distinct stand-in values, each remembered with the argument path it stands for."""
+
+    def __init__(self, salt: int) -> None:
+        self.salt = salt
+        self.paths: dict[tuple[type, object], tuple] = {}
+        self.count = 0
+
+    def make(self, kind: type, path: tuple):
+        self.count += 1
+        n, s = self.count, self.salt
+        if kind is bool:
+            raise TypeError(
+                f"Baked: a bool value is shape, pass it by keyword ({path})"
+            )
+        if kind is int:
+            value = 1_900_000_000 + s * 10_000 + n  # within a 32-bit integer column
+        elif kind is str:
+            value = f"baked-{s}-{n}-{uuid4().hex}"
+        elif kind is UUID:
+            value = uuid4()
+        elif kind is datetime:
+            value = datetime(1971 + s, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
+        elif kind is date:
+            value = date(1901 + s, 1, 1) + timedelta(days=n)
+        else:
+            raise TypeError(f"Baked: cannot stand in for a {kind.__name__} ({path})")
+        self.paths[(kind, value)] = path
+        return value
+
+
+def _kind(value) -> type:
+    for kind in (bool, datetime, date, int, str, UUID):  # subclasses first
+        if isinstance(value, kind):
+            return kind
+    raise TypeError(f"Baked: {type(value).__name__} is not a value Baked takes")
+
+
+def _model_shape(obj) -> tuple:
+    """What of a model instance decides a query's shape: its boolean and choice fields, and
+    which of its other fields are empty."""
+    shape = []
+    for f in obj._meta.concrete_fields:
+        value = getattr(obj, f.attname)
+        if isinstance(f, BooleanField) or f.choices:
+            shape.append((f.attname, value))
+        else:
+            shape.append((f.attname, value is None))
+    return (obj._meta.model, tuple(shape))
+
+
+def _stand_in_model(obj, index: int, stand_ins: _StandIns):
+    clone = obj._meta.model()
+    for f in obj._meta.concrete_fields:
+        value = getattr(obj, f.attname)
+        if isinstance(f, BooleanField) or f.choices or value is None:
+            setattr(clone, f.attname, value)
+        else:
+            setattr(clone, f.attname, stand_ins.make(_kind(value), (index, f.attname)))
+    clone._state.adding = False
+    clone._state.db = obj._state.db
+    return clone
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One baked statement with a request's values: what fetch sends and how it fills."""
+
+    template: QuerySet
+    compiler: object | None  # None: the statement can return no row (EmptyResultSet)
+    sql: str
+    params: tuple
+    keys: tuple
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    template: QuerySet
+    compiler: object | None
+    sql: str
+    params: tuple  # the constants; a value's place holds None
+    places: dict  # param index -> argument path
+    keys: tuple
+
+
+class Baked:
+    """A list of querysets (or one) built and compiled once per shape; see above."""
+
+    def __init__(self, build) -> None:
+        self.build = build
+        self._shapes: dict[tuple, list[_Compiled]] = {}
+
+    def __call__(self, *args, **shape) -> list[Bound]:
+        for value in args:
+            if not hasattr(value, "_meta") and _kind(value) is bool:
+                raise TypeError("Baked: a bool value is shape, pass it by keyword")
+            if isinstance(value, datetime) and value.tzinfo is None:
+                raise TypeError("Baked: datetimes must be aware")
+        key = (
+            tuple(_model_shape(v) if hasattr(v, "_meta") else _kind(v) for v in args),
+            tuple(sorted(shape.items())),
+        )
+        compiled = self._shapes.get(key)
+        if compiled is None:
+            compiled = self._shapes[key] = self._bake(args, shape)
+        at = timezone.now()
+
+        def real(path):
+            if path[0] == "clock":
+                return clock.value(path[1], path[2], at)
+            return _value(args[path[0]], path[1:])
+
+        bound = [
+            Bound(
+                c.template,
+                c.compiler,
+                c.sql,
+                tuple(
+                    real(c.places[i]) if i in c.places else p
+                    for i, p in enumerate(c.params)
+                )
+                if c.places
+                else c.params,
+                c.keys,
+            )
+            for c in compiled
+        ]
+        if getattr(settings, "BATCH_VERIFY_BAKED", False):
+            self._verify(args, shape, bound, at)
+        return bound
+
+    def _build(self, args, shape) -> list:
+        built = self.build(*args, **shape)
+        return list(built) if isinstance(built, (list, tuple)) else [built]
+
+    def _compile(self, item):
+        sort = item.keys if isinstance(item, SortedHere) else ()
+        qs = (item.queryset if isinstance(item, SortedHere) else item)._chain()
+        compiler = qs.query.get_compiler(using=qs.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return qs, None, "", (), sort
+        return qs, compiler, sql, tuple(params), sort
+
+    def _bake(self, args, shape) -> list[_Compiled]:
+        builds = []
+        for salt in (1, 2):
+            stand_ins = _StandIns(salt)
+            stand = tuple(
+                _stand_in_model(v, i, stand_ins)
+                if hasattr(v, "_meta")
+                else stand_ins.make(_kind(v), (i,))
+                for i, v in enumerate(args)
+            )
+            token = clock._stand_in.set(_clock_stand_in(stand_ins))
+            try:
+                built = [self._compile(q) for q in self._build(stand, shape)]
+            finally:
+                clock._stand_in.reset(token)
+            builds.append((built, stand_ins))
+        (first, ins1), (second, ins2) = builds
+        if len(first) != len(second):
+            raise ValueError(f"Baked {self.build.__qualname__}: built differently")
+        for (qs, *_), (qs2, *_) in zip(first, second, strict=True):
+            # Objects a related manager attaches, and a prefetch's own queryset, would
+            # keep the stand-ins: only plain querysets are baked.
+            if qs._known_related_objects or _prefetch_sql(qs) != _prefetch_sql(qs2):
+                raise ValueError(
+                    f"Baked {self.build.__qualname__}: a related manager's queryset or a"
+                    " prefetch that depends on a value cannot be baked"
+                )
+        compiled = []
+        for (qs, compiler, sql, p1, keys), (_, _, sql2, p2, _) in zip(
+            first, second, strict=True
+        ):
+            if sql != sql2 or len(p1) != len(p2):
+                raise ValueError(
+                    f"Baked {self.build.__qualname__}: the SQL depends on a value;"
+                    " pass it by keyword as shape"
+                )
+            places, constants = [], []
+            for i, (a, b) in enumerate(zip(p1, p2, strict=True)):
+                if a == b and type(a) is type(b):
+                    constants.append(a)
+                    continue
+                path1 = ins1.paths.get((type(a), a)) if _hashable(a) else None
+                path2 = ins2.paths.get((type(b), b)) if _hashable(b) else None
+                if path1 is None or path1 != path2:
+                    raise ValueError(
+                        f"Baked {self.build.__qualname__}: parameter {i} is computed"
+                        " from a value; compute it outside and pass it in"
+                    )
+                places.append((i, path1))
+                constants.append(None)
+            compiled.append(
+                _Compiled(qs, compiler, sql, tuple(constants), dict(places), keys)
+            )
+        return compiled
+
+    def _verify(self, args, shape, bound: list[Bound], at: datetime) -> None:
+        token = clock._stand_in.set(lambda what, arg: clock.value(what, arg, at))
+        try:
+            plain = [self._compile(q) for q in self._build(args, shape)]
+        finally:
+            clock._stand_in.reset(token)
+        for (_qs, _compiler, sql, params, _keys), b in zip(plain, bound, strict=True):
+            if sql != b.sql or list(params) != list(b.params):
+                raise AssertionError(
+                    f"Baked {self.build.__qualname__} differs from its plain build:\n"
+                    f"{sql}\n{params}\n--- baked ---\n{b.sql}\n{b.params}"
+                )
+
+
+def _clock_stand_in(stand_ins: _StandIns):
+    """ipnb_notes.clock's values while a builder runs: one stand-in per (what, argument)."""
+    made = {}
+
+    def stand_in(what: str, argument):
+        if (what, argument) not in made:
+            kind = date if what == "today" else datetime
+            made[what, argument] = stand_ins.make(kind, ("clock", what, argument))
+        return made[what, argument]
+
+    return stand_in
+
+
+def _prefetch_sql(qs: QuerySet) -> list:
+    """The statements and parameters of a queryset's Prefetch querysets."""
+    out = []
+    for lookup in qs._prefetch_related_lookups:
+        inner = getattr(lookup, "queryset", None)
+        if inner is not None:
+            out.append(inner.query.get_compiler(using=qs.db).as_sql())
+    return out
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

@@ -189,12 +189,21 @@ else:
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.postgresql",
-        **_db,
+        **{k: v for k, v in _db.items() if k != "OPTIONS"},
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
+        # Prepared statements are possible on the connection (Django turns them off): only
+        # ipnb_notes.batch.run asks for them, for the pages' reads; Django's own cursors
+        # bind client-side and are never prepared. A pooler in transaction mode in front of
+        # PostgreSQL would need this removed (docs/DECISIONS.md).
+        "OPTIONS": {**_db.get("OPTIONS", {}), "prepare_threshold": 5},
         "TEST": {"NAME": env_str("TEST_DB_NAME", f"test_{_db['NAME']}")},
     }
 }
+
+# Under tests every baked queryset (ipnb_notes.batch.Baked) is also built the plain way and
+# compared with its baked statement and parameters.
+BATCH_VERIFY_BAKED = IPNB_ENV == "test"
 
 # --- Sessions and authentication ----------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -10,7 +10,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import User
-from ipnb_notes import practice
+from ipnb_notes import batch, practice
 from sessions.capture.services import open_ruptures_among
 from sessions.models import ProgressNote, SupervisionComment, TherapySession
 from sessions.notes.services.comments import anchor_label, open_threads_annotated
@@ -111,18 +111,14 @@ class HomeRow:
     late: bool
 
 
-def home_context(user: User, *, limit: int = 50) -> dict:
-    """Open risk alerts, today's sessions, notes to write (oldest first, late per `late_after`),
-    drafts, returned notes and, for supervisors, the co-signature queue. A fixed number of
-    queries, whatever the data."""
-    from ipnb_notes import access, batch
+def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) -> list:
+    """The home's lists, built once per shape (ipnb_notes.batch.Baked): the values are the
+    reader, the clock and today's bounds."""
+    from ipnb_notes import access
 
-    now = timezone.now()
-    today = timezone.localdate()
-    start = timezone.make_aware(datetime.combine(today, time.min))
     mine = access.visible_sessions(user).filter(therapist=user)
     today_sessions = (
-        mine.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
+        mine.filter(starts_at__gte=start, starts_at__lt=end)
         .select_related("client", "note")
         .only(*SESSION_COLUMNS, "note__status")
         .order_by("starts_at")[:limit]
@@ -183,15 +179,33 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     )
     lists = [today_sessions, to_write, drafts, returned, threads, notices, ruptures]
     lists += [past_scheduled, alerts]
-    if user.is_supervisor:
+    if supervisor:
         lists.append(
             access.cosignature_queue(user)
             .select_related("session", "client", "author")
             .only(*QUEUE_COLUMNS)[:limit]
         )
+    return lists
+
+
+_HOME_LISTS = batch.Baked(_home_lists)
+
+
+def home_context(user: User, *, limit: int = 50) -> dict:
+    """Open risk alerts, today's sessions, notes to write (oldest first, late per `late_after`),
+    drafts, returned notes and, for supervisors, the co-signature queue. A fixed number of
+    queries, whatever the data."""
+    now = timezone.now()
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    end = start + timedelta(days=1)
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
     (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *more) = (
-        batch.fetch(*lists)
+        batch.fetch(
+            *_HOME_LISTS(
+                user, now, start, end, limit=limit, supervisor=user.is_supervisor
+            )
+        )
     )
     past_scheduled, alerts, *queue = more
     late = late_after()

@@ -15,7 +15,7 @@ from uuid import UUID
 from asgiref.local import Local
 from django.core.exceptions import PermissionDenied
 from django.core.signals import request_finished, request_started
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -230,8 +230,13 @@ def calendar_sessions(user: User) -> QuerySet[TherapySession]:
     `client_visible` says whether the client's name may be shown (the client is still
     visible to them); the page links each session, which its own access line guards."""
     require_clinician(user)
+    # `visible_clients`' ids as one subquery read once (a hashed lookup per session), not
+    # a semi-join of every client re-planned inside a per-row EXISTS.
+    visible = _visible_client_ids(user)
     return TherapySession.objects.filter(therapist_id=user.pk).annotate(
-        client_visible=Exists(visible_clients(user).filter(pk=OuterRef("client_id")))
+        client_visible=ExpressionWrapper(
+            Q(client_id__in=visible), output_field=BooleanField()
+        )
     )
 
 

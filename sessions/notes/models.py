@@ -101,6 +101,13 @@ class TherapySession(models.Model):
             models.Index(
                 fields=["therapist", "starts_at"], name="session_therapist_start_idx"
             ),
+            # Home: a clinician's sessions that have started but are still "Scheduled" (a
+            # few rows among thousands of the clinician's sessions, read without the rest).
+            models.Index(
+                fields=["therapist", "starts_at"],
+                condition=Q(status="SCHEDULED"),
+                name="session_scheduled_start_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,10 +3,11 @@ clinician's own clients, the co-signature queue."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import CharField, Prefetch, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,6 +15,23 @@ from ipnb_notes import batch, practice
 from sessions.capture.services import open_ruptures_among
 from sessions.models import ProgressNote, SupervisionComment, TherapySession
 from sessions.notes.services.comments import anchor_label, open_threads_annotated
+
+
+class written(Value):  # noqa: N801 (used like a function)
+    """A status code written into the statement's text rather than bound as a parameter.
+
+    The home's statements are prepared (ipnb_notes.batch) and, after a few requests, run on
+    a generic plan that knows no parameter's value: a partial index (`WHERE status =
+    'SCHEDULED'`) can only serve a statement whose SQL names the status itself. For the
+    model's choice codes alone (never input)."""
+
+    def __init__(self, code: str):
+        if not re.fullmatch(r"[A-Z_]+", code):
+            raise ValueError(f"not a choice code: {code!r}")
+        super().__init__(str(code), output_field=CharField())
+
+    def as_sql(self, compiler, connection):
+        return f"'{self.value}'", []
 
 
 def late_after() -> timedelta:
@@ -166,7 +184,7 @@ def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) ->
     )
     # Sessions that have started but are still "Scheduled": marked in one click at the top.
     past_scheduled = (
-        mine.filter(status=TherapySession.Status.SCHEDULED, starts_at__lt=now)
+        mine.filter(status=written(TherapySession.Status.SCHEDULED), starts_at__lt=now)
         .select_related("client")
         .only(*SESSION_COLUMNS)
         .order_by("starts_at")[:limit]

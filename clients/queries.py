@@ -231,6 +231,9 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
             ],
         )
         .select_related("session")
+        # The page shows the note's plan (decrypted with the note's code), its code and its
+        # session's date: not the sections, risk details or the session's other columns.
+        .only("code", "plan", "session__starts_at")
         .order_by("-session__starts_at", "-pk")[:1],
         RuptureEvent.objects.filter(client=client, repair__isnull=True)
         .order_by("session__starts_at", "minute", "pk")
@@ -249,10 +252,11 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
             instrument_status=F("indicator__instrument_status"),
             group=F("indicator__group"),
         ),
+        # The overview names each current therapist and role: plain rows.
         CaseAssignment.objects.current()
         .filter(client=client)
-        .select_related("therapist")
-        .order_by("role", "started_on"),
+        .order_by("role", "started_on")
+        .values("therapist_id", "role", "therapist__full_name", "therapist__email"),
         # The emergency notices at the head of the page (audit/_emergency_notices.html),
         # those on this client: the context processor's own look-up is then never run.
         access.emergency_notices(user).filter(client=client),
@@ -276,6 +280,12 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         )
         session.pop("note__author_id", None)
         session["visible_note"] = {"code": code, "status": status} if visible else None
+    roles = dict(CaseAssignment.Role.choices)
+    for assignment in assignments:
+        assignment["therapist"] = therapist_name(
+            assignment.pop("therapist__full_name"), assignment.pop("therapist__email")
+        )
+        assignment["role_label"] = roles.get(assignment["role"], assignment["role"])
     for rating in ratings:
         rating["status"] = status_of(rating)  # (label, url) of the indicator's status
     markers = dict(RuptureEvent.Marker.choices)
@@ -308,7 +318,7 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
             else None
         ),
         "assignments": assignments,
-        "can_edit": any(a.therapist_id == user.pk for a in assignments),
+        "can_edit": any(a["therapist_id"] == user.pk for a in assignments),
         "age": age,
         "emergency_notices": notices,
     }

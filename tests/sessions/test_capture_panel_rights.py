@@ -77,3 +77,22 @@ def test_the_panel_shows_the_refusal_and_hides_the_controls(
     html = client.get(url).content.decode()
     assert 'id="tag-form"' not in html
     assert "there is nothing to record" in html
+
+
+def test_the_timeline_reads_the_open_ruptures_as_open_ruptures_does(alices_session):
+    """The timeline bakes its reads from the session's values (batch.Baked, which compares
+    each baked statement with its plain build under tests); its open ruptures are still the
+    statement of services.open_ruptures(client, exclude_after=session)."""
+    from ipnb_notes import batch
+    from sessions.capture import kinds
+    from sessions.capture.services.timeline import _timeline_reads
+
+    session = alices_session
+    reads = _timeline_reads(
+        session.pk, session.client_id, session.starts_at, 0, for_user=False
+    )
+    baked = reads[len(kinds.KINDS) + 1].queryset
+    plain = batch.sorted_here(
+        services.open_ruptures(session.client, exclude_after=session)
+    ).queryset
+    assert str(baked.query) == str(plain.query)

@@ -57,7 +57,8 @@ def existing_event(model, key: uuid.UUID | None, session: TherapySession):
 
 
 def session_event_querysets(session) -> dict:
-    """The session's events by kind, as querysets (one per kind, whatever their number)."""
+    """The session's events by kind, as querysets (one per kind, whatever their number).
+    `session` is the session or its id (the timeline bakes them from the id)."""
     querysets = {}
     for kind in kinds.KINDS:
         qs = kind.model.objects.filter(session=session)

@@ -10,7 +10,7 @@ from ipnb_notes import batch
 from measures import services as measures_services
 from sessions.capture import kinds
 from sessions.capture.services.common import session_event_querysets
-from sessions.capture.services.events import open_ruptures
+from sessions.capture.services.events import open_ruptures_among
 from sessions.capture.services.intervals import (
     RepairInterval,
     time_open,
@@ -88,37 +88,20 @@ def timeline_context(session, *, user=None) -> dict:
 
     A fixed number of queries, whatever the number of events (tests pin it)."""
     # One round trip for every kind's event table, the client's session starts, the open
-    # ruptures and the ratings (ipnb_notes.batch).
-    queries = session_event_querysets(session)
-    starts = (
-        TherapySession.objects.filter(
-            client_id=session.client_id,
-            status__in=[
-                TherapySession.Status.ATTENDED,
-                TherapySession.Status.SCHEDULED,
-            ],
-        )
-        .order_by("starts_at")
-        .values_list("starts_at", flat=True)
-    )
-    # The post-session check-ins (measures) join the same round trip.
-    # The events, open ruptures and ratings are sorted here rather than by PostgreSQL, in
-    # the same order (batch.sorted_here): compiling their ORDER BY cost more than sorting.
-    extra = _user_queries(session, user) if user is not None else []
+    # ruptures, the ratings and the check-ins (ipnb_notes.batch), built and compiled once
+    # per shape (batch.Baked): only the session, client, start and reader change.
+    for_user = user is not None
     results = batch.fetch(
-        *(batch.sorted_here(qs) for qs in queries.values()),
-        starts,
-        batch.sorted_here(open_ruptures(session.client, exclude_after=session)),
-        batch.sorted_here(
-            IntegrationRating.objects.filter(session=session)
-            .select_related("indicator")
-            .order_by("indicator__sort_order", "indicator__id")
-        ),
-        measures_services.session_checkins(session),
-        *extra,
+        *_TIMELINE_READS(
+            session.pk,
+            session.client_id,
+            session.starts_at,
+            user.pk if for_user else 0,
+            for_user=for_user,
+        )
     )
     rights = {}
-    if extra:
+    if for_user:
         note_status, assignment = results[-2:]
         results = results[:-2]
         rights = {
@@ -126,7 +109,7 @@ def timeline_context(session, *, user=None) -> dict:
             "refusal": refusal_for(session, note_status[0] if note_status else None),
         }
     *fetched, session_starts, open_ruptures_list, ratings, checkins = results
-    events = dict(zip(queries, fetched, strict=True))
+    events = dict(zip(_KIND_NAMES, fetched, strict=True))
     items = []
     for kind, rows in events.items():
         for event in rows:
@@ -154,14 +137,48 @@ def timeline_context(session, *, user=None) -> dict:
     }
 
 
-def _user_queries(session, user) -> list:
-    """The session's note status (for refusal_for) and the user's current assignment to the
-    client: the same rule as access.can_edit_client, which asks it on its own round trip."""
+def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool):
+    """The timeline's querysets, in timeline_context's order. The events, open ruptures and
+    ratings are sorted here rather than by PostgreSQL, in the same order (batch.sorted_here):
+    compiling their ORDER BY cost more than sorting. With `for_user`: the session's note
+    status (for refusal_for) and the user's current assignment to the client, the same rule
+    as access.can_edit_client, which asks it on a round trip of its own."""
     from clients.models import CaseAssignment
 
-    return [
-        note_status_query(session),
-        CaseAssignment.objects.current()
-        .filter(client_id=session.client_id, therapist=user)
-        .values_list("pk", flat=True)[:1],
+    reads = [
+        *(batch.sorted_here(qs) for qs in session_event_querysets(session_id).values()),
+        TherapySession.objects.filter(
+            client_id=client_id,
+            status__in=[
+                TherapySession.Status.ATTENDED,
+                TherapySession.Status.SCHEDULED,
+            ],
+        )
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True),
+        # open_ruptures(client, exclude_after=session), from the session's values.
+        batch.sorted_here(
+            open_ruptures_among(
+                RuptureEvent.objects.filter(client_id=client_id)
+            ).filter(session__starts_at__lte=starts_at)
+        ),
+        batch.sorted_here(
+            IntegrationRating.objects.filter(session_id=session_id)
+            .select_related("indicator")
+            .order_by("indicator__sort_order", "indicator__id")
+        ),
+        # The post-session check-ins (measures) join the same round trip.
+        measures_services.session_checkins(session_id),
     ]
+    if for_user:
+        reads += [
+            note_status_query(session_id),
+            CaseAssignment.objects.current()
+            .filter(client_id=client_id, therapist_id=user_id)
+            .values_list("pk", flat=True)[:1],
+        ]
+    return reads
+
+
+_TIMELINE_READS = batch.Baked(_timeline_reads)
+_KIND_NAMES = [kind.name for kind in kinds.KINDS]

@@ -26,7 +26,8 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
 from accounts.models import User
-from clients.models import CaseAssignment, Client
+from clients.models import CaseAssignment, Client, TreatmentGoal
+from ipnb_notes import batch
 
 CASELOAD_SORTS = {
     "name": [Lower("sort_name").asc(), "pk"],
@@ -178,10 +179,8 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     notices on this client."""
     from django.core.paginator import InvalidPage
 
-    from ipnb_notes import access, batch
     from ipnb_notes.templatetags.sources import status_of
     from sessions.models import (
-        IntegrationRating,
         ProgressNote,
         RuptureEvent,
         TherapySession,
@@ -201,14 +200,12 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     except (TypeError, ValueError):
         number = 1
     bottom = (number - 1) * TIMELINE_PER_PAGE
-    latest_rated = (
-        TherapySession.objects.filter(client=client, ratings__isnull=False)
-        .order_by("-starts_at", "-pk")
-        .values("pk")[:1]
-    )
+    # The page's other reads are built and compiled once per shape (batch.Baked) from the
+    # client's id and the reader; the timeline's page is a slice of its own (its offset is
+    # written into the statement) and is compiled per request.
     (
-        count,
         rows,
+        count,
         goals,
         last_note,
         ruptures,
@@ -216,50 +213,8 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         assignments,
         notices,
     ) = batch.fetch(
-        TherapySession.objects.filter(client=client)
-        .order_by()
-        .values("client_id")
-        .annotate(n=Count("pk"))
-        .values_list("n", flat=True),
         sessions[bottom : bottom + TIMELINE_PER_PAGE],
-        client.goals.all(),
-        ProgressNote.objects.filter(
-            client=client,
-            status__in=[
-                ProgressNote.Status.SIGNED,
-                ProgressNote.Status.AWAITING_COSIGNATURE,
-            ],
-        )
-        .select_related("session")
-        # The page shows the note's plan (decrypted with the note's code), its code and its
-        # session's date: not the sections, risk details or the session's other columns.
-        .only("code", "plan", "session__starts_at")
-        .order_by("-session__starts_at", "-pk")[:1],
-        RuptureEvent.objects.filter(client=client, repair__isnull=True)
-        .order_by("session__starts_at", "minute", "pk")
-        .values(
-            "rupture_type", "markers", "minute", "session__code", "session__starts_at"
-        ),
-        IntegrationRating.objects.filter(session_id=Subquery(latest_rated))
-        .order_by("indicator__sort_order", "indicator__pk")
-        .values(
-            "value",
-            "session__code",
-            "session__starts_at",
-            label=F("indicator__label"),
-            scale_min=F("indicator__scale_min"),
-            scale_max=F("indicator__scale_max"),
-            instrument_status=F("indicator__instrument_status"),
-            group=F("indicator__group"),
-        ),
-        # The overview names each current therapist and role: plain rows.
-        CaseAssignment.objects.current()
-        .filter(client=client)
-        .order_by("role", "started_on")
-        .values("therapist_id", "role", "therapist__full_name", "therapist__email"),
-        # The emergency notices at the head of the page (audit/_emergency_notices.html),
-        # those on this client: the context processor's own look-up is then never run.
-        access.emergency_notices(user).filter(client=client),
+        *_CLIENT_PAGE_READS(client.pk, user),
     )
     paginator.count = count[0] if count else 0
     try:
@@ -322,6 +277,71 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         "age": age,
         "emergency_notices": notices,
     }
+
+
+def _client_page_reads(client_id: int, user: User) -> list:
+    """client_page's reads after the timeline's page, in its order (batch.Baked)."""
+    from ipnb_notes import access
+    from sessions.models import (
+        IntegrationRating,
+        ProgressNote,
+        RuptureEvent,
+        TherapySession,
+    )
+
+    latest_rated = (
+        TherapySession.objects.filter(client_id=client_id, ratings__isnull=False)
+        .order_by("-starts_at", "-pk")
+        .values("pk")[:1]
+    )
+    return [
+        TherapySession.objects.filter(client_id=client_id)
+        .order_by()
+        .values("client_id")
+        .annotate(n=Count("pk"))
+        .values_list("n", flat=True),
+        TreatmentGoal.objects.filter(client_id=client_id),
+        ProgressNote.objects.filter(
+            client_id=client_id,
+            status__in=[
+                ProgressNote.Status.SIGNED,
+                ProgressNote.Status.AWAITING_COSIGNATURE,
+            ],
+        )
+        .select_related("session")
+        # The page shows the note's plan (decrypted with the note's code), its code and its
+        # session's date: not the sections, risk details or the session's other columns.
+        .only("code", "plan", "session__starts_at")
+        .order_by("-session__starts_at", "-pk")[:1],
+        RuptureEvent.objects.filter(client_id=client_id, repair__isnull=True)
+        .order_by("session__starts_at", "minute", "pk")
+        .values(
+            "rupture_type", "markers", "minute", "session__code", "session__starts_at"
+        ),
+        IntegrationRating.objects.filter(session_id=Subquery(latest_rated))
+        .order_by("indicator__sort_order", "indicator__pk")
+        .values(
+            "value",
+            "session__code",
+            "session__starts_at",
+            label=F("indicator__label"),
+            scale_min=F("indicator__scale_min"),
+            scale_max=F("indicator__scale_max"),
+            instrument_status=F("indicator__instrument_status"),
+            group=F("indicator__group"),
+        ),
+        # The overview names each current therapist and role: plain rows.
+        CaseAssignment.objects.current()
+        .filter(client_id=client_id)
+        .order_by("role", "started_on")
+        .values("therapist_id", "role", "therapist__full_name", "therapist__email"),
+        # The emergency notices at the head of the page (audit/_emergency_notices.html),
+        # those on this client: the context processor's own look-up is then never run.
+        access.emergency_notices(user).filter(client_id=client_id),
+    ]
+
+
+_CLIENT_PAGE_READS = batch.Baked(_client_page_reads)
 
 
 @functools.cache

@@ -4,11 +4,13 @@ the number of sessions."""
 from __future__ import annotations
 
 import re
+from bisect import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from django.db.models import DateTimeField, Q
+from django.db import connections
+from django.db.models import BigIntegerField, DateTimeField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -76,6 +78,11 @@ def _days(first: date, n: int) -> list[Day]:
     return [Day(first + timedelta(days=i)) for i in range(n)]
 
 
+def week_days(monday: date) -> list[Day]:
+    """The seven days of a week, for the practice calendar's column heads."""
+    return _days(monday, 7)
+
+
 def _place(days: list[Day], sessions: Iterable) -> list[Day]:
     by_date = {d.date: d for d in days}
     for s in sessions:
@@ -105,57 +112,113 @@ def clinician_days(user: User, first: date, n: int) -> list[Day]:
     return _place(_days(first, n), rows)
 
 
-@dataclass
-class ClinicianWeek:
-    clinician: User
-    days: list[Day]
+# Every minute of a day written once ("00:00" to "23:59"), and the seconds ("00" to "59").
+_HHMM = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+_SS = tuple(f"{s:02d}" for s in range(60))
+_DAY = 24 * 60 * 60
 
 
-@dataclass(frozen=True)
-class Block:
-    """A busy time on the practice calendar, its times already written in practice time
-    (a week runs to a thousand blocks): no client, no session link."""
-
-    start_iso: str
-    start: str
-    end: str
-    status_label: str
-    is_cancelled: bool
+def _utc_offset(seconds: int) -> str:
+    """An offset as isoformat writes it: +01:00, -05:00."""
+    sign = "-" if seconds < 0 else "+"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
-def practice_week(user: User, monday: date) -> list[ClinicianWeek]:
+def _offsets(first: int, last: int, tz: tzinfo) -> tuple[list[int], list[int]]:
+    """The practice clock's UTC offsets from `first` to `last` (epoch seconds): the instants
+    from which each holds, and the offsets in seconds. A week has one, or two around a
+    daylight saving change (found to the second by halving the day it falls in)."""
+
+    def offset(at: int) -> int:
+        return int(datetime.fromtimestamp(at, tz).utcoffset().total_seconds())
+
+    starts, offsets = [first], [offset(first)]
+    for day in range(first, last, _DAY):
+        low, high = day, min(day + _DAY, last)
+        if offset(high) == offsets[-1]:
+            continue
+        while high - low > 1:
+            middle = (low + high) // 2
+            if offset(middle) == offsets[-1]:
+                low = middle
+            else:
+                high = middle
+        starts.append(high)
+        offsets.append(offset(high))
+    return starts, offsets
+
+
+def _plain_rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of a values_list queryset as the driver reads them: no converter per value
+    (its ints and strings need none), for a thousand rows."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def practice_week(user: User, monday: date) -> list[tuple[str, list[list[tuple]]]]:
     """Every active clinician's week, as busy blocks (time, length, status): two statements,
-    no client column read. A week of a large practice runs to a thousand blocks, so they are
-    plain rows (values_list), not model instances, and the page renders them with Jinja2."""
+    no client column read. Each row is (clinician's name, 7 days), each day a list of blocks
+    (start in ISO 8601, start and end as HH:MM, status label, cancelled).
+
+    A week of a large practice runs to a thousand blocks: the sessions are read by the
+    clinicians' ids (the index on therapist and start) as well as by access's rule, each as
+    its UTC second; the week's offsets are looked up once, the times written from tables
+    made once (sessions start on the whole second), and the page renders the plain tuples
+    with Jinja2."""
     clinicians, sessions = access.practice_calendar(user)
-    people = list(clinicians.only("code", "full_name", "email").order_by("full_name"))
-    rows = (
+    people = list(
+        clinicians.order_by("full_name").values_list("pk", "full_name", "email")
+    )
+    if not people:
+        return []
+    grid = {pk: [[] for _ in range(7)] for pk, _, _ in people}
+    first = local_midnight(monday)
+    last = local_midnight(monday + timedelta(days=7))
+    rows = _plain_rows(
         sessions.filter(
-            starts_at__gte=local_midnight(monday),
-            starts_at__lt=local_midnight(monday + timedelta(days=7)),
+            therapist_id__in=list(grid), starts_at__gte=first, starts_at__lt=last
+        )
+        .annotate(
+            utc=RawSQL(
+                "floor(extract(epoch from starts_at))::bigint",
+                (),
+                output_field=BigIntegerField(),
+            )
         )
         .order_by("starts_at")
-        .values_list("therapist_id", "starts_at", "duration_minutes", "status")
+        .values_list("therapist_id", "utc", "duration_minutes", "status")
     )
-    weeks = {p.pk: ClinicianWeek(p, _days(monday, 7)) for p in people}
-    tz = timezone.get_current_timezone()
-    for therapist_id, starts_at, minutes, status in rows:
-        week = weeks.get(therapist_id)
-        start = starts_at.astimezone(tz)
-        offset = (start.date() - monday).days
-        if week is None or not 0 <= offset < 7:
+    starts, offsets = _offsets(
+        int(first.timestamp()),
+        int(last.timestamp()) + _DAY,  # a session ends within 600 minutes
+        timezone.get_current_timezone(),
+    )
+    # The Monday's local midnight as if the practice's clock were UTC.
+    origin = int(first.timestamp()) + offsets[0]
+    zones = [_utc_offset(offset) for offset in offsets]
+    dates = [(monday + timedelta(days=i)).isoformat() for i in range(7)]
+    for therapist_id, utc, minutes, status in rows:
+        days = grid.get(therapist_id)
+        index = bisect(starts, utc) - 1
+        day, second = divmod(utc + offsets[index] - origin, _DAY)
+        if days is None or not 0 <= day < 7:
             continue
-        end = (starts_at + timedelta(minutes=minutes)).astimezone(tz)
-        week.days[offset].sessions.append(
-            Block(
-                start.isoformat(),
-                f"{start:%H:%M}",
-                f"{end:%H:%M}",
+        end = utc + minutes * 60
+        end += offsets[bisect(starts, end) - 1] - origin
+        hhmm = _HHMM[second // 60]
+        days[day].append(
+            (
+                f"{dates[day]}T{hhmm}:{_SS[second % 60]}{zones[index]}",
+                hhmm,
+                _HHMM[end % _DAY // 60],
                 STATUS_LABELS[status],
                 status in CANCELLED,
             )
         )
-    return list(weeks.values())
+    return [(full_name or email, grid[pk]) for pk, full_name, email in people]
 
 
 def conflicts(

@@ -1,0 +1,146 @@
+"""The calendars write each session's times from whole seconds and the week's UTC offsets
+(sessions/scheduling/queries.py), not from a datetime per session: these tests hold them to
+what Python's own conversion writes, on ordinary weeks and on the weeks the clocks change
+(an hour in New York, half an hour on Lord Howe Island), and show hostile names as text."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions.models import TherapySession
+from sessions.scheduling import queries
+from tests.clients.test_table_escaping import HOSTILE, MARK, assert_inert
+from tests.factories import make_client, make_session, make_user
+
+pytestmark = pytest.mark.django_db
+NY = ZoneInfo("America/New_York")
+BLOCK = re.compile(
+    r'<time datetime="([^"]+)">(\d\d:\d\d)</time>–(\d\d:\d\d)</span> '
+    r'<span class="muted">([^<]+)</span>'
+)
+
+
+def _expected(sessions, monday: date) -> list[list[tuple]]:
+    """Each day's blocks as Python writes them: localtime, isoformat, %H:%M (the end is
+    the start plus the length in elapsed time, added in UTC)."""
+    days: list[list[tuple]] = [[] for _ in range(7)]
+    for s in sorted(sessions, key=lambda s: s.starts_at):
+        utc = s.starts_at.astimezone(UTC)
+        start = timezone.localtime(utc)
+        end = timezone.localtime(utc + timedelta(minutes=s.duration_minutes))
+        offset = (start.date() - monday).days
+        if 0 <= offset < 7:
+            days[offset].append(
+                (
+                    start.isoformat(),
+                    f"{start:%H:%M}",
+                    f"{end:%H:%M}",
+                    s.get_status_display(),
+                    s.status in queries.CANCELLED,
+                )
+            )
+    return days
+
+
+def _week(therapist, tz, monday: date, times) -> list[TherapySession]:
+    record = make_client(therapist)
+    return [
+        make_session(
+            record,
+            therapist,
+            starts_at=at,
+            duration_minutes=minutes,
+            status=status,
+        )
+        for at, minutes, status in times
+    ]
+
+
+def _sunday(monday: date, tz, hour: int, minute: int = 0, fold: int = 0) -> datetime:
+    return datetime.combine(
+        monday + timedelta(days=6), datetime.min.time(), tzinfo=tz
+    ).replace(hour=hour, minute=minute, fold=fold)
+
+
+CASES = {
+    # Clocks go forward at 02:00 on Sunday March 8, 2026.
+    "spring": (NY, date(2026, 3, 2)),
+    # Clocks go back at 02:00 on Sunday November 1, 2026: 01:30 happens twice.
+    "autumn": (NY, date(2026, 10, 26)),
+    "ordinary": (NY, date(2026, 3, 9)),
+    # Lord Howe Island goes back half an hour at 02:00 on Sunday April 5, 2026.
+    "half hour": (ZoneInfo("Australia/Lord_Howe"), date(2026, 3, 30)),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_practice_week_times_match_pythons_own_conversion(ada, alice, charlie, case):
+    tz, monday = CASES[case]
+    with timezone.override(tz):
+        monday_at = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
+        sessions = _week(
+            alice,
+            tz,
+            monday,
+            [
+                (monday_at, 50, "ATTENDED"),  # the week's first instant
+                (monday_at.replace(hour=9, minute=15), 45, "NO_SHOW"),
+                (monday_at + timedelta(days=2, hours=23, minutes=30), 60, "CANCELLED"),
+                (_sunday(monday, tz, 0, 45), 90, "SCHEDULED"),  # across the change
+                (_sunday(monday, tz, 1, 30), 50, "SCHEDULED"),
+                (_sunday(monday, tz, 1, 30, fold=1), 50, "LATE_CANCELLED"),
+                (_sunday(monday, tz, 3), 50, "SCHEDULED"),
+                (_sunday(monday, tz, 23, 30), 120, "SCHEDULED"),  # ends next week
+                (monday_at + timedelta(days=7), 50, "SCHEDULED"),  # next week
+                (monday_at - timedelta(minutes=30), 50, "SCHEDULED"),  # last week
+            ],
+        )
+        rows = queries.practice_week(ada, monday)
+        assert rows == [
+            ("Alice Therapist", _expected(sessions, monday)),
+            ("Charlie Unrelated", [[] for _ in range(7)]),
+        ]
+        # The week holds every session that starts in it, and only those.
+        assert sum(len(day) for day in rows[0][1]) == 8
+
+
+def test_the_practice_page_prints_the_times_python_writes(client, ada, alice):
+    monday = date(2026, 10, 26)
+    sessions = _week(
+        alice,
+        NY,
+        monday,
+        [
+            (_sunday(monday, NY, 1, 30), 50, "SCHEDULED"),
+            (_sunday(monday, NY, 1, 30, fold=1), 50, "CANCELLED"),
+            (datetime(2026, 10, 27, 9, tzinfo=NY), 50, "ATTENDED"),
+        ],
+    )
+    client.force_login(ada)
+    page = client.get(reverse("sessions:calendar"), {"week": "2026-W44"})
+    blocks = BLOCK.findall(page.content.decode())
+    expected = [block[:4] for day in _expected(sessions, monday) for block in day]
+    assert blocks == expected
+    assert ("2026-11-01T01:30:00-05:00", "01:30", "02:20", "Cancelled") in blocks
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_the_practice_week_shows_a_hostile_clinician_name_as_text(client, ada, payload):
+    therapist = make_user(full_name=f"Sam {payload}")
+    record = make_client(therapist, legal_name=f"Kim {MARK}client")
+    make_session(
+        record,
+        therapist,
+        starts_at=datetime(2026, 3, 10, 9, tzinfo=NY),
+        status="SCHEDULED",
+    )
+    client.force_login(ada)
+    html = client.get(reverse("sessions:calendar"), {"week": "2026-W11"}).content
+    assert_inert(html.decode(), payload)
+    assert f"{MARK}client" not in html.decode()

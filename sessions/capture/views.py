@@ -54,7 +54,9 @@ def _panel(request, session, *, tag_form=None, status=200) -> HttpResponse:
     context = _live_context(session, request.user)
     context.update(
         {
-            "tag_form": tag_form or TagForm(session=session),
+            # The tag form shows only while the session takes events.
+            "tag_form": tag_form
+            or (TagForm(session=session) if context["can_capture"] else None),
             # The buttons, the help table and the key map are read from sessions.capture.kinds.
             "tag_buttons": kinds.tag_buttons(),
             "shortcuts": kinds.shortcuts(),

@@ -7,8 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,52 +25,42 @@ from ipnb_notes import access, listsearch, practice
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
-USER_SORTS = {
-    "name": "full_name",
-    "email": "email",
-    "role": "role",
-    "last_login": "last_login",
-}
+_ROLE_LABELS = dict(User.Role.choices)
 
 
 @require_http_methods(["GET", "POST"])
 def user_list(request: AuthedRequest) -> HttpResponse:
-    users = mfa.with_second_factor(access.manageable_users(request.user))
-    users = users.prefetch_related(
-        Prefetch(
-            "supervisions_received",
-            queryset=Supervision.objects.current().select_related("supervisor"),
-            to_attr="current_supervisions",
-        )
-    )
+    access.require_admin(request.user)
     params, q = listsearch.search_params(request)  # names are searched by POST only
-    if q:
-        users = users.filter(Q(full_name__icontains=q) | Q(email__icontains=q))
     role = params.get("role", "")
-    if role in User.Role.values:
-        users = users.filter(role=role)
+    if role not in User.Role.values:
+        role = ""
     status = params.get("status", "")
-    if status == "active":
-        users = users.filter(is_active=True)
-    elif status == "inactive":
-        users = users.filter(is_active=False)
+    if status not in ("active", "inactive"):
+        status = ""
     second_factor = params.get("second_factor", "")
     if second_factor not in mfa.SecondFactorStatus.values:
         second_factor = ""
-    users = mfa.filter_second_factor(users, second_factor)
     sort = params.get("sort", "name")
-    users = users.order_by(USER_SORTS.get(sort, "full_name"), "id")
-    page = Paginator(users, 50).get_page(params.get("page"))
-    for row in page:
-        row.second_factor = mfa.SecondFactorSummary(row.authenticator_types)
+    # The page's rows (plain values, with their supervisors and second factors) and the
+    # count of every match: one statement.
+    page = queries.user_list_page(
+        request.user,
+        q,
+        role=role,
+        status=status,
+        second_factor=second_factor,
+        sort=sort if sort in queries.USER_SORTS else "name",
+        number=params.get("page"),
+    )
     template = "accounts/user_list.html"
     if wants_partial(request):
         template += "#user-rows"
     filters = listsearch.filter_query(
-        role=role if role in User.Role.values else "",
-        status=status if status in ("active", "inactive") else "",
+        role=role,
+        status=status,
         second_factor=second_factor,
-        sort=sort if sort in USER_SORTS else "",
+        sort=sort if sort in queries.USER_SORTS else "",
     )
     context = {
         "page": page,
@@ -80,6 +69,7 @@ def user_list(request: AuthedRequest) -> HttpResponse:
         "status": status,
         "sort": sort,
         "roles": User.Role.choices,
+        "role_labels": _ROLE_LABELS,
         "second_factor": second_factor,
         "second_factor_choices": mfa.SecondFactorStatus.choices,
         "filter_query": filters,

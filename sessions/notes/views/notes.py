@@ -117,9 +117,11 @@ def _record_context(
     shown.append({"key": "plan", "label": "Plan", "text": note.plan})
     # One round trip for the note's goals, addenda, signatures, comments, their replies and
     # the reader's supervision of its author (which decides who may read the revisions,
-    # co-sign, comment), sorted here in their models' order (batch.sorted_here). The author's
-    # revisions join it: theirs to read whatever the supervision links say (note_rights).
-    own_revisions = request.user.is_clinician and note.author_id == request.user.pk
+    # co-sign, comment), sorted here in their models' order (batch.sorted_here). The list of
+    # revisions (no content) joins it for a clinician, who may read it as the author or the
+    # author's current supervisor (note_rights, from the links read with it): it is shown
+    # only then, and without a round trip of its own.
+    with_revisions = request.user.is_clinician
     goals, addenda, signatures, comments, replies, links, *revisions = batch.fetch(
         batch.sorted_here(note.goals_addressed.all()),
         batch.sorted_here(note.addenda.all()),
@@ -129,7 +131,7 @@ def _record_context(
         access.supervision_links(request.user, note.author_id),
         *(
             [batch.sorted_here(services.revisions_listed(note))]
-            if own_revisions
+            if with_revisions
             else []
         ),
     )
@@ -145,6 +147,7 @@ def _record_context(
                 bad_form if comment.code == bad_code else ReplyForm(thread=comment)
             )
             comment.reply_form.renderer = _WIDGETS
+    late_after = services.late_after()
     rest = services.place_threads(
         comments, sections=shown, timeline=(timeline or {}).get("timeline")
     )
@@ -161,15 +164,13 @@ def _record_context(
         "comments": rest,
         "is_author": note.author_id == request.user.pk,
         "rights": rights,
-        "revisions": (revisions[0] if revisions else services.revision_list(note))
-        if rights["can_read_revisions"]
-        else None,
+        # can_read_revisions implies a clinician reader, whose batch read the list.
+        "revisions": revisions[0] if rights["can_read_revisions"] else None,
         # DOMAIN.md 5.3: a note signed well after the service is marked as a late entry.
         "late_entry": bool(
-            note.signed_at
-            and note.signed_at - note.session.ends_at > services.late_after()
+            note.signed_at and note.signed_at - note.session.ends_at > late_after
         ),
-        "late_hours": int(services.late_after().total_seconds() // 3600),
+        "late_hours": int(late_after.total_seconds() // 3600),
     }
 
 

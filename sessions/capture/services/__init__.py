@@ -2,7 +2,9 @@
 
 Contract used by the notes pages (keep these two signatures):
 - timeline_context(session) -> dict merged into the session page's template context and read
-  by templates/sessions/_session_events.html.
+  by templates/sessions/_session_events.html; timeline_context(session, user=reader) also
+  answers `can_edit` (access.can_edit_client's rule) and `refusal` (capture_refusal) in the
+  same round trip.
 - capture_summary(session) -> str: plain text inserted into the progress note on request.
 
 Rules every write here keeps (docs/DECISIONS.md, "IPNB capture"):

@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import Supervision, User
 from clients.models import CaseAssignment, Client, EmergencyAccess, TreatmentGoal
 from disclosures.models import Authorization, Disclosure
-from ipnb_notes import clock
+from ipnb_notes import batch, clock
 from measures.models import (
     Administration,
     MeasureLink,
@@ -173,12 +173,48 @@ request_finished.connect(_request_ends, dispatch_uid="access_subqueries_end")
 
 def _once_per_request(name: str, user: User, build) -> QuerySet:
     kept = getattr(_request, "subqueries", None)
-    if kept is None:
+    # A baked queryset (and its check under tests) is built with its own moment: never from,
+    # nor into, what this request kept.
+    if kept is None or clock.standing_in():
         return build(user)
     key = (name, user.pk, user.role, user.is_active, user.can_break_glass)
     if key not in kept:
         kept[key] = build(user)
     return kept[key]
+
+
+# The look-ups every record page starts with, built and compiled once per shape of reader
+# (ipnb_notes.batch.Baked): only the reader and the code change between requests.
+def _sessions_with_people(user: User) -> QuerySet[TherapySession]:
+    return visible_sessions(user).select_related("client", "therapist")
+
+
+def _notes_with_record(user: User) -> QuerySet[ProgressNote]:
+    return visible_notes(user).select_related("client", "session", "author")
+
+
+def _by_code(rule):
+    return batch.Baked(lambda user, code: [rule(user).filter(code=code)])
+
+
+_CLIENT = _by_code(lambda user: visible_clients(user))
+_SESSION = _by_code(lambda user: _sessions_with_people(user))
+_NOTE = _by_code(lambda user: _notes_with_record(user))
+
+
+def _get(baked: batch.Baked, rule, user: User, code):
+    """The one row of `rule(user)` with this code, or 404 (as get_object_or_404)."""
+    if not isinstance(code, UUID):
+        try:
+            code = UUID(str(code))
+        except ValueError:
+            raise Http404 from None
+    if not user.is_authenticated:  # an anonymous reader sees nothing, baked or not
+        return get_object_or_404(rule(user), code=code)
+    [rows] = batch.fetch(*baked(user, code))
+    if not rows:
+        raise Http404
+    return rows[0]
 
 
 def own_clients(user: User) -> QuerySet[Client]:
@@ -192,7 +228,7 @@ def own_clients(user: User) -> QuerySet[Client]:
 def get_client(user: User, code: UUID, *, for_update: bool = False) -> Client:
     """A client this user may read; 404 if not visible, 403 if visible but read-only.
     The view records the read (audit.read), which names an emergency grant if one is used."""
-    client = get_object_or_404(visible_clients(user), code=code)
+    client = _get(_CLIENT, visible_clients, user, code)
     if for_update and not can_edit_client(user, client):
         raise PermissionDenied
     return client
@@ -252,9 +288,7 @@ def practice_calendar(user: User) -> tuple[QuerySet[User], QuerySet[TherapySessi
 
 def get_session(user: User, code: UUID, *, for_update: bool = False) -> TherapySession:
     """A session this user may read; for_update needs the client on the user's own caseload."""
-    session = get_object_or_404(
-        visible_sessions(user).select_related("client", "therapist"), code=code
-    )
+    session = _get(_SESSION, _sessions_with_people, user, code)
     if for_update and not can_edit_client(user, session.client):
         raise PermissionDenied
     return session
@@ -276,9 +310,7 @@ def can_edit_note(user: User, note: ProgressNote) -> bool:
 
 def get_note(user: User, code: UUID, *, for_update: bool = False) -> ProgressNote:
     """A note this user may read; 404 if not visible, 403 if visible but not theirs to edit."""
-    note = get_object_or_404(
-        visible_notes(user).select_related("client", "session", "author"), code=code
-    )
+    note = _get(_NOTE, _notes_with_record, user, code)
     if for_update and not can_edit_note(user, note):
         raise PermissionDenied
     return note
@@ -459,9 +491,7 @@ def get_note_revision(user: User, code: UUID) -> NoteRevision:
 def get_session_for_process_note(user: User, code: UUID) -> TherapySession:
     """A session of a client on the user's own caseload; 404 for everyone else, supervisors
     included, so that nobody but the author can even learn whether a process note exists."""
-    session = get_object_or_404(
-        visible_sessions(user).select_related("client", "therapist"), code=code
-    )
+    session = _get(_SESSION, _sessions_with_people, user, code)
     if not can_edit_client(user, session.client):
         raise Http404
     return session

@@ -145,10 +145,10 @@ def fetch(*querysets: QuerySet | SortedHere | Bound) -> list[list]:
     rows_by_statement = [rows for _columns, rows in run(statements, using=db)]
     results = []
     for qs, compiler, keys, index in entries:
-        rows = [] if index is None else rows_by_statement[index]
-        if compiler is None:
-            compiler = qs.query.get_compiler(using=db)
-        _fill(qs, compiler, rows)
+        if compiler is None:  # the statement could return no row (EmptyResultSet)
+            results.append([])
+            continue
+        _fill(qs, compiler, rows_by_statement[index])
         # Least significant key first: each stable sort keeps the order of the ones after it.
         for attrs, descending in reversed(keys):
             qs._result_cache.sort(

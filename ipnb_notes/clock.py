@@ -18,6 +18,11 @@ from django.utils import timezone
 _stand_in: ContextVar = ContextVar("ipnb_clock_stand_in", default=None)
 
 
+def standing_in() -> bool:
+    """Whether a baked queryset is being built (or, under tests, checked) right now."""
+    return _stand_in.get() is not None
+
+
 def now() -> datetime:
     stand_in = _stand_in.get()
     return timezone.now() if stand_in is None else stand_in("now", None)

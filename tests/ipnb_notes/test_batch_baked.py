@@ -237,3 +237,17 @@ def test_a_failing_statement_raises_a_database_error_and_the_connection_recovers
     with pytest.raises(DatabaseError), transaction.atomic():
         batch.run([("SELECT 1 / %s", [0])])
     assert batch.run([("SELECT %s::int AS n", [7])]) == [(["n"], [(7,)])]
+
+
+def test_a_rule_that_can_match_nothing_reads_nothing_without_a_statement(ada):
+    """An administrator reads no clinical record: the rule is empty, no statement is sent."""
+    baked = batch.Baked(
+        lambda user: [access.visible_clients(user), Client.objects.all()]
+    )
+    make_client()
+    with CaptureQueriesContext(connection) as ctx:
+        empty, every = batch.fetch(*baked(ada))
+    assert empty == [] and len(every) == 1
+    assert len(ctx.captured_queries) == 1
+    assert "clients_client" in ctx.captured_queries[0]["sql"]
+    assert ";" not in ctx.captured_queries[0]["sql"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
 from dashboards.services import TREND_WINDOW
@@ -45,6 +46,15 @@ def _fmt(value: float | None, digits: int) -> str:
 
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{round(value * 100)}%"
+
+
+def _percent(share: float | None) -> str:
+    """A share as a whole percentage, as {% widthratio share 1 100 %} printed it."""
+    return "" if share is None else str(round(float(share) / 1.0 * 100))
+
+
+def _widthratio_pct(share: float | None) -> str:
+    return "–" if share is None else f"{_percent(share)}%"
 
 
 def duration_label(hours: float | None) -> str:
@@ -388,6 +398,8 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         "mismatches": mismatches,
         "attune_repairs": repairs,
         "repair_rate": repairs / mismatches if mismatches else None,
+        # As Django's |floatformat:2 prints it (half up), for the attunement's summary.
+        "repair_rate_label": floatformat(repairs / mismatches, 2) if mismatches else "",
         "coreg_settled": sum(r["coreg_settled"] for r in sessions),
         "coreg": sum(r["coreg_settled"] + r["coreg_unsettled"] for r in sessions),
         "links": sum(r["links"] for r in sessions),
@@ -566,7 +578,30 @@ def caseload_page(
         row["outcome"] = measure_reports.outcome(row["measures"])
         flags.extend(measure_reports.flags(row["outcome"], row["sessions_attended"]))
         row["flags"] = flags
+        caseload_labels(row)
     return rows, Composite(members)
+
+
+def caseload_labels(row: dict) -> dict:
+    """The caseload table's dates and trend as its rows print them, formatted once per row
+    (templates/jinja2/dashboards/_caseload_rows.html): the practice-local time of the last
+    and next sessions, the trend's direction and its signed change."""
+    for key in ("last", "next"):
+        at = row[f"{key}_at"]
+        local = timezone.localtime(at) if at is not None else None
+        row[f"{key}_iso"] = local.isoformat() if local else ""
+        row[f"{key}_label"] = (
+            local.strftime("%b %-d" if key == "last" else "%b %-d, %H:%M")
+            if local
+            else ""
+        )
+    trend = row["trend"]
+    row["direction"] = direction = trend.direction
+    # + 0.0 turns a rounded -0.0 into 0.0.
+    row["change_label"] = (
+        "" if direction == "none" else f"{round(trend.change, 1) + 0.0:+.1f}"
+    )
+    return row
 
 
 def sparkline(
@@ -738,10 +773,13 @@ def supervision_page(
             else None
         )
         person["repair_median_label"] = duration_label(person["repair_median_hours"])
+        supervision_labels(person)
         person["declining"] = person["declining"] or 0
         person["open_old"] = person["open_old"] or 0
         person["open_all"] = person["open_all"] or 0
         person["change"] = measure_reports.shares(outcomes.get(person["id"], []))
+        person["improved_pct"] = _percent(person["change"]["improved_share"])
+        person["deteriorated_pct"] = _percent(person["change"]["deteriorated_share"])
         person["weeks"] = [
             {
                 "week": w,
@@ -786,6 +824,21 @@ def supervision_page(
     people.sort(key=lambda p: p["full_name"])
     people.sort(key=concern_key)
     return people, Composite(members)
+
+
+def supervision_labels(person: dict) -> dict:
+    """The supervision summary's figures as its cells print them, formatted once
+    (templates/jinja2/dashboards/_supervision_rows.html): as Django's |floatformat:1 (half
+    up) and {% widthratio share 1 100 %}% printed them, "–" where there is no figure."""
+    lag = person["lag_median_hours"]
+    per_10 = person["ruptures_per_10"]
+    person["sessions_per_week_label"] = floatformat(person["sessions_per_week"], 1)
+    person["lag_median_label"] = "–" if lag is None else f"{floatformat(lag, 1)} h"
+    person["late_share_label"] = _widthratio_pct(person["late_share"])
+    person["ruptures_per_10_label"] = "–" if per_10 is None else floatformat(per_10, 1)
+    person["repaired_same_label"] = _widthratio_pct(person["repaired_same_share"])
+    person["repaired_two_label"] = _widthratio_pct(person["repaired_two_share"])
+    return person
 
 
 # Supervisees are ordered by concern: these figures, compared in this order (most first).

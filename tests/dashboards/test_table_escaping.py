@@ -75,25 +75,34 @@ def _caseload_row(name: str, flag: str, label: str) -> dict:
     spark = reports.sparkline([1.0, 2.0, 3.0])
     spark["label"] = label
     spark["points"] = label
-    return {
-        "code": uuid4(),
-        "name": name,
-        "status": name,
-        "last_at": NOW - timedelta(days=3),
-        "next_at": None,
-        "sessions_attended": 12,
-        "sparkline": spark,
-        "trend": reports.Trend(-0.3, 8),
-        "open_ruptures": 1,
-        "oldest_open_days": 20,
-        "unsigned": 1,
-        "late": 1,
-        "days_since": 3,
-        "flags": [flag, "Declining trend"],
-        "outcome": measure_reports.outcome(
-            [{"instrument": "PHQ9", "scored": 2, "first_total": 18, "last_total": 9}]
-        ),
-    }
+    return reports.caseload_labels(
+        {
+            "code": uuid4(),
+            "name": name,
+            "status": name,
+            "last_at": NOW - timedelta(days=3),
+            "next_at": None,
+            "sessions_attended": 12,
+            "sparkline": spark,
+            "trend": reports.Trend(-0.3, 8),
+            "open_ruptures": 1,
+            "oldest_open_days": 20,
+            "unsigned": 1,
+            "late": 1,
+            "days_since": 3,
+            "flags": [flag, "Declining trend"],
+            "outcome": measure_reports.outcome(
+                [
+                    {
+                        "instrument": "PHQ9",
+                        "scored": 2,
+                        "first_total": 18,
+                        "last_total": 9,
+                    }
+                ]
+            ),
+        }
+    )
 
 
 @pytest.mark.parametrize("payload", HOSTILE)

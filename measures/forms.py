@@ -172,12 +172,15 @@ class CheckInEmailForm(forms.Form):
 
 class ScheduleForm(forms.Form):
     """Every how many sessions each questionnaire (and the check-in) is asked; blank is
-    off. One field per schedulable instrument of the registry."""
+    off. One field per schedulable instrument of the registry (`schedulable`, as
+    scheduling.schedulable() gives them, when the page read them already)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, schedulable=None, **kwargs):
         super().__init__(*args, **kwargs)
         low, high = scheduling.EVERY_MIN, scheduling.EVERY_MAX
-        for code, name in scheduling.schedulable():
+        if schedulable is None:
+            schedulable = scheduling.schedulable()
+        for code, name in schedulable:
             self.fields[f"every_{code}"] = forms.IntegerField(
                 label=f"{name}: every … sessions",
                 required=False,

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
-from ipnb_notes import outbox
+from ipnb_notes import batch, outbox
 from measures import instruments
 from measures.models import (
     MeasureLink,
@@ -39,16 +39,19 @@ CHECKIN_WINDOW = timedelta(days=2)
 EVERY_MIN, EVERY_MAX = 1, 52
 
 
-def schedulable() -> list[tuple[str, str]]:
+def schedulable(in_use: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """What a schedule may ask: the registry's questionnaires, the client's check-in and the
-    instruments the practice defined that are in use (one query)."""
+    instruments the practice defined that are in use (one query, unless the caller read them
+    already: `in_use`, their (key, name))."""
     from measures import practice_instruments
 
+    if in_use is None:
+        in_use = practice_instruments.active_choices()
     return [
         *instruments.LINK_CHOICES,
         *(
             (key, f"{name} ({instruments.PRACTICE_STATUS.lower()})")
-            for key, name in practice_instruments.active_choices()
+            for key, name in in_use
         ),
     ]
 
@@ -251,17 +254,39 @@ def link_reveal(*, link: MeasureLink, by, request=None) -> str | None:
     return token
 
 
-def schedule_page(client) -> dict:
-    """The schedule page: the client's schedules and the links the schedule made (newest
-    first, at most SCHEDULED_LINKS_SHOWN), in two queries."""
-    schedules = {s.instrument: s for s in MeasureSchedule.objects.filter(client=client)}
-    links = list(
-        MeasureLink.objects.filter(client=client, scheduled=True)
+def _schedule_reads(client_id: int) -> list:
+    from measures import practice_instruments
+
+    return [
+        MeasureSchedule.objects.filter(client_id=client_id).values_list(
+            "instrument", "every"
+        ),
+        MeasureLink.objects.filter(client_id=client_id, scheduled=True)
         .select_related("session")
         .defer("mail_to", "mail_token")
-        .order_by("-created_at")[:SCHEDULED_LINKS_SHOWN]
-    )
-    return {"schedules": schedules, "links": links}
+        .order_by("-created_at")[:SCHEDULED_LINKS_SHOWN],
+        practice_instruments.in_use().values_list("key", "name"),
+        MeasuresPolicy.objects.filter(pk=1),
+    ]
+
+
+# The page's statements are the same on every request but for the client: built and
+# compiled once (ipnb_notes.batch.Baked).
+_SCHEDULE_READS = batch.Baked(_schedule_reads)
+
+
+def schedule_page(client) -> dict:
+    """The schedule page, in one round trip: every how many sessions each instrument is
+    asked (`every`, instrument code -> n), the links the schedule made (newest first, at
+    most SCHEDULED_LINKS_SHOWN), what a schedule may ask (`schedulable`) and the practice's
+    measure settings (`policy`, as MeasuresPolicy.current() reads them)."""
+    every, links, in_use, policy = batch.fetch(*_SCHEDULE_READS(client.pk))
+    return {
+        "every": dict(every),
+        "links": links,
+        "schedulable": schedulable(in_use),
+        "policy": policy[0] if policy else MeasuresPolicy(pk=1),
+    }
 
 
 SCHEDULED_LINKS_SHOWN = 30

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.forms.renderers import Jinja2 as Jinja2FormRenderer
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +30,11 @@ from measures.forms import (
     ScheduleForm,
 )
 from measures.models import MeasuresPolicy, spec_for
+
+# The schedule form's widgets, rendered by Django's Jinja2 form renderer: the same markup from
+# Django's own widget templates (django/forms/jinja2/, autoescaped), compiled once, without a
+# Django template render per widget. It holds compiled templates only, never a user's data.
+_WIDGETS = Jinja2FormRenderer()
 
 # Requests a minute one address may make to the public questionnaire pages; more answer 429.
 LINK_REQUESTS_PER_MINUTE = 20
@@ -281,10 +287,12 @@ def checkin_mirror(request: AuthedRequest, code: UUID) -> HttpResponse:
 def schedule(request: AuthedRequest, code: UUID) -> HttpResponse:
     """The client's schedule of measures, and the links it has made (to copy when waiting)."""
     client = access.get_client(request.user, code, for_update=True)
-    page = scheduling.schedule_page(client)
-    initial = {f"every_{c}": s.every for c, s in page["schedules"].items()}
+    page = scheduling.schedule_page(client)  # one round trip
     form = ScheduleForm(
-        request.POST if request.method == "POST" else None, initial=initial
+        request.POST if request.method == "POST" else None,
+        initial={f"every_{c}": every for c, every in page["every"].items()},
+        schedulable=page["schedulable"],
+        renderer=_WIDGETS,
     )
     if request.method == "POST" and form.is_valid():
         changed = scheduling.schedule_set(
@@ -306,7 +314,7 @@ def schedule(request: AuthedRequest, code: UUID) -> HttpResponse:
             "client": client,
             "form": form,
             "links": page["links"],
-            "email_allowed": MeasuresPolicy.current().email_scheduled_links,
+            "email_allowed": page["policy"].email_scheduled_links,
             "lead_days": scheduling.QUESTIONNAIRE_LEAD.days,
             "checkin_days": scheduling.CHECKIN_WINDOW.days,
         },

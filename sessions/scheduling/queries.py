@@ -6,33 +6,32 @@ from __future__ import annotations
 import re
 from bisect import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from uuid import UUID
 
-from django.db import connections
-from django.db.models import BigIntegerField, DateTimeField, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    DateTimeField,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import RawSQL
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from accounts.models import User
-from ipnb_notes import access
+from ipnb_notes import access, batch
 from sessions.models import TherapySession
 from sessions.scheduling.vocabulary import STATUS_FOR
 
 # Sessions that keep the clinician busy (a cancelled one frees the time).
 BUSY = Q(status__in=[TherapySession.Status.SCHEDULED, TherapySession.Status.ATTENDED])
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-CALENDAR_COLUMNS = (
-    "code",
-    "starts_at",
-    "duration_minutes",
-    "status",
-    "cancel_reason",
-    "client",
-    "client__code",
-    "client__preferred_name",
-    "client__legal_name",
-)
 CANCELLED = frozenset(STATUS_FOR.values())
 STATUS_LABELS = dict(TherapySession.Status.choices)
 
@@ -64,58 +63,39 @@ def local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Day:
     date: date
-    sessions: list = field(default_factory=list)
 
     @property
     def is_today(self) -> bool:
         return self.date == timezone.localdate()
 
 
-def _days(first: date, n: int) -> list[Day]:
-    return [Day(first + timedelta(days=i)) for i in range(n)]
-
-
 def week_days(monday: date) -> list[Day]:
     """The seven days of a week, for the practice calendar's column heads."""
-    return _days(monday, 7)
+    return [Day(monday + timedelta(days=i)) for i in range(7)]
 
 
-def _place(days: list[Day], sessions: Iterable) -> list[Day]:
-    by_date = {d.date: d for d in days}
-    for s in sessions:
-        s.local_start = timezone.localtime(s.starts_at)
-        s.local_end = timezone.localtime(s.ends_at)
-        s.is_cancelled = s.status in CANCELLED
-        s.status_label = STATUS_LABELS[s.status]
-        day = by_date.get(s.local_start.date())
-        if day is not None:
-            day.sessions.append(s)
-    return days
-
-
-def clinician_days(user: User, first: date, n: int) -> list[Day]:
-    """The clinician's own sessions on `n` days from `first`, each day's in time order. One
-    statement; `client_visible` says whether a session's client may be named."""
-    rows = (
-        access.calendar_sessions(user)
-        .filter(
-            starts_at__gte=local_midnight(first),
-            starts_at__lt=local_midnight(first + timedelta(days=n)),
-        )
-        .select_related("client")
-        .only(*CALENDAR_COLUMNS)
-        .order_by("starts_at")
-    )
-    return _place(_days(first, n), rows)
-
+# --- Times on the practice's clock -------------------------------------------------------------
+#
+# A week of a large practice runs to a thousand sessions. Each is read as its UTC second
+# (epoch) and length; the span's UTC offsets are looked up once, and each time is written
+# from tables made once, never a datetime converted and formatted per session.
 
 # Every minute of a day written once ("00:00" to "23:59"), and the seconds ("00" to "59").
 _HHMM = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
 _SS = tuple(f"{s:02d}" for s in range(60))
 _DAY = 24 * 60 * 60
+
+
+def _utc_second() -> RawSQL:
+    """A session's start as its UTC second (sessions start on the whole second)."""
+    return RawSQL(
+        "floor(extract(epoch from starts_at))::bigint",
+        (),
+        output_field=BigIntegerField(),
+    )
 
 
 def _utc_offset(seconds: int) -> str:
@@ -149,75 +129,190 @@ def _offsets(first: int, last: int, tz: tzinfo) -> tuple[list[int], list[int]]:
     return starts, offsets
 
 
-def _plain_rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a values_list queryset as the driver reads them: no converter per value
-    (its ints and strings need none), for a thousand rows."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+class _Clock:
+    """The practice's clock over `n` days from `first`: `times(utc, minutes)` gives a
+    session's day (0 to n - 1; outside, another day), its start in ISO 8601 and its start
+    and end as HH:MM."""
 
-
-def practice_week(user: User, monday: date) -> list[tuple[str, list[list[tuple]]]]:
-    """Every active clinician's week, as busy blocks (time, length, status): two statements,
-    no client column read. Each row is (clinician's name, 7 days), each day a list of blocks
-    (start in ISO 8601, start and end as HH:MM, status label, cancelled).
-
-    A week of a large practice runs to a thousand blocks: the sessions are read by the
-    clinicians' ids (the index on therapist and start) as well as by access's rule, each as
-    its UTC second; the week's offsets are looked up once, the times written from tables
-    made once (sessions start on the whole second), and the page renders the plain tuples
-    with Jinja2."""
-    clinicians, sessions = access.practice_calendar(user)
-    people = list(
-        clinicians.order_by("full_name").values_list("pk", "full_name", "email")
-    )
-    if not people:
-        return []
-    grid = {pk: [[] for _ in range(7)] for pk, _, _ in people}
-    first = local_midnight(monday)
-    last = local_midnight(monday + timedelta(days=7))
-    rows = _plain_rows(
-        sessions.filter(
-            therapist_id__in=list(grid), starts_at__gte=first, starts_at__lt=last
+    def __init__(self, first: date, n: int) -> None:
+        start = int(local_midnight(first).timestamp())
+        end = int(local_midnight(first + timedelta(days=n)).timestamp())
+        # A session ends within 600 minutes (the database's check): a day past the span.
+        self.starts, self.offsets = _offsets(
+            start, end + _DAY, timezone.get_current_timezone()
         )
-        .annotate(
-            utc=RawSQL(
-                "floor(extract(epoch from starts_at))::bigint",
-                (),
-                output_field=BigIntegerField(),
-            )
-        )
-        .order_by("starts_at")
-        .values_list("therapist_id", "utc", "duration_minutes", "status")
-    )
-    starts, offsets = _offsets(
-        int(first.timestamp()),
-        int(last.timestamp()) + _DAY,  # a session ends within 600 minutes
-        timezone.get_current_timezone(),
-    )
-    # The Monday's local midnight as if the practice's clock were UTC.
-    origin = int(first.timestamp()) + offsets[0]
-    zones = [_utc_offset(offset) for offset in offsets]
-    dates = [(monday + timedelta(days=i)).isoformat() for i in range(7)]
-    for therapist_id, utc, minutes, status in rows:
-        days = grid.get(therapist_id)
+        self.zones = [_utc_offset(offset) for offset in self.offsets]
+        # The first day's midnight as if the practice's clock were UTC.
+        self.origin = start + self.offsets[0]
+        self.dates = [(first + timedelta(days=i)).isoformat() for i in range(n)]
+
+    def times(self, utc: int, minutes: int) -> tuple[int, str, str, str]:
+        starts, offsets = self.starts, self.offsets
         index = bisect(starts, utc) - 1
-        day, second = divmod(utc + offsets[index] - origin, _DAY)
-        if days is None or not 0 <= day < 7:
-            continue
+        day, second = divmod(utc + offsets[index] - self.origin, _DAY)
+        if not 0 <= day < len(self.dates):
+            return day, "", "", ""
         end = utc + minutes * 60
-        end += offsets[bisect(starts, end) - 1] - origin
+        end += offsets[bisect(starts, end) - 1] - self.origin
         hhmm = _HHMM[second // 60]
-        days[day].append(
+        return (
+            day,
+            f"{self.dates[day]}T{hhmm}:{_SS[second % 60]}{self.zones[index]}",
+            hhmm,
+            _HHMM[end % _DAY // 60],
+        )
+
+
+def _rows(bound: list[batch.Bound]) -> list[list[tuple]]:
+    """Baked statements' rows as the driver reads them (ints and strings need no
+    converter), all in one round trip."""
+    sent = iter(batch.run([(b.sql, b.params) for b in bound if b.compiler is not None]))
+    return [next(sent)[1] if b.compiler is not None else [] for b in bound]
+
+
+# --- A clinician's day and week ----------------------------------------------------------------
+
+_NIL = UUID(int=0)
+
+
+def _clinician_sessions(user: User, first: datetime, last: datetime) -> list[QuerySet]:
+    return [
+        access.calendar_sessions(user)
+        .filter(starts_at__gte=first, starts_at__lt=last)
+        .annotate(utc=_utc_second())
+        .order_by("starts_at")
+        .values_list(
+            "code",
+            "utc",
+            "duration_minutes",
+            "status",
+            "client__code",
+            "client__preferred_name",
+            "client__legal_name",
+            "client_visible",
+        )
+    ]
+
+
+# The same statement for every clinician and week: built and compiled once per shape.
+_CLINICIAN_SESSIONS = batch.Baked(_clinician_sessions)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """A day of the clinician's calendar: its heading (with the day's own page for a week's
+    day), whether it is today, and its sessions in time order, each (link, start in ISO
+    8601, start and end as HH:MM, client's name or None when it may not be shown, status
+    label, cancelled)."""
+
+    title: str
+    day_link: str
+    is_today: bool
+    sessions: list[tuple]
+
+
+def clinician_days(
+    user: User, first: date, n: int
+) -> tuple[list[CalendarDay], list[str]]:
+    """The clinician's own sessions on `n` days (a day or a week) from `first`, each day's
+    in time order, and the codes of the clients named (for the audit trail). One statement,
+    compiled once; a client is named only where `client_visible` allows."""
+    (rows,) = _rows(
+        _CLINICIAN_SESSIONS(
+            user, local_midnight(first), local_midnight(first + timedelta(days=n))
+        )
+    )
+    clock = _Clock(first, n)
+    head, _, tail = reverse("sessions:session_detail", args=[_NIL]).partition(str(_NIL))
+    per_day: list[list[tuple]] = [[] for _ in range(n)]
+    named = set()
+    for code, utc, minutes, status, client, preferred, legal, visible in rows:
+        day, iso, start, end = clock.times(utc, minutes)
+        if not 0 <= day < n:
+            continue
+        if visible:
+            named.add(str(client))
+        per_day[day].append(
             (
-                f"{dates[day]}T{hhmm}:{_SS[second % 60]}{zones[index]}",
-                hhmm,
-                _HHMM[end % _DAY // 60],
+                f"{head}{code}{tail}",
+                iso,
+                start,
+                end,
+                (preferred or legal) if visible else None,
                 STATUS_LABELS[status],
                 status in CANCELLED,
             )
         )
+    today = timezone.localdate()
+    days = []
+    for i, sessions in enumerate(per_day):
+        d = first + timedelta(days=i)
+        days.append(
+            CalendarDay(
+                dateformat.format(d, "l, M j" if n == 1 else "D, M j"),
+                "" if n == 1 else d.isoformat(),
+                d == today,
+                sessions,
+            )
+        )
+    return days, sorted(named)
+
+
+# --- The practice admin's week -----------------------------------------------------------------
+
+
+class _AmongIds(Func):
+    """`column = ANY(ARRAY(subquery))`: a subquery's ids as one array, which the planner
+    looks up in an index on the column; `column IN (subquery)` alone is a join it plans as a
+    scan of the whole table."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        column, ids = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        ids_sql, ids_params = compiler.compile(ids)  # "(SELECT ...)"
+        return f"{column_sql} = ANY(ARRAY{ids_sql})", (*column_params, *ids_params)
+
+
+def _practice_week(user: User, first: datetime, last: datetime) -> list[QuerySet]:
+    clinicians, sessions = access.practice_calendar(user)
+    return [
+        clinicians.order_by("full_name").values_list("pk", "full_name", "email"),
+        sessions.filter(
+            _AmongIds(F("therapist_id"), Subquery(clinicians.values("pk"))),
+            starts_at__gte=first,
+            starts_at__lt=last,
+        )
+        .annotate(utc=_utc_second())
+        .order_by("starts_at")
+        .values_list("therapist_id", "utc", "duration_minutes", "status"),
+    ]
+
+
+# The same two statements for every week: built and compiled once, sent in one round trip.
+_PRACTICE_WEEK = batch.Baked(_practice_week)
+
+
+def practice_week(user: User, monday: date) -> list[tuple[str, list[list[tuple]]]]:
+    """Every active clinician's week, as busy blocks (time, length, status): two statements
+    in one round trip, no client column read. Each row is (clinician's name, 7 days), each
+    day a list of blocks (start in ISO 8601, start and end as HH:MM, status label,
+    cancelled), which the page renders with Jinja2."""
+    people, rows = _rows(
+        _PRACTICE_WEEK(
+            user, local_midnight(monday), local_midnight(monday + timedelta(days=7))
+        )
+    )
+    grid = {pk: [[] for _ in range(7)] for pk, _, _ in people}
+    times = _Clock(monday, 7).times
+    for therapist_id, utc, minutes, status in rows:
+        days = grid.get(therapist_id)
+        day, iso, start, end = times(utc, minutes)
+        if days is None or not 0 <= day < 7:
+            continue
+        days[day].append((iso, start, end, STATUS_LABELS[status], status in CANCELLED))
     return [(full_name or email, grid[pk]) for pk, full_name, email in people]
 
 

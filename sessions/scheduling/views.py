@@ -317,11 +317,8 @@ def calendar(request: AuthedRequest) -> HttpResponse:
         template = "scheduling/practice_calendar.html"
     else:
         first, n = (day, 1) if day else (monday, 7)
-        days = queries.clinician_days(request.user, first, n)
-        shown = {
-            str(s.client.code) for d in days for s in d.sessions if s.client_visible
-        }
-        audit.read(request, "calendar.view", clients=sorted(shown))
+        days, shown = queries.clinician_days(request.user, first, n)
+        audit.read(request, "calendar.view", clients=shown)
         context = {"days": days, "day": day}
         template = "scheduling/calendar.html"
     step = timedelta(days=1) if day else timedelta(days=7)

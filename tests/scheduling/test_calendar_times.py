@@ -144,3 +144,78 @@ def test_the_practice_week_shows_a_hostile_clinician_name_as_text(client, ada, p
     html = client.get(reverse("sessions:calendar"), {"week": "2026-W11"}).content
     assert_inert(html.decode(), payload)
     assert f"{MARK}client" not in html.decode()
+
+
+CALENDAR_SESSION = re.compile(
+    r'<a href="([^"]+)"><span class="cal-time"><time datetime="([^"]+)">(\d\d:\d\d)</time>'
+    r'–(\d\d:\d\d)</span>\s+<span class="cal-who">([^<]*)</span></a>\s+'
+    r'<span class="badge[^"]*">([^<]+)</span>'
+)
+
+
+@pytest.mark.parametrize("case", ["spring", "autumn", "half hour"])
+def test_a_clinicians_week_prints_the_times_python_writes(client, alice, case):
+    tz, monday = CASES[case]
+    with timezone.override(tz):
+        monday_at = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
+        sessions = _week(
+            alice,
+            tz,
+            monday,
+            [
+                (monday_at + timedelta(hours=10), 50, "ATTENDED"),
+                (_sunday(monday, tz, 0, 45), 90, "SCHEDULED"),
+                (_sunday(monday, tz, 1, 30, fold=1), 50, "CANCELLED"),
+                (_sunday(monday, tz, 3), 50, "SCHEDULED"),
+                (monday_at + timedelta(days=7), 50, "SCHEDULED"),  # next week
+            ],
+        )
+        client.force_login(alice)
+        year, week, _ = monday.isocalendar()
+        html = client.get(
+            reverse("sessions:calendar"), {"week": f"{year}-W{week:02d}"}
+        ).content.decode()
+        found = CALENDAR_SESSION.findall(html)
+        expected = [
+            (s.get_absolute_url(), iso, start, end, s.client.legal_name, label)
+            for s, (iso, start, end, label, _) in zip(
+                sorted(sessions, key=lambda s: s.starts_at),
+                [block for day in _expected(sessions, monday) for block in day],
+                strict=False,
+            )
+        ]
+        assert found == expected and len(found) == 4
+        # The day view of the Sunday: the same times, that day's only.
+        sunday = (monday + timedelta(days=6)).isoformat()
+        html = client.get(reverse("sessions:calendar"), {"day": sunday}).content
+        assert CALENDAR_SESSION.findall(html.decode()) == expected[1:]
+
+
+def test_a_clinicians_day_headings_link_each_day_and_mark_today(client, alice):
+    client.force_login(alice)
+    today = timezone.localdate()
+    html = client.get(reverse("sessions:calendar")).content.decode()
+    monday = today - timedelta(days=today.weekday())
+    for i in range(7):
+        day = monday + timedelta(days=i)
+        title = f"{day:%a}, {day:%b} {day.day}"
+        assert f'<a href="?day={day.isoformat()}">{title}</a>' in html
+    assert html.count('<span class="badge">Today</span>') == 1
+    assert html.count("cal-day cal-today") == 1
+    assert html.count('<p class="empty">No sessions.</p>') == 7
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_a_clinicians_week_shows_hostile_client_names_as_text(client, alice, payload):
+    """templates/jinja2/scheduling/_calendar_days.html: a name the clinician may see is
+    printed as typed; a client no longer on the caseload is "Session", never named."""
+    shown = make_client(alice, legal_name="Lee Legal", preferred_name=payload[:100])
+    gone = make_client(alice, legal_name=f"Kim {MARK}gone")
+    make_session(shown, alice, starts_at=datetime(2026, 3, 10, 9, tzinfo=NY))
+    make_session(gone, alice, starts_at=datetime(2026, 3, 11, 9, tzinfo=NY))
+    gone.assignments.update(ended_at=datetime(2026, 3, 1, tzinfo=NY))
+    client.force_login(alice)
+    html = client.get(reverse("sessions:calendar"), {"week": "2026-W11"}).content
+    assert_inert(html.decode(), payload[:100])
+    assert f"{MARK}gone" not in html.decode()
+    assert '<span class="cal-who">Session</span>' in html.decode()

@@ -15,7 +15,7 @@ from uuid import UUID
 from asgiref.local import Local
 from django.core.exceptions import PermissionDenied
 from django.core.signals import request_finished, request_started
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -471,6 +471,25 @@ def can_read_revisions(user: User, note: ProgressNote) -> bool:
     (who may read the note already); never for a practice admin or another reader."""
     return user.is_clinician and (
         note.author_id == user.pk or supervises(user, note.author_id)
+    )
+
+
+def readable_revisions(
+    user: User, note: ProgressNote, revisions: QuerySet[NoteRevision]
+) -> QuerySet[NoteRevision]:
+    """`revisions` of `note` as `can_read_revisions` allows them, the rule in the statement:
+    all of them for the author and the author's current supervisor, none for anyone else.
+    A page reads them with its other statements without reading what it may not show."""
+    if not user.is_clinician:
+        return revisions.none()
+    if note.author_id == user.pk:
+        return revisions
+    return revisions.filter(
+        Exists(
+            Supervision.objects.current().filter(
+                supervisor_id=user.pk, supervisee_id=note.author_id
+            )
+        )
     )
 
 

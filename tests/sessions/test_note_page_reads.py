@@ -50,3 +50,29 @@ def test_the_author_reads_the_list_with_the_notes_threads(
     assert html.count("View version") == 3
     assert len(reads) == 1
     assert SupervisionComment._meta.db_table in reads[0]
+
+
+def test_a_co_therapist_reads_no_revision_and_is_shown_none(
+    client,
+    alice,
+    bob,
+    charlie,
+    edited,  # noqa: F811
+):
+    """The rule is in the statement (access.readable_revisions): a clinician who may read
+    the note but neither wrote it nor supervises its author gets no revision row at all."""
+    from ipnb_notes import access
+    from tests.factories import make_assignment
+
+    services.note_sign(note=edited, by=alice)
+    make_assignment(edited.client, charlie)
+    listed = services.revisions_listed(edited)
+    assert len(access.readable_revisions(alice, edited, listed)) == 3
+    assert len(access.readable_revisions(bob, edited, listed)) == 3
+    assert list(access.readable_revisions(charlie, edited, listed)) == []
+    client.force_login(charlie)
+    html, reads = _revision_reads(
+        client, reverse("sessions:session_detail", args=[edited.session.code])
+    )
+    assert "View version" not in html
+    assert len(reads) == 1  # asked, with the rule, in the page's one round trip

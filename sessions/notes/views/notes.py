@@ -118,9 +118,9 @@ def _record_context(
     # One round trip for the note's goals, addenda, signatures, comments, their replies and
     # the reader's supervision of its author (which decides who may read the revisions,
     # co-sign, comment), sorted here in their models' order (batch.sorted_here). The list of
-    # revisions (no content) joins it for a clinician, who may read it as the author or the
-    # author's current supervisor (note_rights, from the links read with it): it is shown
-    # only then, and without a round trip of its own.
+    # revisions (no content) joins it for a clinician, the rule in its statement
+    # (access.readable_revisions: the author and the author's current supervisor), so it is
+    # read only when it may be shown, without a round trip of its own.
     with_revisions = request.user.is_clinician
     goals, addenda, signatures, comments, replies, links, *revisions = batch.fetch(
         batch.sorted_here(note.goals_addressed.all()),
@@ -130,7 +130,13 @@ def _record_context(
         batch.sorted_here(services.note_replies(note)),
         access.supervision_links(request.user, note.author_id),
         *(
-            [batch.sorted_here(services.revisions_listed(note))]
+            [
+                batch.sorted_here(
+                    access.readable_revisions(
+                        request.user, note, services.revisions_listed(note)
+                    )
+                )
+            ]
             if with_revisions
             else []
         ),

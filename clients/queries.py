@@ -183,26 +183,27 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     from sessions.models import (
         ProgressNote,
         RuptureEvent,
-        TherapySession,
     )
 
     today = timezone.localdate()
     # The timeline prints a few fields of each session, its therapist and its note: plain rows
     # (no model instances), read with the page's other reads.
-    sessions = (
-        TherapySession.objects.filter(client=client)
-        .order_by("-starts_at", "-pk")
-        .values(*TIMELINE_FIELDS)
-    )
+    sessions = _timeline_sessions(client.pk)
     paginator = Paginator(sessions, TIMELINE_PER_PAGE)
     try:
         number = max(1, int(timeline_page or 1))
     except (TypeError, ValueError):
         number = 1
     bottom = (number - 1) * TIMELINE_PER_PAGE
-    # The page's other reads are built and compiled once per shape (batch.Baked) from the
-    # client's id and the reader; the timeline's page is a slice of its own (its offset is
-    # written into the statement) and is compiled per request.
+    # The page's reads are built and compiled once per shape (batch.Baked) from the client's
+    # id and the reader. A timeline page's offset is written into its statement: the first
+    # page is baked, a later one compiled per request (a shape per offset would grow
+    # without bound).
+    page = (
+        _FIRST_TIMELINE_PAGE(client.pk)
+        if bottom == 0
+        else [sessions[bottom : bottom + TIMELINE_PER_PAGE]]
+    )
     (
         rows,
         count,
@@ -213,7 +214,7 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         assignments,
         notices,
     ) = batch.fetch(
-        sessions[bottom : bottom + TIMELINE_PER_PAGE],
+        *page,
         *_CLIENT_PAGE_READS(client.pk, user),
     )
     paginator.count = count[0] if count else 0
@@ -277,6 +278,22 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
         "age": age,
         "emergency_notices": notices,
     }
+
+
+def _timeline_sessions(client_id: int) -> QuerySet:
+    """The client's sessions, newest first, as the timeline's plain rows."""
+    from sessions.models import TherapySession
+
+    return (
+        TherapySession.objects.filter(client_id=client_id)
+        .order_by("-starts_at", "-pk")
+        .values(*TIMELINE_FIELDS)
+    )
+
+
+_FIRST_TIMELINE_PAGE = batch.Baked(
+    lambda client_id: [_timeline_sessions(client_id)[:TIMELINE_PER_PAGE]]
+)
 
 
 def _client_page_reads(client_id: int, user: User) -> list:

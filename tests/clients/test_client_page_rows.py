@@ -4,7 +4,7 @@ _timeline_rows.html) printing whatever its rows hold as text."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -95,3 +95,26 @@ def test_timeline_rows_print_hostile_values_as_text(payload):
     page.feed(html)
     assert [tag for tag, _ in page.tags].count("tr") == 2
     assert "No signed note" in page.text
+
+
+def test_the_first_page_a_later_one_and_one_past_the_end(client, alice, alices_client):
+    """The first timeline page is baked, a later one compiled per request: both newest
+    first; a page past the end falls back to the last, a page that is not a number to the
+    first."""
+    now = timezone.now()
+    made = [
+        make_session(alices_client, alice, starts_at=now - timedelta(days=n + 1))
+        for n in range(27)
+    ]
+    client.force_login(alice)
+    url = reverse("clients:client_detail", args=[alices_client.code])
+
+    def codes(**params):
+        timeline = client.get(url, params).context["timeline"]
+        return [row["code"] for row in timeline]
+
+    newest_first = [s.code for s in made]
+    assert codes() == newest_first[:25]
+    assert codes(page="x") == newest_first[:25]
+    assert codes(page=2) == newest_first[25:]
+    assert codes(page=9) == newest_first[25:]

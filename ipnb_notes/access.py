@@ -15,7 +15,14 @@ from uuid import UUID
 from asgiref.local import Local
 from django.core.exceptions import PermissionDenied
 from django.core.signals import request_finished, request_started
-from django.db.models import BooleanField, Exists, ExpressionWrapper, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -475,19 +482,18 @@ def can_read_revisions(user: User, note: ProgressNote) -> bool:
 
 
 def readable_revisions(
-    user: User, note: ProgressNote, revisions: QuerySet[NoteRevision]
+    user: User, revisions: QuerySet[NoteRevision]
 ) -> QuerySet[NoteRevision]:
-    """`revisions` of `note` as `can_read_revisions` allows them, the rule in the statement:
-    all of them for the author and the author's current supervisor, none for anyone else.
+    """`revisions` as `can_read_revisions` allows them, the rule in the statement: those of
+    notes the user wrote or whose author they currently supervise, none for anyone else.
     A page reads them with its other statements without reading what it may not show."""
     if not user.is_clinician:
         return revisions.none()
-    if note.author_id == user.pk:
-        return revisions
     return revisions.filter(
-        Exists(
+        Q(note__author_id=user.pk)
+        | Exists(
             Supervision.objects.current().filter(
-                supervisor_id=user.pk, supervisee_id=note.author_id
+                supervisor_id=user.pk, supervisee_id=OuterRef("note__author_id")
             )
         )
     )

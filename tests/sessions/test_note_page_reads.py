@@ -66,10 +66,10 @@ def test_a_co_therapist_reads_no_revision_and_is_shown_none(
 
     services.note_sign(note=edited, by=alice)
     make_assignment(edited.client, charlie)
-    listed = services.revisions_listed(edited)
-    assert len(access.readable_revisions(alice, edited, listed)) == 3
-    assert len(access.readable_revisions(bob, edited, listed)) == 3
-    assert list(access.readable_revisions(charlie, edited, listed)) == []
+    listed = services.revisions_listed(edited.pk)
+    assert len(access.readable_revisions(alice, listed)) == 3
+    assert len(access.readable_revisions(bob, listed)) == 3
+    assert list(access.readable_revisions(charlie, listed)) == []
     client.force_login(charlie)
     html, reads = _revision_reads(
         client, reverse("sessions:session_detail", args=[edited.session.code])

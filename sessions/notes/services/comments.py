@@ -205,9 +205,9 @@ def thread_resolve(
 # --- Reading threads ------------------------------------------------------------------------------
 
 
-def note_replies(note: ProgressNote) -> QuerySet[CommentReply]:
+def note_replies(note_id: int) -> QuerySet[CommentReply]:
     """Every reply in the note's threads, for one batched read with the comments."""
-    return CommentReply.objects.filter(thread__note_id=note.pk).select_related("author")
+    return CommentReply.objects.filter(thread__note_id=note_id).select_related("author")
 
 
 def attach_replies(comments, replies) -> None:

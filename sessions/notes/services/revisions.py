@@ -58,17 +58,22 @@ def revision_append(
     )
 
 
-def revisions_listed(note: ProgressNote) -> QuerySet[NoteRevision]:
+def revisions_listed(note_id: int) -> QuerySet[NoteRevision]:
     """The note's revisions, oldest first, without their (encrypted) content: a queryset, so
     that a page can read it with its other statements (ipnb_notes.batch)."""
-    return note.revisions.defer("previous_content", "new_content").select_related(
-        "saved_by"
+    return (
+        NoteRevision.objects.filter(note_id=note_id)
+        .defer("previous_content", "new_content")
+        .select_related("saved_by")
     )
 
 
 def revision_list(note: ProgressNote) -> list[NoteRevision]:
     """The note's revisions, oldest first, without their (encrypted) content."""
-    return list(revisions_listed(note))
+    revisions = list(revisions_listed(note.pk))
+    for revision in revisions:
+        revision.note = note
+    return revisions
 
 
 def revision_rows(revision: NoteRevision) -> list[dict]:

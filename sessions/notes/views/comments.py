@@ -27,7 +27,7 @@ def _back(thread, where: str) -> str:
 def _thread_fragment(request, thread, *, status=200, form=None) -> HttpResponse:
     """One thread, as shown beside its moment or section (the htmx answer). It shows what
     the user just wrote or read in this thread: the write is its audit event."""
-    replies = list(services.note_replies(thread.note).filter(thread=thread))
+    replies = list(services.note_replies(thread.note_id).filter(thread=thread))
     services.attach_replies([thread], replies)
     thread.can_reply = True
     thread.reply_form = form or ReplyForm(thread=thread)

@@ -16,10 +16,17 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
+from clients.models import TreatmentGoal
 from ipnb_notes import access, batch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from sessions.capture.services import timeline_context
-from sessions.models import ProgressNote, TherapySession
+from sessions.models import (
+    Addendum,
+    NoteSignature,
+    ProgressNote,
+    SupervisionComment,
+    TherapySession,
+)
 from sessions.notes import formats as note_formats
 from sessions.notes import services as services
 from sessions.notes.forms import (
@@ -94,6 +101,36 @@ def _session_read(request: AuthedRequest, session, *, note=None) -> None:
     )
 
 
+def _record_reads(user, note_id: int, author_id: int, *, revisions: bool) -> list:
+    """The note's goals, addenda, signatures, comments, their replies, the reader's
+    supervision links to its author and, for a clinician reader, the list of revisions (no
+    content) with its rule in the statement (access.readable_revisions: the author and the
+    author's current supervisor): read only when it may be shown. Sorted here in their
+    models' order (batch.sorted_here)."""
+    reads = [
+        batch.sorted_here(TreatmentGoal.objects.filter(notes=note_id)),
+        batch.sorted_here(Addendum.objects.filter(note_id=note_id)),
+        batch.sorted_here(NoteSignature.objects.filter(note_id=note_id)),
+        batch.sorted_here(
+            SupervisionComment.objects.filter(note_id=note_id).select_related(
+                "author", "resolved_by"
+            )
+        ),
+        batch.sorted_here(services.note_replies(note_id)),
+        access.supervision_links(user, author_id),
+    ]
+    if revisions:
+        reads.append(
+            batch.sorted_here(
+                access.readable_revisions(user, services.revisions_listed(note_id))
+            )
+        )
+    return reads
+
+
+_RECORD_READS = batch.Baked(_record_reads)
+
+
 def _record_context(
     request: AuthedRequest,
     note: ProgressNote | None,
@@ -117,30 +154,17 @@ def _record_context(
     shown.append({"key": "plan", "label": "Plan", "text": note.plan})
     # One round trip for the note's goals, addenda, signatures, comments, their replies and
     # the reader's supervision of its author (which decides who may read the revisions,
-    # co-sign, comment), sorted here in their models' order (batch.sorted_here). The list of
-    # revisions (no content) joins it for a clinician, the rule in its statement
-    # (access.readable_revisions: the author and the author's current supervisor), so it is
-    # read only when it may be shown, without a round trip of its own.
-    with_revisions = request.user.is_clinician
+    # co-sign, comment), built once per shape of reader (_RECORD_READS).
     goals, addenda, signatures, comments, replies, links, *revisions = batch.fetch(
-        batch.sorted_here(note.goals_addressed.all()),
-        batch.sorted_here(note.addenda.all()),
-        batch.sorted_here(note.signatures.all()),
-        batch.sorted_here(note.comments.select_related("author", "resolved_by")),
-        batch.sorted_here(services.note_replies(note)),
-        access.supervision_links(request.user, note.author_id),
-        *(
-            [
-                batch.sorted_here(
-                    access.readable_revisions(
-                        request.user, note, services.revisions_listed(note)
-                    )
-                )
-            ]
-            if with_revisions
-            else []
-        ),
+        *_RECORD_READS(
+            request.user,
+            note.pk,
+            note.author_id,
+            revisions=request.user.is_clinician,
+        )
     )
+    for row in (*addenda, *signatures, *comments, *(revisions[0] if revisions else ())):
+        row.note = note
     rights = access.note_rights(request.user, note, links=links)
     services.attach_replies(comments, replies)
     # The author and their current supervisor take part in the threads (access rules).

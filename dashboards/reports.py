@@ -349,6 +349,7 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
             "values": values,
         }
     ordered = list(indicators.values())
+    tz = timezone.get_current_timezone()  # practice-local dates, the zone read once
     for k, row in enumerate(sessions):
         row["values"] = [ind["values"][k] for ind in ordered]
         observed = row["hyper"] + row["within"] + row["hypo"]
@@ -359,7 +360,7 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
             row["attune_repairs"] / row["mismatches"] if row["mismatches"] else None
         )
         # Pre-formatted cells of the data tables (templates/jinja2/dashboards/_numeric_rows.html).
-        local = timezone.localtime(row["starts_at"])
+        local = row["starts_at"].astimezone(tz)
         row["date_label"] = local.strftime("%b %-d, %Y")
         row["date_iso"] = local.date().isoformat()
         row["indicator_cells"] = [_fmt(row["composite"], 2)] + [
@@ -387,6 +388,7 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         row["open"] = row["repair_code"] is None
         row["open_long"] = row["open"] and row["age_days"] > RUPTURE_OPEN_DAYS
         row["same_session"] = row["sessions_later"] == 0
+        rupture_labels(row, tz)
     repaired = [r for r in ruptures if not r["open"]]
     mismatches = sum(r["mismatches"] for r in sessions)
     repairs = sum(r["attune_repairs"] for r in sessions)
@@ -406,7 +408,7 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
     }
     for row in measures:
         spec = MEASURE_INSTRUMENTS[row["instrument"]]
-        local = timezone.localtime(row["completed_at"])
+        local = row["completed_at"].astimezone(tz)
         row["name"] = spec.name
         row["date_iso"] = local.date().isoformat()
         row["date_label"] = local.strftime("%b %-d, %Y")
@@ -430,8 +432,20 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
     )
 
 
-def _local_day(value) -> str | None:
-    return timezone.localtime(value).date().isoformat() if value else None
+def rupture_labels(row: dict, tz=None) -> dict:
+    """A rupture's practice-local days (the charts' x axis) and the moments its table prints
+    (templates/jinja2/dashboards/_rupture_rows.html), formatted once."""
+    tz = tz or timezone.get_current_timezone()
+    for key, at in (
+        ("session", row["session_at"]),
+        ("repair", row["repair_session_at"]),
+    ):
+        row[f"{key}_day"] = at.astimezone(tz).date().isoformat() if at else None
+    for key, at in (("at", row["at"]), ("repaired", row["repaired_at"])):
+        row[f"{key}_label"] = (
+            at.astimezone(tz).strftime("%b %-d, %Y %H:%M") if at is not None else ""
+        )
+    return row
 
 
 def timeline_chart(data: Trajectory) -> dict:
@@ -443,9 +457,9 @@ def timeline_chart(data: Trajectory) -> dict:
         m["date_iso"] for m in data.measures
     }
     rupture_days = [
-        (r, _local_day(r["session_at"]))
+        (r, r["session_day"])
         for r in data.ruptures
-        if first is None or _local_day(r["session_at"]) >= first
+        if first is None or r["session_day"] >= first
     ]
     days |= {day for _, day in rupture_days}
     labels = sorted(days)
@@ -553,6 +567,7 @@ def caseload_page(
             **COMPOSITE_PARAMS,
         },
     )
+    tz = timezone.get_current_timezone()
     for row in rows:
         trend = Trend(row["trend_slope"], row["trend_n"] or 0)
         row["trend"] = trend
@@ -578,17 +593,18 @@ def caseload_page(
         row["outcome"] = measure_reports.outcome(row["measures"])
         flags.extend(measure_reports.flags(row["outcome"], row["sessions_attended"]))
         row["flags"] = flags
-        caseload_labels(row)
+        caseload_labels(row, tz)
     return rows, Composite(members)
 
 
-def caseload_labels(row: dict) -> dict:
+def caseload_labels(row: dict, tz=None) -> dict:
     """The caseload table's dates and trend as its rows print them, formatted once per row
     (templates/jinja2/dashboards/_caseload_rows.html): the practice-local time of the last
     and next sessions, the trend's direction and its signed change."""
+    tz = tz or timezone.get_current_timezone()
     for key in ("last", "next"):
         at = row[f"{key}_at"]
-        local = timezone.localtime(at) if at is not None else None
+        local = at.astimezone(tz) if at is not None else None
         row[f"{key}_iso"] = local.isoformat() if local else ""
         row[f"{key}_label"] = (
             local.strftime("%b %-d" if key == "last" else "%b %-d, %H:%M")
@@ -614,7 +630,7 @@ def sparkline(
     """Points of an inline SVG polyline on the composite's scale, built on the server: no
     script, no style."""
     if not values:
-        return {"points": "", "width": width, "height": height, "values": []}
+        return {"points": "", "width": width, "height": height}
     step = width / max(1, len(values) - 1)
     low, span = float(scale.low), float(scale.span)
     points = " ".join(
@@ -626,7 +642,6 @@ def sparkline(
         "points": points,
         "width": width,
         "height": height,
-        "values": [round(v, 1) for v in values],
         "label": ", ".join(f"{v:.1f}" for v in values),
     }
 

@@ -106,8 +106,8 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
         "ruptures": [
             {
                 "type": r["rupture_type"],
-                "at": _local_day(r["session_at"]),
-                "repaired": _local_day(r["repair_session_at"]),
+                "at": r["session_day"],
+                "repaired": r["repair_day"],
                 "open": r["open"],
             }
             for r in data.ruptures
@@ -190,9 +190,9 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
         header = list(kind.csv_columns)
         rows = [
             [
-                _local_day(r["session_at"]),
+                r["session_day"],
                 r["rupture_type"],
-                _local_day(r["repair_session_at"]) or "",
+                r["repair_day"] or "",
                 _round(r["hours"]),
                 r["sessions_later"] if r["sessions_later"] is not None else "",
                 "yes" if r["open"] else "no",
@@ -200,11 +200,6 @@ def trajectory_csv(request: AuthedRequest, code: UUID, chart: str) -> HttpRespon
             for r in data.ruptures
         ]
     return csvexport.response(f"trajectory-{chart}-{client.code}.csv", header, rows)
-
-
-def _local_day(value) -> str | None:
-    """The practice-local date of a moment: the charts' x axis is local session dates."""
-    return timezone.localtime(value).date().isoformat() if value else None
 
 
 def _round(value, digits: int = 3):

@@ -102,11 +102,13 @@ def _trajectory(text: str) -> SimpleNamespace:
     ruptures = [
         {
             "at": at,
+            "session_at": at,
             "rupture_type": text,
             "open": True,
             "open_long": True,
             "age_days": 30.2,
             "repaired_at": None,
+            "repair_session_at": None,
             "same_session": False,
             "hours": None,
             "sessions_later": None,
@@ -128,7 +130,7 @@ def _trajectory(text: str) -> SimpleNamespace:
     data = reports.Trajectory(
         sessions=[session],
         indicators=[indicator],
-        ruptures=ruptures,
+        ruptures=[reports.rupture_labels(r) for r in ruptures],
         trend=reports.Trend(-0.2, 4),
         window=8,
         refreshed_at=NOW,

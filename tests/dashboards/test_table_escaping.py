@@ -133,22 +133,26 @@ def test_rupture_rows_escape_the_type(payload):
     ruptures = [
         {
             "at": at,
+            "session_at": at,
             "rupture_type": payload,
             "open": True,
             "open_long": True,
             "age_days": 30.2,
             "repaired_at": None,
+            "repair_session_at": None,
             "same_session": False,
             "hours": None,
             "sessions_later": None,
         },
         {
             "at": at,
+            "session_at": at,
             "rupture_type": payload,
             "open": False,
             "open_long": False,
             "age_days": 30.2,
             "repaired_at": at + timedelta(hours=170),
+            "repair_session_at": at + timedelta(hours=170),
             "same_session": False,
             "hours": 170.0,
             "sessions_later": 1,
@@ -156,7 +160,7 @@ def test_rupture_rows_escape_the_type(payload):
     ]
     html = _include(
         '{% jinja "dashboards/_rupture_rows.html" ruptures=ruptures %}',
-        ruptures=ruptures,
+        ruptures=[reports.rupture_labels(r) for r in ruptures],
     )
     assert_inert(html, [payload.capitalize()])
     assert "Open, 30 days" in html

@@ -54,19 +54,22 @@ _WIDGETS = Jinja2FormRenderer()
 # --- Sessions ---------------------------------------------------------------------------------------
 
 
+_SESSION_NOTE = batch.Baked(
+    lambda user, session_id: [
+        access.visible_notes(user)
+        .filter(session_id=session_id)
+        .select_related("author", "signed_by", "cosigned_by")
+    ]
+)
+
+
 @require_GET
 def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     session = access.get_session(request.user, code)
     # A session has at most one note (one-to-one): read without an ORDER BY, and without
     # joining the session and client just read.
-    note = next(
-        iter(
-            access.visible_notes(request.user)
-            .filter(session=session)
-            .select_related("author", "signed_by", "cosigned_by")
-        ),
-        None,
-    )
+    [notes] = batch.fetch(*_SESSION_NOTE(request.user, session.pk))
+    note = notes[0] if notes else None
     if note is not None:
         note.session = session
         if note.client_id == session.client_id:

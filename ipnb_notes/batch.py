@@ -142,7 +142,9 @@ def fetch(*querysets: QuerySet | SortedHere | Bound) -> list[list]:
             continue
         entries.append((qs, compiler, keys, len(statements)))
         statements.append((sql, sql_params))
-    rows_by_statement = [rows for _columns, rows in run(statements, using=db)]
+    rows_by_statement = [
+        rows for _columns, rows in run(statements, using=db, names=False)
+    ]
     results = []
     for qs, compiler, keys, index in entries:
         if compiler is None:  # the statement could return no row (EmptyResultSet)
@@ -164,7 +166,10 @@ PREPARED_MAX = 1000
 
 
 def run(
-    statements: Sequence[tuple[str, Sequence | Mapping]], *, using: str = "default"
+    statements: Sequence[tuple[str, Sequence | Mapping]],
+    *,
+    using: str = "default",
+    names: bool = True,
 ) -> list[tuple[list[str], list[tuple]]]:
     """Execute read statements ((sql, params) with %s or %(name)s placeholders, as Django
     writes them) in one round trip: (column names, rows) per statement, in order.
@@ -172,6 +177,7 @@ def run(
     They go through one psycopg pipeline on the connection Django holds, with server-side
     binding, each as a prepared statement, inside whatever transaction Django has open.
     Query logging (DEBUG, CaptureQueriesContext) records them as one query: one round trip.
+    `names=False` leaves the column names out (batch.fetch knows its columns).
     """
     if not statements:
         return []
@@ -188,7 +194,8 @@ def run(
                 cursors.append(cursor)
         results = []
         for cursor in cursors:
-            results.append(([c.name for c in cursor.description], cursor.fetchall()))
+            columns = [c.name for c in cursor.description] if names else []
+            results.append((columns, cursor.fetchall()))
             cursor.close()
     if connection.queries_logged:
         connection.queries_log.append(

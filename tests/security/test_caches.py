@@ -6,7 +6,9 @@ sign-in limit per address, used TOTP codes per user), two process-wide lru_cache
 client and per clinician, read after the access check) and the compiled Jinja2 partials that
 render them; every response to a signed-in user tells browsers and proxies to keep nothing.
 There is no template fragment caching and no per-request memo holding clinical data (the
-access rules' caseload subqueries are kept for one request and one user: SQL, never rows)."""
+access rules' caseload subqueries are kept for one request and one user: SQL, never rows).
+The baked statements (ipnb_notes.batch.Baked) are kept per process and per shape of reader:
+SQL built with stand-in values, never a user's values or rows."""
 
 from __future__ import annotations
 
@@ -183,3 +185,47 @@ def test_the_caseload_subquery_is_kept_for_one_request_and_one_user(
     assert access._request.subqueries is None  # dropped when each request ended
     assert "Alices Ownclient" in alice_home and "Charlies" not in alice_home
     assert "Charlies Ownclient" in charlie_home and "Alices" not in charlie_home
+
+
+def test_baked_statements_keep_no_users_values_and_each_reader_gets_their_own(
+    alice, bob, charlie
+):
+    """A page's baked statements are kept per process for every reader of the same shape:
+    what is kept holds stand-ins only, and each request's values are its reader's."""
+    from ipnb_notes import access
+
+    alices = make_client(alice, legal_name="Alices Bakedclient")
+    charlies = make_client(charlie, legal_name="Charlies Bakedclient")
+    for record, therapist in ((alices, alice), (charlies, charlie)):
+        make_session(record, therapist, starts_at=timezone.now())
+    pages = {}
+    for user in (alice, charlie, bob, alice):
+        pages.setdefault(user.pk, []).append(
+            _browser(user).get(reverse("home")).content.decode()
+        )
+    assert all(
+        "Alices Bakedclient" in p and "Charlies" not in p for p in pages[alice.pk]
+    )
+    assert "Charlies Bakedclient" in pages[charlie.pk][0]
+    assert "Alices" not in pages[charlie.pk][0]
+    # The client's page by code, through the baked look-up: another caseload's is a 404.
+    assert _browser(charlie).get(alices.get_absolute_url()).status_code == 404
+    assert _browser(alice).get(alices.get_absolute_url()).status_code == 200
+    # Nothing kept names a real reader: every kept parameter is a constant or a stand-in.
+    real = {alice.pk, bob.pk, charlie.pk, alice.email, charlie.email, alices.code}
+    assert access._CLIENT._shapes  # the client's page above was read through it
+    for baked in (access._CLIENT, access._SESSION, access._NOTE):
+        for compiled in baked._shapes.values():
+            for statement in compiled:
+                kept = set(statement.params) | {
+                    v for v in vars(statement.template.query).values() if _hashable(v)
+                }
+                assert not (kept & real), statement.sql
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

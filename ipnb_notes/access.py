@@ -458,11 +458,31 @@ def get_session_note_for_edit(
     """(session, its progress note or None) for the note's author to write. 404 if the session is
     not visible; 403 if the client is not on the user's caseload or the note is another
     clinician's or no longer editable."""
-    session = get_session(user, code, for_update=True)
-    note = ProgressNote.objects.filter(session=session).first()
+    session = get_session(user, code)
+    # One round trip: the user's assignment to the client (can_edit_client) and the
+    # session's note, read only when that assignment exists.
+    assigned, notes = batch.fetch(*_NOTE_FOR_EDIT(user, session.pk, session.client_id))
+    if not assigned:
+        raise PermissionDenied
+    note = notes[0] if notes else None
     if note is not None and not can_edit_note(user, note):
         raise PermissionDenied
     return session, note
+
+
+def _note_for_edit(user: User, session_id: int, client_id: int) -> list[QuerySet]:
+    assignment = CaseAssignment.objects.current().filter(
+        client_id=client_id, therapist_id=user.pk
+    )
+    return [
+        assignment.values_list("pk", flat=True)[:1],
+        ProgressNote.objects.filter(session_id=session_id)
+        .filter(Exists(assignment))
+        .order_by("pk")[:1],
+    ]
+
+
+_NOTE_FOR_EDIT = batch.Baked(_note_for_edit)
 
 
 def get_note_for_addendum(user: User, code: UUID) -> ProgressNote:

@@ -75,7 +75,9 @@ class NoteForm(forms.Form):
                 "version": note.version,
                 "format": note.format,
                 "plan": note.plan,
-                "goals_addressed": list(note.goals_addressed.all()) if note.pk else [],
+                # A queryset: the editor reads it with its other statements (one round
+                # trip, sessions.notes.views.notes._editor); rendered alone it is read then.
+                "goals_addressed": note.goals_addressed.all() if note.pk else [],
                 "interventions": note.interventions,
                 "risk_details": note.risk_details,
                 "next_session_on": note.next_session_on,

@@ -50,6 +50,7 @@ from sessions.notes.services.revisions import (
     snapshot_size,
 )
 from sessions.notes.services.signing import (
+    cosignature_links,
     note_cosign,
     note_return,
     note_sign,
@@ -92,6 +93,7 @@ __all__ = [
     "note_snapshot",
     "process_note_open",
     "process_note_save",
+    "cosignature_links",
     "requires_cosignature",
     "revision_list",
     "revision_rows",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 import audit
@@ -19,12 +19,18 @@ from sessions.notes.services.common import (
 from sessions.notes.services.content import note_content_hash, note_has_content
 
 
-def requires_cosignature(user: User) -> bool:
+def cosignature_links(user: User) -> QuerySet[Supervision]:
+    """The user's current supervision links that require co-signature (a queryset, so a
+    page can read it with its other statements)."""
     return (
         Supervision.objects.current()
         .filter(supervisee=user, requires_cosignature=True)
-        .exists()
+        .values_list("pk", flat=True)[:1]
     )
+
+
+def requires_cosignature(user: User) -> bool:
+    return cosignature_links(user).exists()
 
 
 def note_sign(*, note: ProgressNote, by: User, request=None) -> ProgressNote:

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.forms.renderers import Jinja2 as Jinja2FormRenderer
 from django.http import Http404, HttpResponse, JsonResponse
@@ -39,7 +40,6 @@ from sessions.notes.forms import (
     ReturnForm,
 )
 from sessions.notes.models import INTERVENTIONS
-from sessions.notes.views.revisions import revisions_for
 
 _INTERVENTION_LABELS = dict(INTERVENTIONS)
 
@@ -81,11 +81,14 @@ def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
 
 def _session_page(request, session, note, *, status=200, reply=None) -> HttpResponse:
     """The session page; `reply` is (thread code, bound ReplyForm) after a refused reply."""
-    timeline = timeline_context(session)
+    # The reader's edit right (access.can_edit_client's rule) rides with the timeline's reads.
+    timeline = timeline_context(session, user=request.user)
+    can_edit = timeline.pop("can_edit")
+    timeline.pop("refusal")
     context = {
         "session": session,
         "client": session.client,
-        "can_edit": access.can_edit_client(request.user, session.client),
+        "can_edit": can_edit,
         **_record_context(request, note, read=False, timeline=timeline, reply=reply),
         **timeline,
         "thread_back": "session",
@@ -225,15 +228,44 @@ class _ListedGoals(ModelChoiceIterator):
         return bool(self.field.listed_goals)
 
 
-def _list_goal_choices(form: NoteForm) -> None:
+def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
+    """The editor page. Its reads go in one round trip: the goals the form offers (with
+    their client, which their labels name), the goals the note addresses (an unbound form's
+    initial value), whether the author's supervision requires co-signature, the list of
+    revisions (no content; access.readable_revisions) and, for a returned note, the
+    supervisor's comments."""
     field = form.fields["goals_addressed"]
-    field.listed_goals = list(field.queryset.select_related("client"))
+    initial_goals = form.initial.get("goals_addressed")
+    reads = [
+        field.queryset.select_related("client"),
+        services.cosignature_links(request.user),
+        batch.sorted_here(
+            access.readable_revisions(request.user, services.revisions_listed(note.pk))
+        ),
+        *(
+            [initial_goals]
+            if isinstance(initial_goals, QuerySet) and not form.is_bound
+            else []
+        ),
+    ]
+    returned = note.status == ProgressNote.Status.RETURNED
+    if returned:
+        reads.append(
+            batch.sorted_here(
+                SupervisionComment.objects.filter(note_id=note.pk).select_related(
+                    "author"
+                )
+            )
+        )
+    listed, cosign_links, revisions, *rest = batch.fetch(*reads)
+    if isinstance(initial_goals, QuerySet) and not form.is_bound:
+        form.initial["goals_addressed"] = rest.pop(0)
+    comments = rest.pop(0) if returned else []
+    for row in (*revisions, *comments):
+        row.note = note
+    field.listed_goals = listed
     field.iterator = _ListedGoals
     field.widget.choices = field.choices
-
-
-def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
-    _list_goal_choices(form)
     form.renderer = _WIDGETS
     context = {
         "session": session,
@@ -241,11 +273,12 @@ def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpR
         "note": note,
         "form": form,
         "conflict": conflict,
-        "comments": list(note.comments.select_related("author"))
-        if note.status == ProgressNote.Status.RETURNED
-        else [],
-        "requires_cosignature": services.requires_cosignature(request.user),
-        "revisions": revisions_for(request, note),
+        "comments": comments,
+        "requires_cosignature": bool(cosign_links),
+        # The editor is its author's (access.get_session_note_for_edit): theirs to read.
+        "revisions": revisions
+        if access.can_read_revisions(request.user, note)
+        else None,
         "login_url": reverse("account_login")
         + "?next="
         + reverse("sessions:session_detail", args=[session.code]),

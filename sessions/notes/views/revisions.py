@@ -11,17 +11,7 @@ from django.views.decorators.http import require_GET
 import audit
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest
-from sessions.models import NoteRevision, ProgressNote
 from sessions.notes import services as services
-
-
-def revisions_for(
-    request: AuthedRequest, note: ProgressNote
-) -> list[NoteRevision] | None:
-    """The note's revisions for the list (no text), or None for readers they are not for."""
-    if not access.can_read_revisions(request.user, note):
-        return None
-    return services.revision_list(note)
 
 
 @require_GET

@@ -46,6 +46,7 @@ from django.utils import timezone  # noqa: E402
 from django.utils.html import format_html  # noqa: E402
 
 from dashboards import reports  # noqa: E402
+from measures import reports as measure_reports  # noqa: E402
 
 # --- The baseline: the f-string code as it was (dashboards/html.py, reports.numeric_rows) ---
 # Its calls that marked the result safe are left out: the benchmark compares strings.
@@ -86,7 +87,7 @@ def _trend(trend) -> str:
 
 def fstring_caseload_rows(rows: list[dict]) -> str:
     if not rows:
-        return '<tr><td colspan="10" class="empty">No client matches these filters.</td></tr>'
+        return '<tr><td colspan="11" class="empty">No client matches these filters.</td></tr>'
     zero = str(UUID(int=0))
     base = reverse("dashboards:trajectory", args=[zero])
     out = []
@@ -112,6 +113,10 @@ def fstring_caseload_rows(rows: list[dict]) -> str:
             f' <span class="muted">({int(r["late"])} late)</span>' if r["late"] else ""
         )
         days = "–" if r["days_since"] is None else int(r["days_since"])
+        outcome = (
+            "<br>".join(_e(line) for line in r["outcome"].short)
+            or '<span class="muted">No paired scores</span>'
+        )
         url = base.replace(zero, str(r["code"]))
         out.append(
             f'<tr><th scope="row"><a href="{url}">{_e(r["name"])}</a>{status}</th>'
@@ -121,7 +126,7 @@ def fstring_caseload_rows(rows: list[dict]) -> str:
             f"<td>{_spark(r['sparkline'])}</td><td>{_trend(r['trend'])}</td>"
             f'<td class="num">{int(r["open_ruptures"])}{oldest}</td>'
             f'<td class="num">{int(r["unsigned"])}{late}</td>'
-            f'<td class="num">{days}</td><td>{flags}</td></tr>'
+            f'<td class="num">{days}</td><td>{outcome}</td><td>{flags}</td></tr>'
         )
     return "".join(out)
 
@@ -200,8 +205,9 @@ DJANGO = {
 <td class="num">{{ r.open_ruptures }}{% if r.oldest_open_days is not None %} <span class="muted">(oldest {{ r.oldest_open_days }} d)</span>{% endif %}</td>
 <td class="num">{{ r.unsigned }}{% if r.late %} <span class="muted">({{ r.late }} late)</span>{% endif %}</td>
 <td class="num">{% if r.days_since is None %}–{% else %}{{ r.days_since }}{% endif %}</td>
+<td>{% for line in r.outcome.short %}{{ line }}{% if not forloop.last %}<br>{% endif %}{% empty %}<span class="muted">No paired scores</span>{% endfor %}</td>
 <td>{% for flag in r.flags %}{% if not forloop.first %} {% endif %}<span class="badge badge-warn">{{ flag }}</span>{% empty %}<span class="muted">None</span>{% endfor %}</td></tr>
-{% empty %}<tr><td colspan="10" class="empty">No client matches these filters.</td></tr>{% endfor %}""",
+{% empty %}<tr><td colspan="11" class="empty">No client matches these filters.</td></tr>{% endfor %}""",
     "data table rows": """{% for row in rows %}<tr><th scope="row">{{ row.date_label }}</th>{% for cell in row.indicator_cells %}<td class="num">{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}""",
     "rupture rows": """{% for r in ruptures %}<tr{% if r.open_long %} class="late"{% endif %}><th scope="row">{{ r.at|date:"M j, Y H:i" }}</th><td>{{ r.rupture_type|capfirst }}</td>
@@ -264,10 +270,23 @@ def caseload_rows(n: int, rnd: random.Random) -> list[dict]:
                 "unsigned": rnd.choice([0, 0, 1, 2]),
                 "late": rnd.choice([0, 0, 0, 1]),
                 "days_since": (NOW - last).days if last else None,
+                "outcome": measure_reports.outcome(
+                    [
+                        {
+                            "instrument": code,
+                            "first_total": rnd.randint(5, 24),
+                            "last_total": rnd.randint(0, 24),
+                            "scored": 2,
+                        }
+                        for code in ("PHQ9", "GAD7")
+                        if rnd.random() < 0.5
+                    ]
+                ),
                 "flags": flags,
             }
         )
-    return rows
+    # As the caseload page shapes its rows (dates and trend formatted once).
+    return [reports.caseload_labels(row) for row in rows]
 
 
 def session_rows(n: int, rnd: random.Random) -> list[dict]:
@@ -302,9 +321,14 @@ def rupture_rows(n: int, rnd: random.Random) -> list[dict]:
                 "same_session": later == 0,
                 "hours": rnd.uniform(0.1, 0.8) if later == 0 else rnd.uniform(150, 400),
                 "sessions_later": later,
+                "session_at": at,
+                "repair_session_at": None
+                if is_open
+                else at + timedelta(days=7 * (later or 0)),
             }
         )
-    return rows
+    # As the trajectory shapes its rows (moments formatted once).
+    return [reports.rupture_labels(row) for row in rows]
 
 
 def multiples(n: int, rnd: random.Random) -> list[tuple[str, dict]]:

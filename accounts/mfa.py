@@ -12,12 +12,10 @@ import time
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.signals import post_init, pre_save
 
-import audit
 from accounts.models import User
 from ipnb_notes.fields import key_ring, place_aad
 from ipnb_notes.lib.crypto import KeyRingError
@@ -272,40 +270,3 @@ def enrol_demo_totp(user: User) -> Authenticator:
     if settings.IPNB_ENV != "development":
         raise RuntimeError("demo second factors exist only with IPNB_ENV=development")
     return enrol_totp(user, DEMO_TOTP_SECRET)
-
-
-def mfa_reset(*, user: User, by: User, request=None) -> int:
-    """A practice admin clears a user's lost second factors. Their sessions end at once and
-    they must enrol again at next sign-in; they are told by email. Returns how many
-    authenticators were removed."""
-    from accounts.services import AccountError, end_all_sessions
-
-    if user == by:
-        raise AccountError(
-            "You cannot reset your own second factor; ask another practice admin."
-        )
-    with transaction.atomic():
-        removed = list(
-            Authenticator.objects.filter(user=user).values_list("type", flat=True)
-        )
-        Authenticator.objects.filter(user=user).delete()
-        ended = end_all_sessions(user)
-        audit.record(
-            "user.mfa_reset",
-            actor=by,
-            request=request,
-            target=user,
-            changes={"authenticators": [sorted(removed), []], "sessions_ended": ended},
-        )
-    send_mail(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Your second factor was reset",
-        message=(
-            "A practice admin reset the second factor (authenticator app, security key "
-            "and recovery codes) of your ipnb-notes account. At your next sign-in you "
-            "will be asked to set up a new one.\n\nIf you did not ask for this, tell your "
-            "practice admin at once."
-        ),
-        from_email=None,
-        recipient_list=[user.email],
-    )
-    return len(removed)

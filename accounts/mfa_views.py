@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from accounts import mfa, services
+from accounts import services
 from accounts.services import AccountError
 from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest
@@ -22,7 +22,7 @@ def user_mfa_reset(request: AuthedRequest, code: UUID) -> HttpResponse:
     user = access.get_managed_user(request.user, code)
     require_recent_authentication(request)
     try:
-        removed = mfa.mfa_reset(user=user, by=request.user, request=request)
+        removed = services.mfa_reset(user=user, by=request.user, request=request)
     except AccountError as exc:
         messages.error(request, str(exc))
     else:

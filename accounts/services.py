@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, timedelta
 
+from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -339,3 +340,41 @@ def purge_expired() -> dict[str, int]:
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lt=now
     ).update(revoked_at=now)
     return {"sessions": sessions, "invitations": invitations}
+
+
+# --- Second factors ------------------------------------------------------------------------
+
+
+def mfa_reset(*, user: User, by: User, request=None) -> int:
+    """A practice admin clears a user's lost second factors. Their sessions end at once and
+    they must enrol again at next sign-in; they are told by email. Returns how many
+    authenticators were removed."""
+    if user == by:
+        raise AccountError(
+            "You cannot reset your own second factor; ask another practice admin."
+        )
+    with transaction.atomic():
+        removed = list(
+            Authenticator.objects.filter(user=user).values_list("type", flat=True)
+        )
+        Authenticator.objects.filter(user=user).delete()
+        ended = end_all_sessions(user)
+        audit.record(
+            "user.mfa_reset",
+            actor=by,
+            request=request,
+            target=user,
+            changes={"authenticators": [sorted(removed), []], "sessions_ended": ended},
+        )
+    send_mail(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Your second factor was reset",
+        message=(
+            "A practice admin reset the second factor (authenticator app, security key "
+            "and recovery codes) of your ipnb-notes account. At your next sign-in you "
+            "will be asked to set up a new one.\n\nIf you did not ask for this, tell your "
+            "practice admin at once."
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return len(removed)

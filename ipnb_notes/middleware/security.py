@@ -292,7 +292,7 @@ class UnreadableCiphertextMiddleware:
     with, or under a retired key) stops the request with a plain page that says so, instead
     of a server error, and leaves an `integrity.unreadable_ciphertext` event naming the place
     (table, column, row; never content). A second factor that cannot be read refuses the
-    sign-in: the practice admin resets it (accounts.mfa.mfa_reset)."""
+    sign-in: the practice admin resets it (accounts.services.mfa_reset)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

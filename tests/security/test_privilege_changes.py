@@ -70,7 +70,7 @@ def test_caseload_assignments_record_old_and_new(ada, alice, charlie):
 
 
 def test_second_factor_resets_record_what_was_removed(ada, alice):
-    from accounts.mfa import mfa_reset
+    from accounts.services import mfa_reset
 
     mfa_reset(user=alice, by=ada)
     event = _last("user.mfa_reset")

@@ -86,7 +86,7 @@ def week_days(monday: date) -> list[Day]:
 # Every minute of a day written once ("00:00" to "23:59"), and the seconds ("00" to "59").
 _HHMM = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in range(60))
 _SS = tuple(f"{s:02d}" for s in range(60))
-_DAY = 24 * 60 * 60
+_DAY = int(timedelta(days=1).total_seconds())  # seconds in a day
 
 
 def _utc_second() -> RawSQL:

@@ -322,6 +322,18 @@ def fetch(path: str, cookie: str) -> tuple[int, float, int]:
     return response.status, (time.perf_counter() - started) * 1000, len(body)
 
 
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine so far (Linux /proc/stat): idle and
+    I/O wait are not busy. Read around a run, it tells whether the cores were kept busy."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(x) for x in stat.readline().split()[1:]]
+    except OSError:
+        return 0, 0
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return sum(ticks) - idle, sum(ticks)
+
+
 def run_page(path: str, cookie: str, users: int, per_user: int) -> dict:
     timings: list[float] = []
     statuses: dict[int, int] = {}
@@ -338,18 +350,25 @@ def run_page(path: str, cookie: str, users: int, per_user: int) -> dict:
             timings.extend(local)
 
     threads = [threading.Thread(target=worker) for _ in range(users)]
+    busy_before, total_before = cpu_times()
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    busy_after, total_after = cpu_times()
     timings.sort()
     return {
         "requests": len(timings),
         "p50_ms": round(statistics.median(timings), 1),
         "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
         "rps": round(len(timings) / wall, 1),
+        # The machine's cores kept busy during the run (everything on it: server, database,
+        # this client), 0-1; None where /proc/stat cannot be read.
+        "cpu_busy": round((busy_after - busy_before) / (total_after - total_before), 2)
+        if total_after > total_before
+        else None,
         "statuses": statuses,
     }
 
@@ -405,6 +424,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker"
+    )
+    parser.add_argument(
         "--requests", type=int, default=60, help="per page, single user"
     )
     parser.add_argument("--concurrent", type=int, default=16)
@@ -455,6 +477,8 @@ def main() -> None:
             "ipnb_notes.wsgi",
             "--workers",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "--bind",
             f"{HOST}:{PORT}",
             "--access-logfile",
@@ -563,6 +587,7 @@ def main() -> None:
     print(f"sealer: {results['sealer']}", flush=True)
     results["settings"] = {
         "workers": args.workers,
+        "threads": args.threads,
         "single_requests": args.requests,
         "concurrent_users": args.concurrent,
         "per_user": args.per_user,
@@ -583,6 +608,7 @@ def main() -> None:
                 "p50_ms": c["p50_ms"],
                 "p95_ms": c["p95_ms"],
                 "rps": c["rps"],
+                "cpu_busy": c["cpu_busy"],
                 "ping_rps": results["ping_adjacent"].get(name, c)["rps"],
                 "ratio": round(ratios[len(ratios) // 2], 3),
                 "round_trips": results["queries"][name]["queries"],
@@ -594,18 +620,19 @@ def main() -> None:
         "| Page | 1 user p50 ms | 1 user p95 ms | 1 user req/s | "
         f"{args.concurrent} users p50 ms | {args.concurrent} users p95 ms | "
         f"{args.concurrent} users req/s | ping req/s (run just before) | median ratio | "
-        "SQL queries |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "SQL queries | CPU busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in paths:
         s, c = results["single"][name], results["concurrent"][name]
         neighbour = results["ping_adjacent"].get(name, results["concurrent"][ping])
         ratios = results["ratios"].get(name, [1.0])
         ratio = ratios[len(ratios) // 2]
+        busy = "" if c["cpu_busy"] is None else f"{c['cpu_busy']:.0%}"
         lines.append(
             f"| {name} | {s['p50_ms']} | {s['p95_ms']} | {s['rps']} | {c['p50_ms']} | "
             f"{c['p95_ms']} | {c['rps']} | {neighbour['rps']} | {ratio:.2f} | "
-            f"{results['queries'][name]['queries']} |"
+            f"{results['queries'][name]['queries']} | {busy} |"
         )
     (OUT / "load.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.db import connection
 from django.template.defaultfilters import floatformat
@@ -82,6 +84,20 @@ def _rows(sql: str, params: dict) -> list[dict]:
         cursor.execute(sql, params)
         cols = [c.name for c in cursor.description]
         return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+
+
+def freshness(refreshed_at: datetime | None) -> dict | None:
+    """When a page's figures were computed, as templates/dashboards/_freshness.html prints
+    it (its Jinja2 twin, templates/jinja2/dashboards/_freshness.html): the practice-local
+    moment, its time alone when it is today, else its day and time."""
+    if refreshed_at is None:
+        return None
+    local = timezone.localtime(refreshed_at)
+    today = local.date() == timezone.localdate()
+    return {
+        "iso": local.isoformat(),
+        "label": local.strftime("%H:%M" if today else "%b %-d, %H:%M"),
+    }
 
 
 # --- The trend -------------------------------------------------------------------------------
@@ -590,7 +606,15 @@ def caseload_page(
             flags.append("Note late")
         # Reliable change (measures.change, through measures.reports) from the rollup's
         # first and latest PHQ-9 and GAD-7 totals.
-        row["outcome"] = measure_reports.outcome(row["measures"])
+        row["outcome"] = _outcome(
+            tuple(
+                sorted(
+                    (m["instrument"], m["first_total"], m["last_total"])
+                    for m in row["measures"] or ()
+                    if (m.get("scored") or 0) >= 2
+                )
+            )
+        )
         flags.extend(measure_reports.flags(row["outcome"], row["sessions_attended"]))
         row["flags"] = flags
         caseload_labels(row, tz)
@@ -735,15 +759,15 @@ def supervision_page(
         WHERE u.id = ANY(%(ids)s)
         ORDER BY u.full_name, u.id
         """
-    # The first and latest PHQ-9 and GAD-7 totals of each current active client.
+    # The first and latest PHQ-9 and GAD-7 totals of each current active client, of the
+    # instruments with two or more scored totals (the only ones reliable change reads).
     measures_sql = """
-        SELECT a.therapist_id, a.client_id, m.instrument, m.scored, m.first_total,
-               m.last_total
+        SELECT a.therapist_id, a.client_id, m.instrument, m.first_total, m.last_total
         FROM clients_caseassignment a
         JOIN clients_client c ON c.id = a.client_id AND c.status = 'ACTIVE'
         JOIN dashboards_clientmeasure m ON m.client_id = a.client_id
         WHERE a.therapist_id = ANY(%(ids)s) AND a.started_on <= %(today)s
-          AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
+          AND (a.ended_at IS NULL OR a.ended_at > %(now)s) AND m.scored >= 2
         """
     weekly_sql = """
         SELECT therapist_id, week, sessions, notes_signed, notes_late, lag_median_hours,
@@ -752,93 +776,137 @@ def supervision_page(
         WHERE therapist_id = ANY(%(ids)s) AND week >= %(first)s
         ORDER BY therapist_id, week
         """
-    people, weekly, members, measures = _multi(
-        [people_sql, weekly_sql, COMPOSITE_MEMBERS_SQL, measures_sql], params
+    # The weekly and measure rows stay tuples (their columns are read by position below).
+    people, (_, weekly), members, (_, measures) = batch.run(
+        [(sql, params) for sql in (people_sql, weekly_sql, COMPOSITE_MEMBERS_SQL)]
+        + [(measures_sql, params)]
     )
-    by_client: dict[tuple[int, int], list[dict]] = {}
-    for row in measures:
-        by_client.setdefault((row["therapist_id"], row["client_id"]), []).append(row)
-    outcomes: dict[int, list] = {}
-    for (therapist_id, _), rows in by_client.items():
-        outcomes.setdefault(therapist_id, []).append(measure_reports.outcome(rows))
-    by_person: dict[int, dict[date, dict]] = {}
+    people = [dict(zip(people[0], row, strict=True)) for row in people[1]]
+    members = [dict(zip(members[0], row, strict=True)) for row in members[1]]
+    by_client: dict[tuple[int, int], list[tuple]] = {}
+    for therapist_id, client_id, instrument, first_total, last_total in measures:
+        by_client.setdefault((therapist_id, client_id), []).append(
+            (instrument, first_total, last_total)
+        )
+    # Per supervisee: clients measured, reliably improved, reliably deteriorated.
+    verdicts: dict[int, list[int]] = {}
+    for (therapist_id, _), pairs in by_client.items():
+        measured, improved, deteriorated = _verdict(tuple(sorted(pairs)))
+        if measured:
+            counts = verdicts.setdefault(therapist_id, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += improved
+            counts[2] += deteriorated
+    by_person: dict[int, dict[date, tuple]] = {}
     for row in weekly:
-        by_person.setdefault(row["therapist_id"], {})[row["week"]] = row
+        by_person.setdefault(row[0], {})[row[1]] = row
     recent_weeks = weeks[-SUMMARY_WEEKS:]
-    week_labels = {w: w.strftime("%b %-d, %Y") for w in weeks}
+    week_labels = [w.strftime("%b %-d, %Y") for w in weeks]
     for person in people:
         mine = by_person.get(person["id"], {})
-        series = [mine.get(w) for w in weeks]
         recent = [mine[w] for w in recent_weeks if w in mine]
-        sessions = sum(r["sessions"] for r in recent)
-        ruptures = sum(r["ruptures"] for r in recent)
+        # Columns of weekly_sql: therapist_id, week, sessions, notes_signed, notes_late,
+        # lag_median_hours, ruptures, repaired_same_session, repaired_within_two.
+        sessions = sum(r[2] for r in recent)
+        ruptures = sum(r[6] for r in recent)
         person["sessions_per_week"] = sessions / len(recent_weeks)
         person["late_share"] = (
             person["s_late"] / person["s_signed"] if person["s_signed"] else None
         )
         person["ruptures_per_10"] = ruptures / sessions * 10 if sessions else None
         person["repaired_same_share"] = (
-            sum(r["repaired_same_session"] for r in recent) / ruptures
-            if ruptures
-            else None
+            sum(r[7] for r in recent) / ruptures if ruptures else None
         )
         person["repaired_two_share"] = (
-            sum(r["repaired_within_two"] for r in recent) / ruptures
-            if ruptures
-            else None
+            sum(r[8] for r in recent) / ruptures if ruptures else None
         )
         person["repair_median_label"] = duration_label(person["repair_median_hours"])
         supervision_labels(person)
         person["declining"] = person["declining"] or 0
         person["open_old"] = person["open_old"] or 0
         person["open_all"] = person["open_all"] or 0
-        person["change"] = measure_reports.shares(outcomes.get(person["id"], []))
+        measured, improved, deteriorated = verdicts.get(person["id"], (0, 0, 0))
+        # As measures.reports.shares counts them.
+        person["change"] = {
+            "measured": measured,
+            "improved": improved,
+            "deteriorated": deteriorated,
+            "improved_share": improved / measured if measured else None,
+            "deteriorated_share": deteriorated / measured if measured else None,
+        }
         person["improved_pct"] = _percent(person["change"]["improved_share"])
         person["deteriorated_pct"] = _percent(person["change"]["deteriorated_share"])
-        person["weeks"] = [
-            {
-                "week": w,
-                "sessions": r["sessions"] if r else 0,
-                "lag": r["lag_median_hours"] if r else None,
-                "ruptures_per_10": (
-                    r["ruptures"] / r["sessions"] * 10 if r and r["sessions"] else None
-                ),
-                "repaired_same": (
-                    r["repaired_same_session"] / r["ruptures"]
-                    if r and r["ruptures"]
-                    else None
-                ),
-            }
-            for w, r in zip(weeks, series, strict=True)
-        ]
+        series_weeks = []
+        sessions_line, lag_line, per_10_line, same_line = [], [], [], []
+        for w, label in zip(weeks, week_labels, strict=True):
+            r = mine.get(w)
+            if r is None:
+                n, lag, per_10, same = 0, None, None, None
+            else:
+                n, lag, week_ruptures = r[2], r[5], r[6]
+                per_10 = week_ruptures / n * 10 if n else None
+                same = r[7] / week_ruptures if week_ruptures else None
+            sessions_line.append(n)
+            lag_line.append(lag)
+            per_10_line.append(per_10)
+            same_line.append(same)
+            series_weeks.append(
+                {
+                    "week": w,
+                    "sessions": n,
+                    "lag": lag,
+                    "ruptures_per_10": per_10,
+                    "repaired_same": same,
+                    "cells": [str(n), _fmt(lag, 1), _fmt(per_10, 1), _pct(same)],
+                    "label": label,
+                }
+            )
+        person["weeks"] = series_weeks
         person["multiples"] = [
-            ("Sessions", sparkline_scaled([w["sessions"] for w in person["weeks"]])),
-            (
-                "Median documentation lag (h)",
-                sparkline_scaled([w["lag"] for w in person["weeks"]]),
-            ),
-            (
-                "Ruptures per 10 sessions",
-                sparkline_scaled([w["ruptures_per_10"] for w in person["weeks"]]),
-            ),
+            ("Sessions", sparkline_scaled(sessions_line)),
+            ("Median documentation lag (h)", sparkline_scaled(lag_line)),
+            ("Ruptures per 10 sessions", sparkline_scaled(per_10_line)),
             (
                 "Share repaired in the same session",
-                sparkline_scaled(
-                    [w["repaired_same"] for w in person["weeks"]], top=1.0
-                ),
+                sparkline_scaled(same_line, top=1.0),
             ),
         ]
-        for w in person["weeks"]:
-            w["cells"] = [
-                str(w["sessions"]),
-                _fmt(w["lag"], 1),
-                _fmt(w["ruptures_per_10"], 1),
-                _pct(w["repaired_same"]),
-            ]
-            w["label"] = week_labels[w["week"]]
     people.sort(key=lambda p: p["full_name"])
     people.sort(key=concern_key)
     return people, Composite(members)
+
+
+@lru_cache(maxsize=4096)
+def _outcome(pairs: tuple[tuple[str, int, int], ...]) -> measure_reports.Outcome:
+    """measures.reports.outcome of one client from its (instrument, first total, latest
+    total) with two or more scored totals: the same totals give the same (frozen) outcome,
+    so each is worked out once per process."""
+    return measure_reports.outcome(
+        [
+            {"instrument": i, "scored": 2, "first_total": first, "last_total": last}
+            for i, first, last in pairs
+        ]
+    )
+
+
+@lru_cache(maxsize=4096)
+def _verdict(pairs: tuple[tuple[str, int, int], ...]) -> tuple[bool, bool, bool]:
+    """(measured, reliably improved, reliably deteriorated) of one client, as
+    measures.reports.outcome decides them (see _outcome)."""
+    result = _outcome(pairs)
+    return result.measured, result.improved, result.deteriorated
+
+
+_TENTH = Decimal("0.1")
+
+
+def _floatformat1(value) -> str:
+    """Django's |floatformat:1 (half up, no "-0.0", no grouping in this locale) for the
+    ordinary figures of the supervision summary, without its localisation machinery."""
+    if not isinstance(value, (int, float)) or not -1e15 < value < 1e15:
+        return floatformat(value, 1)
+    rounded = Decimal(str(value)).quantize(_TENTH, ROUND_HALF_UP)
+    return str(rounded if rounded else abs(rounded))
 
 
 def supervision_labels(person: dict) -> dict:
@@ -847,10 +915,10 @@ def supervision_labels(person: dict) -> dict:
     up) and {% widthratio share 1 100 %}% printed them, "–" where there is no figure."""
     lag = person["lag_median_hours"]
     per_10 = person["ruptures_per_10"]
-    person["sessions_per_week_label"] = floatformat(person["sessions_per_week"], 1)
-    person["lag_median_label"] = "–" if lag is None else f"{floatformat(lag, 1)} h"
+    person["sessions_per_week_label"] = _floatformat1(person["sessions_per_week"])
+    person["lag_median_label"] = "–" if lag is None else f"{_floatformat1(lag)} h"
     person["late_share_label"] = _widthratio_pct(person["late_share"])
-    person["ruptures_per_10_label"] = "–" if per_10 is None else floatformat(per_10, 1)
+    person["ruptures_per_10_label"] = "–" if per_10 is None else _floatformat1(per_10)
     person["repaired_same_label"] = _widthratio_pct(person["repaired_same_share"])
     person["repaired_two_label"] = _widthratio_pct(person["repaired_two_share"])
     return person
@@ -906,22 +974,30 @@ def open_ruptures(therapist_id: int) -> list[dict]:
     return rows
 
 
+@lru_cache(maxsize=64)
+def _sparkline_xs(width: int, n: int) -> tuple[str, ...]:
+    """The x coordinates of n points across a small multiple, each with its comma."""
+    step = width / max(1, n - 1)
+    return tuple(f"{i * step:.1f}," for i in range(n))
+
+
 def sparkline_scaled(
     values: list[float | None], *, width: int = 150, height: int = 40, top=None
 ) -> dict:
     """A small-multiple line: gaps where a week has no value, scaled to its own maximum."""
     known = [v for v in values if v is not None]
     top = top or (max(known) if known else 1) or 1
-    step = width / max(1, len(values) - 1)
+    xs = _sparkline_xs(width, len(values))
     segments, current = [], []
-    for i, v in enumerate(values):
+    inner = height - 4
+    for x, v in zip(xs, values, strict=True):
         if v is None:
             if current:
                 segments.append(" ".join(current))
             current = []
             continue
-        y = height - 2 - (min(v, top) / top) * (height - 4)
-        current.append(f"{i * step:.1f},{y:.1f}")
+        y = height - 2 - (min(v, top) / top) * inner
+        current.append(f"{x}{y:.1f}")
     if current:
         segments.append(" ".join(current))
     return {

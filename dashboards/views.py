@@ -345,7 +345,7 @@ def supervision(request: AuthedRequest) -> HttpResponse:
         "composite": composite,
         "window": reports.TREND_WINDOW,
         "weeks": weeks,
-        "refreshed_at": min(refreshed) if refreshed else None,
+        "freshness": reports.freshness(min(refreshed) if refreshed else None),
         "summary_weeks": 12,
         "thresholds": {
             "rupture": reports.RUPTURE_OPEN_DAYS,

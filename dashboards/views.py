@@ -248,7 +248,7 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
         "flagged": flagged,
         "show": "all" if include_all else "active",
         "sort": sort,
-        "refreshed_at": min(refreshed) if refreshed else None,
+        "freshness": reports.freshness(min(refreshed) if refreshed else None),
         "composite": composite,
         "window": reports.TREND_WINDOW,
         "thresholds": {

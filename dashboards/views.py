@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape, json_script
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
@@ -132,11 +133,15 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
         # Each indicator's instrument status (label, url) for its column head.
         "indicator_statuses": [status_of(ind) for ind in data.indicators],
     }
+    context["freshness"] = reports.freshness(data.refreshed_at)
     template = "dashboards/trajectory.html"
     if wants_partial(request):
         template += "#trajectory-body"
         context["partial"] = True
-        context["chart_json"] = json.dumps(chart, cls=DjangoJSONEncoder)
+        # An attribute value, escaped as the Django template escaped it.
+        context["chart_json"] = escape(json.dumps(chart, cls=DjangoJSONEncoder))
+    else:
+        context["chart_script"] = json_script(chart, "trajectory-data")
     return render(request, template, context)
 
 

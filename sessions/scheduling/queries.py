@@ -295,11 +295,31 @@ def _practice_week(user: User, first: datetime, last: datetime) -> list[QuerySet
 _PRACTICE_WEEK = batch.Baked(_practice_week)
 
 
-def practice_week(user: User, monday: date) -> list[tuple[str, list[list[tuple]]]]:
+@dataclass(frozen=True)
+class PracticeWeek:
+    """Every active clinician's week as busy blocks. A block is (start in ISO 8601, start
+    and end as HH:MM, status label, cancelled); `blocks` holds each distinct one once, in
+    time order, and each row is (clinician's name, 7 days), each day the indices of its
+    blocks in `blocks`, in time order. Clinicians keep the same hours: a large practice's
+    week of a thousand sessions has a few hundred distinct blocks, each formatted and
+    escaped once (templates/jinja2/scheduling/_practice_rows.html)."""
+
+    blocks: list[tuple[str, str, str, str, bool]]
+    rows: list[tuple[str, list[list[int]]]]
+
+    def days(self) -> list[tuple[str, list[list[tuple]]]]:
+        """The rows with each block written out (for tests and readers of one week)."""
+        blocks = self.blocks
+        return [
+            (name, [[blocks[i] for i in day] for day in days])
+            for name, days in self.rows
+        ]
+
+
+def practice_week(user: User, monday: date) -> PracticeWeek:
     """Every active clinician's week, as busy blocks (time, length, status): two statements
-    in one round trip, no client column read. Each row is (clinician's name, 7 days), each
-    day a list of blocks (start in ISO 8601, start and end as HH:MM, status label,
-    cancelled), which the page renders with Jinja2."""
+    in one round trip, no client column read. A block's times and label are written once
+    per distinct start, length and status, whoever's it is."""
     people, rows = _rows(
         _PRACTICE_WEEK(
             user, local_midnight(monday), local_midnight(monday + timedelta(days=7))
@@ -307,13 +327,28 @@ def practice_week(user: User, monday: date) -> list[tuple[str, list[list[tuple]]
     )
     grid = {pk: [[] for _ in range(7)] for pk, _, _ in people}
     times = _Clock(monday, 7).times
+    blocks: list[tuple[str, str, str, str, bool]] = []
+    # (start, length, status) -> (day, index in blocks); day -1: outside the week.
+    known: dict[tuple, tuple[int, int]] = {}
+    # The rows come in time order, so the blocks and each day's indices do too.
     for therapist_id, utc, minutes, status in rows:
+        key = (utc, minutes, status)
+        found = known.get(key)
+        if found is None:
+            day, iso, start, end = times(utc, minutes)
+            if 0 <= day < 7:
+                found = known[key] = (day, len(blocks))
+                blocks.append(
+                    (iso, start, end, STATUS_LABELS[status], status in CANCELLED)
+                )
+            else:
+                found = known[key] = (-1, -1)
         days = grid.get(therapist_id)
-        day, iso, start, end = times(utc, minutes)
-        if days is None or not 0 <= day < 7:
-            continue
-        days[day].append((iso, start, end, STATUS_LABELS[status], status in CANCELLED))
-    return [(full_name or email, grid[pk]) for pk, full_name, email in people]
+        if days is not None and found[0] >= 0:
+            days[found[0]].append(found[1])
+    return PracticeWeek(
+        blocks, [(full_name or email, grid[pk]) for pk, full_name, email in people]
+    )
 
 
 def conflicts(

@@ -311,9 +311,9 @@ def calendar(request: AuthedRequest) -> HttpResponse:
         day = None
     if request.user.is_practice_admin:
         day = None  # the admin's view is a week: a day opens the week it falls in
-        rows = queries.practice_week(request.user, monday)
+        week = queries.practice_week(request.user, monday)
         audit.read(request, "calendar.practice_view", clients=[])
-        context = {"rows": rows, "days": queries.week_days(monday)}
+        context = {"practice": week, "days": queries.week_days(monday)}
         template = "scheduling/practice_calendar.html"
     else:
         first, n = (day, 1) if day else (monday, 7)

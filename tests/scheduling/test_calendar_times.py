@@ -21,7 +21,7 @@ from tests.factories import make_client, make_session, make_user
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
 BLOCK = re.compile(
-    r'<time datetime="([^"]+)">(\d\d:\d\d)</time>–(\d\d:\d\d)</span> '
+    r'<time datetime="([^"]+)">(\d\d:\d\d)</time>&ndash;(\d\d:\d\d)</span> '
     r'<span class="muted">([^<]+)</span>'
 )
 
@@ -101,7 +101,7 @@ def test_practice_week_times_match_pythons_own_conversion(ada, alice, charlie, c
                 (monday_at - timedelta(minutes=30), 50, "SCHEDULED"),  # last week
             ],
         )
-        rows = queries.practice_week(ada, monday)
+        rows = queries.practice_week(ada, monday).days()
         assert rows == [
             ("Alice Therapist", _expected(sessions, monday)),
             ("Charlie Unrelated", [[] for _ in range(7)]),

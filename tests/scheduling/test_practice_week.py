@@ -1,0 +1,90 @@
+"""The practice admin's week writes each distinct busy block (start, length, status) once and
+prints it wherever a clinician has it: the same blocks, in the same order, on every row
+(sessions/scheduling/queries.py PracticeWeek, templates/jinja2/scheduling/_practice_rows.html).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from sessions.models import TherapySession
+from sessions.scheduling import queries
+from tests.factories import make_client, make_session
+
+pytestmark = pytest.mark.django_db
+NY = ZoneInfo("America/New_York")
+MONDAY = date(2026, 3, 9)  # 2026-W11
+ROW = re.compile(r'<tr>\n<th scope="row">([^<]+)</th>\n(.*?)</tr>', re.S)
+CELL = re.compile(r"<td>(.*?)</td>", re.S)
+BLOCK = re.compile(
+    r'<span class="cal-block( cal-cancelled)?"><span class="cal-time">'
+    r'<time datetime="([^"]+)">(\d\d:\d\d)</time>&ndash;(\d\d:\d\d)</span> '
+    r'<span class="muted">([^<]+)</span></span>'
+)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=NY)
+
+
+@pytest.fixture
+def shared_hours(alice, charlie):
+    """Alice and Charlie both see someone at 09:00 on Tuesday; Charlie's is cancelled on
+    Wednesday where Alice's took place."""
+    mine, theirs = make_client(alice), make_client(charlie)
+    for record, therapist in ((mine, alice), (theirs, charlie)):
+        make_session(record, therapist, starts_at=at(10, 9), status="SCHEDULED")
+    make_session(mine, alice, starts_at=at(11, 9), status="ATTENDED")
+    make_session(theirs, charlie, starts_at=at(11, 9), status="CANCELLED")
+    make_session(
+        mine, alice, starts_at=at(10, 8), duration_minutes=30, status="SCHEDULED"
+    )
+
+
+def test_a_block_two_clinicians_share_is_written_once(ada, shared_hours):
+    week = queries.practice_week(ada, MONDAY)
+    assert [b[1:] for b in week.blocks] == [
+        ("08:00", "08:30", "Scheduled", False),
+        ("09:00", "09:50", "Scheduled", False),
+        ("09:00", "09:50", "Attended", False),
+        ("09:00", "09:50", "Cancelled", True),
+    ]
+    assert week.rows == [
+        ("Alice Therapist", [[], [0, 1], [2], [], [], [], []]),
+        ("Charlie Unrelated", [[], [1], [3], [], [], [], []]),
+    ]
+
+
+def test_the_page_prints_every_clinicians_blocks_in_time_order(
+    client, ada, shared_hours
+):
+    client.force_login(ada)
+    html = client.get(reverse("sessions:calendar"), {"week": "2026-W11"}).content
+    rows = {
+        name: [BLOCK.findall(cell) for cell in CELL.findall(cells)]
+        for name, cells in ROW.findall(html.decode())
+    }
+    tuesday, wednesday = "2026-03-10T09:00:00-04:00", "2026-03-11T09:00:00-04:00"
+    nine = ("", tuesday, "09:00", "09:50", "Scheduled")
+    assert rows["Alice Therapist"][1:3] == [
+        [("", "2026-03-10T08:00:00-04:00", "08:00", "08:30", "Scheduled"), nine],
+        [("", wednesday, "09:00", "09:50", "Attended")],
+    ]
+    assert rows["Charlie Unrelated"][1:3] == [
+        [nine],
+        [(" cal-cancelled", wednesday, "09:00", "09:50", "Cancelled")],
+    ]
+    assert [len(days) for days in rows.values()] == [7, 7]
+    assert html.decode().count('<span class="visually-hidden">Free</span>') == 10
+
+
+def test_no_status_label_holds_a_line_break():
+    """The partial writes one block per line and splits its text on line breaks: a block's
+    values (ISO times, HH:MM, the status labels) never hold one."""
+    for label in TherapySession.Status.labels:
+        assert "\n" not in label and "\r" not in label

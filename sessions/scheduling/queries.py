@@ -63,20 +63,6 @@ def local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-@dataclass(frozen=True)
-class Day:
-    date: date
-
-    @property
-    def is_today(self) -> bool:
-        return self.date == timezone.localdate()
-
-
-def week_days(monday: date) -> list[Day]:
-    """The seven days of a week, for the practice calendar's column heads."""
-    return [Day(monday + timedelta(days=i)) for i in range(7)]
-
-
 # --- Times on the practice's clock -------------------------------------------------------------
 #
 # A week of a large practice runs to a thousand sessions. Each is read as its UTC second
@@ -306,8 +292,10 @@ class PracticeWeek:
 
     blocks: list[tuple[str, str, str, str, bool]]
     rows: list[tuple[str, list[list[int]]]]
+    # The column heads: each day's heading ("Mon, Mar 9") and whether it is today.
+    days: list[tuple[str, bool]]
 
-    def days(self) -> list[tuple[str, list[list[tuple]]]]:
+    def written_out(self) -> list[tuple[str, list[list[tuple]]]]:
         """The rows with each block written out (for tests and readers of one week)."""
         blocks = self.blocks
         return [
@@ -346,8 +334,14 @@ def practice_week(user: User, monday: date) -> PracticeWeek:
         days = grid.get(therapist_id)
         if days is not None and found[0] >= 0:
             days[found[0]].append(found[1])
+    today = timezone.localdate()
     return PracticeWeek(
-        blocks, [(full_name or email, grid[pk]) for pk, full_name, email in people]
+        blocks,
+        [(full_name or email, grid[pk]) for pk, full_name, email in people],
+        [
+            (dateformat.format(d, "D, M j"), d == today)
+            for d in (monday + timedelta(days=i) for i in range(7))
+        ],
     )
 
 

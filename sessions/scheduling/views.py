@@ -313,7 +313,7 @@ def calendar(request: AuthedRequest) -> HttpResponse:
         day = None  # the admin's view is a week: a day opens the week it falls in
         week = queries.practice_week(request.user, monday)
         audit.read(request, "calendar.practice_view", clients=[])
-        context = {"practice": week, "days": queries.week_days(monday)}
+        context = {"practice": week}
         template = "scheduling/practice_calendar.html"
     else:
         first, n = (day, 1) if day else (monday, 7)
@@ -323,20 +323,20 @@ def calendar(request: AuthedRequest) -> HttpResponse:
         template = "scheduling/calendar.html"
     step = timedelta(days=1) if day else timedelta(days=7)
     anchor = day or monday
+    base = reverse("sessions:calendar")
     context |= {
         "form": form,
         "monday": monday,
         "week": queries.iso_week(monday),
-        "previous": _calendar_link(anchor - step, by_day=bool(day)),
-        "next": _calendar_link(anchor + step, by_day=bool(day)),
-        "today_link": _calendar_link(today, by_day=bool(day)),
-        "week_link": _calendar_link(monday, by_day=False),
+        "previous": _calendar_link(base, anchor - step, by_day=bool(day)),
+        "next": _calendar_link(base, anchor + step, by_day=bool(day)),
+        "today_link": _calendar_link(base, today, by_day=bool(day)),
+        "week_link": _calendar_link(base, monday, by_day=False),
     }
     return render(request, template, context, status=400 if form.errors else 200)
 
 
-def _calendar_link(day, *, by_day: bool) -> str:
-    base = reverse("sessions:calendar")
+def _calendar_link(base: str, day, *, by_day: bool) -> str:
     if by_day:
         return f"{base}?day={day.isoformat()}"
     return f"{base}?week={queries.iso_week(day)}"

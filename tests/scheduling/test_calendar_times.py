@@ -101,7 +101,7 @@ def test_practice_week_times_match_pythons_own_conversion(ada, alice, charlie, c
                 (monday_at - timedelta(minutes=30), 50, "SCHEDULED"),  # last week
             ],
         )
-        rows = queries.practice_week(ada, monday).days()
+        rows = queries.practice_week(ada, monday).written_out()
         assert rows == [
             ("Alice Therapist", _expected(sessions, monday)),
             ("Charlie Unrelated", [[] for _ in range(7)]),

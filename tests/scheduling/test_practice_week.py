@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from sessions.models import TherapySession
 from sessions.scheduling import queries
@@ -88,3 +89,19 @@ def test_no_status_label_holds_a_line_break():
     values (ISO times, HH:MM, the status labels) never hold one."""
     for label in TherapySession.Status.labels:
         assert "\n" not in label and "\r" not in label
+
+
+def test_the_column_heads_name_the_weeks_days_and_mark_today(client, ada, alice):
+    client.force_login(ada)
+    html = client.get(
+        reverse("sessions:calendar"), {"week": "2026-W11"}
+    ).content.decode()
+    heads = re.findall(r'<th scope="col"( class="cal-today")?>([^<]+)</th>', html)
+    assert heads == [("", "Clinician")] + [
+        ("", f"{day}, Mar {9 + i}")
+        for i, day in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    ]
+    today = timezone.localdate()
+    html = client.get(reverse("sessions:calendar")).content.decode()
+    marked = re.findall(r'<th scope="col" class="cal-today">([^<]+)</th>', html)
+    assert marked == [dateformat.format(today, "D, M j")]

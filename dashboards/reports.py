@@ -539,9 +539,16 @@ def caseload_page(
                        'first_total', m.first_total, 'last_total', m.last_total))
                    AS measures
             FROM dashboards_clientmeasure m WHERE m.client_id = c.id) cm ON true
+        -- The next scheduled session: the client's sessions after now in order, by the
+        -- client-and-start index, the first scheduled one (the status is checked outside the
+        -- OFFSET 0 subquery: inside, the generic plan intersected the index with every
+        -- future scheduled session of the practice, once per client).
         LEFT JOIN LATERAL (
-            SELECT starts_at FROM therapy_sessions_therapysession
-            WHERE client_id = c.id AND starts_at > %(now)s AND status = 'SCHEDULED'
+            SELECT starts_at FROM (
+                SELECT starts_at, status FROM therapy_sessions_therapysession
+                WHERE client_id = c.id AND starts_at > %(now)s
+                ORDER BY starts_at OFFSET 0) f
+            WHERE status = 'SCHEDULED'
             ORDER BY starts_at LIMIT 1) nx ON true
         LEFT JOIN LATERAL (
             SELECT starts_at FROM therapy_sessions_therapysession
@@ -764,10 +771,15 @@ def supervision_page(
     measures_sql = """
         SELECT a.therapist_id, a.client_id, m.instrument, m.first_total, m.last_total
         FROM clients_caseassignment a
-        JOIN clients_client c ON c.id = a.client_id AND c.status = 'ACTIVE'
-        JOIN dashboards_clientmeasure m ON m.client_id = a.client_id
+        -- OFFSET 0: probes of each assigned client by its key (about a hundred), not scans
+        -- of every client and every client's measures.
+        JOIN LATERAL (SELECT 1 FROM clients_client c
+                      WHERE c.id = a.client_id AND c.status = 'ACTIVE' OFFSET 0) c ON true
+        JOIN LATERAL (SELECT instrument, first_total, last_total
+                      FROM dashboards_clientmeasure
+                      WHERE client_id = a.client_id AND scored >= 2 OFFSET 0) m ON true
         WHERE a.therapist_id = ANY(%(ids)s) AND a.started_on <= %(today)s
-          AND (a.ended_at IS NULL OR a.ended_at > %(now)s) AND m.scored >= 2
+          AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
         """
     weekly_sql = """
         SELECT therapist_id, week, sessions, notes_signed, notes_late, lag_median_hours,

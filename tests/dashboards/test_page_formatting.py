@@ -98,3 +98,29 @@ def test_verdicts_are_the_outcome_of_the_same_totals(pairs):
         result.improved,
         result.deteriorated,
     )
+
+
+@pytest.mark.django_db
+def test_the_next_session_is_the_first_scheduled_one_after_now(alice):
+    from tests.dashboards.helpers import session, weeks_ago
+    from tests.factories import make_client
+
+    client = make_client(alice)
+    session(client, alice, weeks_ago(-1), status="CANCELLED")
+    booked = session(client, alice, weeks_ago(-2), status="SCHEDULED")
+    session(client, alice, weeks_ago(-3), status="SCHEDULED")
+    session(client, alice, weeks_ago(1), status="SCHEDULED")  # past: not "next"
+    [row] = reports.caseload(alice.id)
+    assert row["next_at"] == booked.starts_at
+
+
+@pytest.mark.django_db
+def test_a_search_term_prints_escaped_in_the_caseload_form(client, alice):
+    from django.urls import reverse
+
+    client.force_login(alice)
+    html = client.post(
+        reverse("dashboards:caseload"), {"q": '"><script>alert(1)</script>'}
+    ).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

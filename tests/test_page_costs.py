@@ -17,6 +17,7 @@ from dashboards import services as rollups
 from ipnb_notes import sources
 from sessions.models import IntegrationIndicator, IntegrationRating
 from sessions.notes.services import home_context
+from sessions.notes.services.home import QueueRow
 from tests.factories import make_client, make_note, make_session
 from tests.sessions.conftest import sign
 
@@ -84,9 +85,18 @@ def test_the_co_signature_queue_reads_no_clinical_text_and_shows_its_rows(
         alice,
     )
     queue = home_context(bob)["cosign_queue"]
-    assert [n.pk for n in queue] == [note.pk]
-    # The sections, the note's encrypted clinical text, are not read for a list row.
-    assert "sections" in queue[0].get_deferred_fields()
+    assert [n.code for n in queue] == [note.code]
+    # Plain rows of the columns shown: the sections, the note's encrypted clinical text,
+    # are not read for a list row.
+    assert isinstance(queue[0], QueueRow)
+    assert set(QueueRow._fields) == {
+        "code",
+        "signed_at",
+        "starts_at",
+        "client",
+        "author",
+    }
+    assert queue[0].author == "Alice <b>Therapist</b>"
     client.force_login(bob)
     page = client.get(reverse("home")).content.decode()
     assert "Alice &lt;b&gt;Therapist&lt;/b&gt;" in page

@@ -19,6 +19,10 @@ from sessions.scheduling.vocabulary import STATUS_FOR, CancelReason
 # Columns that may change while a note waits for co-signature; everything else is locked.
 _REVIEW_COLUMNS = "'status', 'cosigned_by_id', 'cosigned_at', 'signed_at', 'signed_by_id', 'version', 'updated_at'"
 
+# The tables the two `has_note` triggers name (the sessions' and the notes').
+_SESSION_TABLE = "therapy_sessions_therapysession"
+_NOTE_TABLE = "therapy_sessions_progressnote"
+
 
 class TherapySession(models.Model):
     class Modality(models.TextChoices):
@@ -74,6 +78,12 @@ class TherapySession(models.Model):
     cancel_reason = models.CharField(
         max_length=10, choices=CancelReason.choices, blank=True
     )
+    # Whether a progress note exists for this session, kept by the database alone: the
+    # notes' trigger `note_marks_session` sets it in the note's own transaction, and
+    # `has_note_from_notes` recomputes it from the notes whenever an UPDATE would change it
+    # (a model instance read before its note was written, saved whole, cannot clear it).
+    # The home's "notes to write" reads it through `session_unwritten_idx`.
+    has_note = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,6 +118,28 @@ class TherapySession(models.Model):
                 condition=Q(status="SCHEDULED"),
                 name="session_scheduled_start_idx",
             ),
+            # Home: a clinician's attended sessions without a note ("notes to write"): the
+            # few rows to write among thousands written, read without probing the notes.
+            models.Index(
+                fields=["therapist", "starts_at"],
+                condition=Q(status="ATTENDED", has_note=False),
+                name="session_unwritten_idx",
+            ),
+        ]
+        triggers = [
+            # `has_note` says what the notes say, whoever writes the session row.
+            pgtrigger.Trigger(
+                name="has_note_from_notes",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(old__has_note__df=pgtrigger.F("new__has_note")),
+                func=f"""
+                NEW.has_note := EXISTS (
+                    SELECT 1 FROM {_NOTE_TABLE} WHERE session_id = NEW.id
+                );
+                RETURN NEW;
+                """,
+            )
         ]
 
     def __str__(self) -> str:
@@ -231,7 +263,33 @@ class ProgressNote(models.Model):
                 END IF;
                 RETURN NEW;
                 """,
-            )
+            ),
+            # The session knows it has a note, in the note's own transaction. A draft may be
+            # deleted (the trigger above allows it) and a draft's session changed: both are
+            # followed. Each UPDATE touches the session only when its flag is to change, and
+            # `has_note_from_notes` on the session sets the flag from the notes themselves.
+            pgtrigger.Trigger(
+                name="note_marks_session",
+                operation=pgtrigger.Insert
+                | pgtrigger.Delete
+                | pgtrigger.UpdateOf("session_id"),
+                when=pgtrigger.After,
+                func=f"""
+                IF TG_OP <> 'INSERT' THEN
+                    IF TG_OP = 'DELETE' OR OLD.session_id <> NEW.session_id THEN
+                        UPDATE {_SESSION_TABLE} SET has_note = false
+                        WHERE id = OLD.session_id AND has_note;
+                    END IF;
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    IF TG_OP = 'INSERT' OR OLD.session_id <> NEW.session_id THEN
+                        UPDATE {_SESSION_TABLE} SET has_note = true
+                        WHERE id = NEW.session_id AND NOT has_note;
+                    END IF;
+                END IF;
+                RETURN NULL;
+                """,
+            ),
         ]
 
     def __str__(self) -> str:

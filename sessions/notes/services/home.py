@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
+from uuid import UUID
 
-from django.db.models import CharField, Prefetch, Value
+from django.db.models import BooleanField, CharField, Prefetch, Value
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,19 +20,26 @@ from sessions.notes.services.comments import anchor_label, open_threads_annotate
 
 
 class written(Value):  # noqa: N801 (used like a function)
-    """A status code written into the statement's text rather than bound as a parameter.
+    """A status code (or a yes or no) written into the statement's text rather than bound
+    as a parameter.
 
     The home's statements are prepared (ipnb_notes.batch) and, after a few requests, run on
     a generic plan that knows no parameter's value: a partial index (`WHERE status =
-    'SCHEDULED'`) can only serve a statement whose SQL names the status itself. For the
-    model's choice codes alone (never input)."""
+    'SCHEDULED'`, `... AND NOT has_note`) can only serve a statement whose SQL names the
+    status and the flag itself. For the model's choice codes and booleans alone (never
+    input)."""
 
-    def __init__(self, code: str):
-        if not re.fullmatch(r"[A-Z_]+", code):
+    def __init__(self, code: str | bool):
+        if isinstance(code, bool):
+            super().__init__(code, output_field=BooleanField())
+            return
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Z_]+", code):
             raise ValueError(f"not a choice code: {code!r}")
         super().__init__(str(code), output_field=CharField())
 
     def as_sql(self, compiler, connection):
+        if isinstance(self.value, bool):
+            return ("true" if self.value else "false"), []
         return f"'{self.value}'", []
 
 
@@ -69,14 +78,14 @@ RETURNED_COLUMNS = (
     "client",
     *CLIENT_COLUMNS,
 )
+# The co-signature queue as plain rows (QueueRow): the page only prints them.
 QUEUE_COLUMNS = (
     "code",
     "signed_at",
-    "session",
     "session__starts_at",
-    "client",
-    *CLIENT_COLUMNS,
-    "author",
+    "client__code",
+    "client__preferred_name",
+    "client__legal_name",
     "author__full_name",
     "author__email",
 )
@@ -129,6 +138,36 @@ class HomeRow:
     late: bool
 
 
+class ClientNames(NamedTuple):
+    """A client as a home row names and links it (and as the home's read event records it)."""
+
+    code: UUID
+    preferred_name: str
+    legal_name: str
+
+
+class QueueRow(NamedTuple):
+    """A note awaiting the supervisor's co-signature, as the queue prints it: no model
+    instances (a note, its session, client and author each) for a row that is only shown."""
+
+    code: UUID
+    signed_at: datetime | None
+    starts_at: datetime
+    client: ClientNames
+    author: str  # as the author's User prints: the full name, else the email
+
+    @classmethod
+    def of(cls, row: tuple) -> QueueRow:
+        code, signed_at, starts_at, client, preferred, legal, full_name, email = row
+        return cls(
+            code,
+            signed_at,
+            starts_at,
+            ClientNames(client, preferred, legal),
+            full_name or email,
+        )
+
+
 def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) -> list:
     """The home's lists, built once per shape (ipnb_notes.batch.Baked): the values are the
     reader, the clock and today's bounds."""
@@ -141,11 +180,13 @@ def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) ->
         .only(*SESSION_COLUMNS, "note__status")
         .order_by("starts_at")[:limit]
     )
+    # Attended sessions without a note: the session's own flag, kept by the notes' trigger,
+    # through the partial index that names the status and the flag (as the SQL must).
     to_write = (
         mine.filter(
-            status=TherapySession.Status.ATTENDED,
+            status=written(TherapySession.Status.ATTENDED),
+            has_note=written(False),
             starts_at__lt=now,
-            note__isnull=True,
         )
         .select_related("client")
         .only(*SESSION_COLUMNS)
@@ -198,11 +239,7 @@ def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) ->
     lists = [today_sessions, to_write, drafts, returned, threads, notices, ruptures]
     lists += [past_scheduled, alerts]
     if supervisor:
-        lists.append(
-            access.cosignature_queue(user)
-            .select_related("session", "client", "author")
-            .only(*QUEUE_COLUMNS)[:limit]
-        )
+        lists.append(access.cosignature_queue(user).values_list(*QUEUE_COLUMNS)[:limit])
     return lists
 
 
@@ -252,5 +289,5 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "late_hours": practice.note_late_hours(),
     }
     if user.is_supervisor:
-        context["cosign_queue"] = queue[0]
+        context["cosign_queue"] = [QueueRow.of(row) for row in queue[0]]
     return context

@@ -224,6 +224,18 @@ def generate(started: float) -> dict[str, int]:
 
     with transaction.atomic(), connection.cursor() as cur:
         raw = cur.cursor  # the psycopg cursor, for COPY
+        # The sessions come with `has_note` set (every attended one gets its note below), so
+        # the notes' trigger that sets it is switched off for this transaction's COPY: fired
+        # per row, its pgtrigger guard (`_pgtrigger_should_ignore`, an EXCEPTION block, one
+        # subtransaction per call) made the 87,000 notes take many minutes instead of seconds.
+        # Switched on again after the commit, below; a failure rolls the switch back too.
+        [marks] = [
+            t.get_pgid(ProgressNote)
+            for t in ProgressNote._meta.triggers
+            if t.name == "note_marks_session"
+        ]
+        notes_table = ProgressNote._meta.db_table
+        cur.execute(f'ALTER TABLE "{notes_table}" DISABLE TRIGGER "{marks}"')
         # --- people -------------------------------------------------------------------
         users = Copier(
             raw,
@@ -460,6 +472,9 @@ def generate(started: float) -> dict[str, int]:
                 "service_code",
                 "created_at",
                 "updated_at",
+                # Every attended session gets its note below: the flag the notes' trigger
+                # would set row by row comes with the session (the trigger then finds it set).
+                "has_note",
             ],
         )
         notes = Copier(
@@ -650,6 +665,7 @@ def generate(started: float) -> dict[str, int]:
                     "90837",
                     local,
                     local,
+                    status == "ATTENDED",
                 )
                 if status != "ATTENDED":
                     continue
@@ -890,6 +906,10 @@ def generate(started: float) -> dict[str, int]:
         counts["administrations"] = administrations.close()
         log("PHQ-9 and GAD-7 administrations", started)
         # Ids of all event tables came from one counter; each table's sequence is set above.
+    # On again once committed (the COPY's deferred foreign-key checks, pending until the
+    # commit, forbid an ALTER TABLE of the notes inside the transaction).
+    with connection.cursor() as cur:
+        cur.execute(f'ALTER TABLE "{notes_table}" ENABLE TRIGGER "{marks}"')
     for table in (
         "therapy_sessions_therapysession",
         "therapy_sessions_progressnote",

@@ -7,7 +7,10 @@ with the number of clients, sessions or goals shown (tests pin the counts).
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from types import SimpleNamespace
+from typing import NamedTuple
+from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -27,7 +30,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clients.models import CaseAssignment, Client, TreatmentGoal
-from ipnb_notes import batch
+from ipnb_notes import batch, clock
 
 CASELOAD_SORTS = {
     "name": [Lower("sort_name").asc(), "pk"],
@@ -81,7 +84,7 @@ def caseload(
     whether they are on the user's own caseload (supervisees' clients are read-only)."""
     from sessions.models import TherapySession
 
-    now = timezone.now()
+    now = clock.now()  # a stand-in while the first page is baked
     sessions = TherapySession.objects.filter(client=OuterRef("pk"))
     # The list shows a few columns: the encrypted and long ones stay in the database.
     clients = clients.only(*CASELOAD_COLUMNS).annotate(
@@ -112,28 +115,117 @@ def caseload(
     return clients.order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"]))
 
 
-def caseload_page(clients: QuerySet[Client], number: str | None) -> Page:
-    """The requested page of the caseload (50 clients) as Paginator.get_page gives it, read
-    with its total count in one statement (a window count); a page past the end, a number
-    below 1 or an empty list falls back to the paginator's own count and page."""
-    paginator = Paginator(clients, CASELOAD_PER_PAGE)
+class CaseloadRow(NamedTuple):
+    """One client of the caseload list as its rows print it (clients/_caseload_rows.html)."""
+
+    code: UUID
+    legal_name: str
+    display_name: str
+    pronouns: str
+    status: str
+    primary_name: str | None
+    is_own: bool
+    last_session_at: datetime | None
+    next_session_at: datetime | None
+
+
+# What the caseload list reads of each client: plain rows, no model instances.
+CASELOAD_ROW = (
+    "code",
+    "legal_name",
+    "preferred_name",
+    "pronouns",
+    "status",
+    "primary_name",
+    "is_own",
+    "last_session_at",
+    "next_session_at",
+)
+
+
+def _caseload_row(values: tuple) -> CaseloadRow:
+    code, legal, preferred, pronouns, status, primary, own, last, upcoming = values[:9]
+    # The name as Client.display_name prints it, from the row's two name columns.
+    name = Client.display_name.fget(
+        SimpleNamespace(legal_name=legal, preferred_name=preferred)
+    )
+    return CaseloadRow(
+        code, legal, name, pronouns, status, primary, own, last, upcoming
+    )
+
+
+def _with_total(clients: QuerySet[Client]) -> QuerySet:
+    """The caseload's rows, each with the list's total count (a window count)."""
+    return clients.annotate(total=Window(Count("pk"))).values_list(
+        *CASELOAD_ROW, "total"
+    )
+
+
+def _page_of(paginator: Paginator, number: int, rows: list) -> Page:
+    paginator.count = rows[0][-1]
+    page = paginator.page(number)
+    page.object_list = [_caseload_row(r) for r in rows]
+    return page
+
+
+def _page_number(number: str | None) -> int:
     try:
-        wanted = int(number or 1)
+        return int(number or 1)
     except (TypeError, ValueError):
-        wanted = 1
+        return 1
+
+
+def caseload_page(clients: QuerySet[Client], number: str | None) -> Page:
+    """The requested page of the caseload (50 clients, as CaseloadRow) as Paginator.get_page
+    gives it, read with its total count in one statement (a window count); a page past the
+    end, a number below 1 or an empty list falls back to the paginator's own count and
+    page."""
+    wanted = _page_number(number)
     if wanted >= 1:
         bottom = (wanted - 1) * CASELOAD_PER_PAGE
-        rows = list(
-            clients.annotate(total=Window(Count("pk")))[
-                bottom : bottom + CASELOAD_PER_PAGE
-            ]
-        )
+        rows = list(_with_total(clients)[bottom : bottom + CASELOAD_PER_PAGE])
         if rows:
-            paginator.count = rows[0].total
-            page = paginator.page(wanted)
-            page.object_list = rows
-            return page
-    return paginator.get_page(number)
+            return _page_of(Paginator(clients, CASELOAD_PER_PAGE), wanted, rows)
+    page = Paginator(clients.values_list(*CASELOAD_ROW), CASELOAD_PER_PAGE).get_page(
+        number
+    )
+    page.object_list = [_caseload_row(r) for r in page.object_list]
+    return page
+
+
+def _first_caseload_page(user: User, *, status: str, sort: str) -> list:
+    """The first page of a caseload list without a search term (batch.Baked: per reader's
+    shape, status and sort)."""
+    from ipnb_notes import access
+
+    clients = caseload(
+        access.visible_clients(user), user=user, status=status, sort=sort
+    )
+    return [_with_total(clients)[:CASELOAD_PER_PAGE]]
+
+
+_FIRST_CASELOAD_PAGE = batch.Baked(_first_caseload_page)
+
+
+def caseload_list_page(
+    user: User, *, q: str, status: str, sort: str, number: str | None
+) -> Page:
+    """The caseload list's page for the reader. The first page without a search term, the
+    one nearly every visit opens, is read by a statement built and compiled once per shape
+    (batch.Baked); a search term (a LIKE pattern made from it) or a later page (its offset in
+    the statement) is built per request."""
+    from ipnb_notes import access
+
+    if not q and _page_number(number) == 1:
+        [rows] = batch.fetch(*_FIRST_CASELOAD_PAGE(user, status=status, sort=sort))
+        paginator = Paginator([], CASELOAD_PER_PAGE)
+        if not rows:  # nothing on the first page: an empty list
+            return paginator.page(1)
+        return _page_of(paginator, 1, rows)
+    clients = caseload(
+        access.visible_clients(user), user=user, q=q, status=status, sort=sort
+    )
+    return caseload_page(clients, number)
 
 
 def assignment_list(
@@ -171,12 +263,19 @@ def assignment_list(
     ).order_by(Lower("legal_name"), "pk")
 
 
-def client_page(client: Client, *, user: User, timeline_page: str | None) -> dict:
+def client_page(
+    client: Client,
+    *,
+    user: User,
+    timeline_page: str | None,
+    timeline_only: bool = False,
+) -> dict:
     """Everything the client page shows, in one round trip (ipnb_notes.batch): the session
     count and the requested timeline page, goals, the last signed note, open ruptures, the
     latest ratings and the current assignments (which also answer whether the user may edit:
     the rule of access.can_edit_client, a current assignment of the user) and the emergency
-    notices on this client."""
+    notices on this client; then the small trajectory chart and the Measures section, each
+    one statement of its own (`timeline_only`, a timeline page link's answer: not those)."""
     from django.core.paginator import InvalidPage
 
     from ipnb_notes.templatetags.sources import status_of
@@ -257,7 +356,17 @@ def client_page(client: Client, *, user: User, timeline_page: str | None) -> dic
     if client.date_of_birth:
         dob = client.date_of_birth
         age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-    return {
+    extra = {}
+    if not timeline_only:
+        from dashboards.reports import mini_trajectory
+        from measures.services import client_summary
+
+        extra = {
+            # The small chart (composite, PHQ-9, GAD-7) and the Measures section.
+            "mini_trajectory": mini_trajectory(client.pk),
+            "measures": client_summary(client),
+        }
+    return extra | {
         "timeline": timeline,
         "timeline_labels": _timeline_labels(),
         "active_goals": [g for g in goals if g.status == g.Status.ACTIVE],

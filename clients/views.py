@@ -7,13 +7,14 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.forms.renderers import Jinja2 as Jinja2FormRenderer
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from clients import queries, services
+from clients import links, queries, services
 from clients.forms import (
     ClientCreateForm,
     ClientForm,
@@ -28,6 +29,10 @@ from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 STATUS_LABELS = dict(Client.Status.choices)
+# The goal form's widgets on the client page are rendered by Django's Jinja2 form renderer
+# (django/forms/jinja2/, autoescaped), as the note pages' are: no Django template render per
+# widget. It holds compiled widget templates only, never a user's data.
+_WIDGETS = Jinja2FormRenderer()
 
 
 @require_http_methods(["GET", "POST"])
@@ -38,14 +43,9 @@ def client_list(request: AuthedRequest) -> HttpResponse:
     status = status if status in queries.STATUS_FILTERS else "active"
     sort = params.get("sort", "name")
     sort = sort if sort in queries.CASELOAD_SORTS else "name"
-    clients = queries.caseload(
-        access.visible_clients(request.user),
-        user=request.user,
-        q=q,
-        status=status,
-        sort=sort,
+    page = queries.caseload_list_page(
+        request.user, q=q, status=status, sort=sort, number=params.get("page")
     )
-    page = queries.caseload_page(clients, params.get("page"))
     audit.read(request, "client.list_view", clients=page)
     template = "clients/client_list.html"
     if wants_partial(request):
@@ -70,25 +70,27 @@ def client_list(request: AuthedRequest) -> HttpResponse:
 def client_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     client = access.get_client(request.user, code)
     audit.read(request, "client.view", client=client)
+    partial = wants_partial(request)
     context = queries.client_page(
-        client, user=request.user, timeline_page=request.GET.get("page")
+        client,
+        user=request.user,
+        timeline_page=request.GET.get("page"),
+        timeline_only=partial,
     )
+    if partial:  # a timeline page link: the timeline alone
+        return render(request, "clients/client_detail.html#timeline", context)
     can_edit = context["can_edit"]
-    template = "clients/client_detail.html"
-    if wants_partial(request):
-        template += "#timeline"
-    else:
-        # The small trajectory chart (composite, PHQ-9, GAD-7): one statement.
-        from dashboards.reports import mini_trajectory
-
-        context["mini_trajectory"] = mini_trajectory(client.id)
+    goal_form = None
+    if can_edit:
+        goal_form = GoalForm()
+        goal_form.renderer = _WIDGETS
     context |= {
         "client": client,
-        "can_edit": can_edit,
-        "goal_form": GoalForm() if can_edit else None,
+        "goal_form": goal_form,
         "status_choices": TreatmentGoal.Status.choices,
+        "link": links.link,
     }
-    return render(request, template, context)
+    return render(request, "clients/client_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

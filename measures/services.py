@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 import audit
-from ipnb_notes import outbox
+from ipnb_notes import batch, outbox
 from ipnb_notes.lib.crypto import hash_token
 from measures import instruments
 from measures.change import Change, Paired, change, paired
@@ -481,9 +481,9 @@ def client_summary(client) -> dict:
         alert=RiskAlert._meta.db_table,
         practice=PracticeAdministration._meta.db_table,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"client": client.pk})
-        rows = [_SummaryRow(*values) for values in cursor.fetchall()]
+    # A prepared statement of the connection (batch.run): planned once, not on every page.
+    [(_columns, found)] = batch.run([(sql, {"client": client.pk})], names=False)
+    rows = [_SummaryRow(*values) for values in found]
     summaries = {
         code: InstrumentSummary(instrument=spec)
         for code, spec in instruments.INSTRUMENTS.items()

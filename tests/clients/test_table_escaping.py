@@ -107,6 +107,33 @@ def test_client_page_timeline_and_goals_show_hostile_text_as_text(
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
+def test_client_page_overview_shows_hostile_details_as_text(client, alice, payload):
+    """The whole client page is one Jinja2 partial (clients/_client_page.html): every detail
+    typed about the client, its Measures section and its timeline print as text."""
+    record = make_client(
+        alice,
+        legal_name=f"Lee {payload}",
+        preferred_name=payload[:100],
+        pronouns=payload[:40],
+        phone=payload[:40],
+        address=payload,
+        emergency_contact_name=payload,
+        emergency_contact_relationship=payload[:60],
+        emergency_contact_phone=payload[:40],
+        presenting_concerns=payload,
+        diagnoses=[{"code": "F41.1", "label": payload}],
+    )
+    client.force_login(alice)
+    response = client.get(reverse("clients:client_detail", args=[record.code]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The address, emergency contact, diagnosis and presenting concerns.
+    assert_inert(html, payload, times=4)
+    assert_inert(html, payload[:40], times=7)
+    assert 'id="measures"' in html and 'id="timeline"' in html
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
 def test_home_rows_show_hostile_client_names_as_text(client, alice, payload):
     record = make_client(alice, legal_name="Robin Smith", preferred_name=payload)
     now = timezone.now()

@@ -549,20 +549,43 @@ def get_session_for_process_note(user: User, code: UUID) -> TherapySession:
 
 def get_trajectory_client(user: User, code: UUID) -> Client:
     """A client whose trajectory this user may see (own caseload, or a supervisee's: read-only)."""
-    return get_object_or_404(visible_clients(user), code=code)
+    return _get(_CLIENT, visible_clients, user, code)
+
+
+def _clients_with_edit_right(user: User) -> QuerySet[Client]:
+    """visible_clients, each saying whether it is on this user's own caseload
+    (can_edit_client's rule, read in the same statement)."""
+    return visible_clients(user).annotate(
+        on_own_caseload=Exists(
+            CaseAssignment.objects.current().filter(
+                client=OuterRef("pk"), therapist=user
+            )
+        )
+    )
+
+
+_CLIENT_WITH_EDIT_RIGHT = _by_code(_clients_with_edit_right)
+
+
+def _require_supervisor(user: User) -> None:
+    require_clinician(user)
+    if not user.is_supervisor:
+        raise Http404
 
 
 def dashboard_supervisees(user: User) -> QuerySet[User]:
     """Supervisees on a supervisor's dashboard; 404 for anyone who is not a supervisor."""
-    require_clinician(user)
-    if not user.is_supervisor:
-        raise Http404
+    _require_supervisor(user)
     return current_supervisees(user)
+
+
+_SUPERVISEE = _by_code(lambda user: current_supervisees(user))
 
 
 def get_dashboard_supervisee(user: User, code: UUID) -> User:
     """A current supervisee whose caseload dashboard this supervisor may read; 404 otherwise."""
-    return get_object_or_404(dashboard_supervisees(user), code=code)
+    _require_supervisor(user)
+    return _get(_SUPERVISEE, current_supervisees, user, code)
 
 
 def require_practice_counts(user: User) -> None:
@@ -619,10 +642,10 @@ def get_trajectory_client_and_mode(user: User, code: UUID) -> tuple[Client, bool
     Only a supervisor can see clients outside their own caseload (visible_clients), so only
     for a supervisor does the edit right need a second look-up.
     """
-    client = get_trajectory_client(user, code)
     if not user.is_supervisor:
-        return client, True
-    return client, can_edit_client(user, client)
+        return get_trajectory_client(user, code), True
+    client = _get(_CLIENT_WITH_EDIT_RIGHT, _clients_with_edit_right, user, code)
+    return client, client.on_own_caseload
 
 
 # --- Release of records and the accounting of disclosures --------------------------------------

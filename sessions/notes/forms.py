@@ -6,7 +6,8 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.forms.widgets import ChoiceWidget
 
 from clients.models import TreatmentGoal
 from sessions.capture import kinds
@@ -16,7 +17,50 @@ from sessions.notes import services as services
 from sessions.notes.models import INTERVENTIONS
 
 
-class NoteForm(forms.Form):
+def offered_goals(note_id: int, client_id: int) -> QuerySet[TreatmentGoal]:
+    """The goals a saved note may address: the client's active goals and, met or dropped
+    since, the goals the note addressed (they keep showing on it)."""
+    return TreatmentGoal.objects.filter(
+        Q(status=TreatmentGoal.Status.ACTIVE)
+        | Q(pk__in=TreatmentGoal.objects.filter(notes=note_id).values("pk")),
+        client_id=client_id,
+    )
+
+
+class OfferedGoalsField(forms.ModelMultipleChoiceField):
+    """The goals a note may address (`offered`: the note's and its client's ids), the
+    queryset built the first time it is read (offered_goals; a note not saved yet offers
+    the client's active goals)."""
+
+    offered: tuple[int | None, int] | None = None
+
+    def _get_queryset(self):
+        if self.offered is not None:
+            note_id, client_id = self.offered
+            self.offered = None
+            self._set_queryset(
+                offered_goals(note_id, client_id)
+                if note_id
+                else TreatmentGoal.objects.filter(
+                    status=TreatmentGoal.Status.ACTIVE, client_id=client_id
+                )
+            )
+        return self._queryset
+
+    queryset = property(_get_queryset, forms.ModelMultipleChoiceField._set_queryset)
+
+
+class PlainWidgets:
+    """A form whose partials print its widgets from plain values (widgets())."""
+
+    def widgets(self) -> dict[str, dict]:
+        """Each field's widget as plain values (templates/jinja2/sessions/_widgets.html
+        prints them): the name, attributes, value and options Django's widget would render
+        with, without rendering a template per widget and per option."""
+        return {name: widget_values(self[name]) for name in self.fields}
+
+
+class NoteForm(PlainWidgets, forms.Form):
     """The progress note editor. `signing` makes it strict: attestation and complete risk
     section required. Autosave uses it lenient and saves whatever fields are valid."""
 
@@ -33,7 +77,7 @@ class NoteForm(forms.Form):
         help_text=note_formats.PLAN_PROMPT,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    goals_addressed = forms.ModelMultipleChoiceField(
+    goals_addressed = OfferedGoalsField(
         label="Goals addressed",
         queryset=TreatmentGoal.objects.none(),
         required=False,
@@ -99,13 +143,9 @@ class NoteForm(forms.Form):
                 help_text=note_formats.SECTION_PROMPTS[key],
                 widget=forms.Textarea(attrs={"rows": 5}),
             )
-        offered = Q(status=TreatmentGoal.Status.ACTIVE)
-        if note.pk:
-            # A goal met or dropped since keeps showing on the notes that addressed it.
-            offered |= Q(pk__in=note.goals_addressed.values("pk"))
-        self.fields["goals_addressed"].queryset = TreatmentGoal.objects.filter(
-            offered, client_id=note.client_id
-        )
+        # Built when first read: the editor lists the goals from its own read
+        # (sessions.notes.views.notes._editor_reads), a save validates against it.
+        self.fields["goals_addressed"].offered = (note.pk, note.client_id)
         self.fields["attest"].label = services.author_attestation(note.session)
         self.fields["attest"].required = signing
 
@@ -203,7 +243,57 @@ class NoteForm(forms.Form):
         return out
 
 
-class CosignForm(forms.Form):
+def widget_values(bf: forms.BoundField) -> dict:
+    """What Django's widget template for this bound field receives: its name, its
+    attributes in Django's order (the widget's own, then required, aria-invalid,
+    aria-describedby and id, as BoundField.as_widget builds them), its value as the widget
+    formats it and, for a choice widget, the options with their attributes (an option
+    checked or selected as ChoiceWidget.optgroups decides). Printed by
+    templates/jinja2/sessions/_widgets.html; tests compare both renderings."""
+    widget = bf.field.widget
+    attrs = bf.build_widget_attrs({}, widget)
+    if bf.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bf.auto_id)
+    value = bf.value()
+    out = {
+        "name": bf.html_name,
+        "input_type": getattr(widget, "input_type", None),
+        "template": _TEMPLATES.get(type(widget), "input"),
+    }
+    if isinstance(widget, forms.CheckboxInput):
+        shown = {**attrs, "checked": True} if widget.check_test(value) else attrs
+        out |= {"value": widget.format_value(value), "attrs": {**widget.attrs, **shown}}
+        return out
+    if isinstance(widget, ChoiceWidget):
+        chosen = set(widget.format_value(value))
+        options, has_selected = [], False
+        for index, (option_value, label) in enumerate(bf.field.choices):
+            text = "" if option_value is None else str(option_value)
+            selected = text in chosen and (
+                widget.allow_multiple_selected or not has_selected
+            )
+            has_selected |= selected
+            option = {**widget.attrs, **attrs} if widget.option_inherits_attrs else {}
+            if selected:
+                option.update(widget.checked_attribute)
+            if "id" in option:
+                option["id"] = widget.id_for_label(option["id"], index)
+            options.append({"value": text, "label": label, "attrs": option})
+        out |= {"attrs": {**widget.attrs, **attrs}, "options": options}
+        return out
+    out |= {"value": widget.format_value(value), "attrs": {**widget.attrs, **attrs}}
+    return out
+
+
+_TEMPLATES = {
+    forms.Textarea: "textarea",
+    forms.Select: "select",
+    forms.CheckboxSelectMultiple: "checkbox_select",
+    forms.CheckboxInput: "input",
+}
+
+
+class CosignForm(PlainWidgets, forms.Form):
     attest = forms.BooleanField(required=True)
 
     def __init__(self, *args, note: ProgressNote, **kwargs):
@@ -211,7 +301,7 @@ class CosignForm(forms.Form):
         self.fields["attest"].label = services.cosign_attestation(note.session)
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(PlainWidgets, forms.Form):
     comment = forms.CharField(
         label="What needs revising",
         max_length=10000,
@@ -224,7 +314,7 @@ class ReturnForm(forms.Form):
 ANCHOR_CHOICES = kinds.anchor_choices()
 
 
-class CommentForm(forms.Form):
+class CommentForm(PlainWidgets, forms.Form):
     """A supervision comment: on the note as a whole, beside one moment of the session's
     timeline (anchor_type, anchor_code) or beside one section of the note (anchor_section).
     The anchor is chosen by the "Comment" action next to it, so it travels hidden; the form
@@ -320,7 +410,7 @@ class ReplyForm(forms.Form):
             self.initial.setdefault("idempotency_key", uuid.uuid4())
 
 
-class AddendumForm(forms.Form):
+class AddendumForm(PlainWidgets, forms.Form):
     text = forms.CharField(
         label="Addendum",
         max_length=20000,

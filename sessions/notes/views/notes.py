@@ -20,6 +20,7 @@ import audit
 from clients.models import TreatmentGoal
 from ipnb_notes import access, batch
 from ipnb_notes.http import AuthedRequest, wants_partial
+from measures.instruments import CHECKIN_STATUS
 from sessions.capture.services import timeline_context
 from sessions.models import (
     Addendum,
@@ -38,6 +39,7 @@ from sessions.notes.forms import (
     ProcessNoteForm,
     ReplyForm,
     ReturnForm,
+    offered_goals,
 )
 from sessions.notes.models import INTERVENTIONS
 
@@ -54,12 +56,9 @@ _WIDGETS = Jinja2FormRenderer()
 # --- Sessions ---------------------------------------------------------------------------------------
 
 
+# The session page prints none of the note's people (its signatures carry their names).
 _SESSION_NOTE = batch.Baked(
-    lambda user, session_id: [
-        access.visible_notes(user)
-        .filter(session_id=session_id)
-        .select_related("author", "signed_by", "cosigned_by")
-    ]
+    lambda user, session_id: [access.visible_notes(user).filter(session_id=session_id)]
 )
 
 
@@ -91,6 +90,10 @@ def _session_page(request, session, note, *, status=200, reply=None) -> HttpResp
         "can_edit": can_edit,
         **_record_context(request, note, read=False, timeline=timeline, reply=reply),
         **timeline,
+        # The session page shows no capture controls (the capture panel does).
+        "can_capture": False,
+        "focus_code": None,
+        "checkin_status": CHECKIN_STATUS,
         "thread_back": "session",
     }
     return render(request, "sessions/session_detail.html", context, status=status)
@@ -215,7 +218,11 @@ def _record_context(
 
 class _ListedGoals(ModelChoiceIterator):
     """The goal choices of one editor, read once (with their client, which their labels
-    name) instead of by a count, then a server-side cursor, then a client per goal."""
+    name) instead of by a count, then a server-side cursor, then a client per goal. It
+    never builds the field's queryset (OfferedGoalsField builds it when a save reads it)."""
+
+    def __init__(self, field):
+        self.field = field
 
     def __iter__(self):
         for goal in self.field.listed_goals:
@@ -228,37 +235,52 @@ class _ListedGoals(ModelChoiceIterator):
         return bool(self.field.listed_goals)
 
 
-def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
-    """The editor page. Its reads go in one round trip: the goals the form offers (with
-    their client, which their labels name), the goals the note addresses (an unbound form's
-    initial value), whether the author's supervision requires co-signature, the list of
-    revisions (no content; access.readable_revisions) and, for a returned note, the
-    supervisor's comments."""
-    field = form.fields["goals_addressed"]
-    initial_goals = form.initial.get("goals_addressed")
+def _editor_reads(user, note_id: int, client_id: int, *, initial: bool, returned: bool):
+    """The editor's reads: the goals the form offers (with their client, which their labels
+    name), whether the author's supervision requires co-signature, the list of revisions
+    (no content; access.readable_revisions), the goals the note addresses (an unbound
+    form's initial value) and, for a returned note, the supervisor's comments."""
     reads = [
-        field.queryset.select_related("client"),
-        services.cosignature_links(request.user),
+        offered_goals(note_id, client_id).select_related("client"),
+        services.cosignature_links(user),
         batch.sorted_here(
-            access.readable_revisions(request.user, services.revisions_listed(note.pk))
-        ),
-        *(
-            [initial_goals]
-            if isinstance(initial_goals, QuerySet) and not form.is_bound
-            else []
+            access.readable_revisions(user, services.revisions_listed(note_id))
         ),
     ]
-    returned = note.status == ProgressNote.Status.RETURNED
+    if initial:
+        reads.append(TreatmentGoal.objects.filter(notes=note_id))
     if returned:
         reads.append(
             batch.sorted_here(
-                SupervisionComment.objects.filter(note_id=note.pk).select_related(
+                SupervisionComment.objects.filter(note_id=note_id).select_related(
                     "author"
                 )
             )
         )
-    listed, cosign_links, revisions, *rest = batch.fetch(*reads)
-    if isinstance(initial_goals, QuerySet) and not form.is_bound:
+    return reads
+
+
+# Built and compiled once per shape of reader (batch.Baked).
+_EDITOR_READS = batch.Baked(_editor_reads)
+
+
+def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpResponse:
+    """The editor page. Its reads (_editor_reads) go in one round trip."""
+    field = form.fields["goals_addressed"]
+    initial = isinstance(form.initial.get("goals_addressed"), QuerySet) and (
+        not form.is_bound
+    )
+    returned = note.status == ProgressNote.Status.RETURNED
+    listed, cosign_links, revisions, *rest = batch.fetch(
+        *_EDITOR_READS(
+            request.user,
+            note.pk,
+            note.client_id,
+            initial=initial,
+            returned=returned,
+        )
+    )
+    if initial:
         form.initial["goals_addressed"] = rest.pop(0)
     comments = rest.pop(0) if returned else []
     for row in (*revisions, *comments):
@@ -272,6 +294,8 @@ def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpR
         "client": session.client,
         "note": note,
         "form": form,
+        # The fields' widgets as plain values, printed by the editor's partials.
+        "widgets": form.widgets(),
         "conflict": conflict,
         "comments": comments,
         "requires_cosignature": bool(cosign_links),
@@ -534,6 +558,9 @@ def _note_page(request, note, *, status=200, reply=None, **forms) -> HttpRespons
         "client": note.client,
         **(record := _record_context(request, note, timeline=timeline, reply=reply)),
         **timeline,
+        "can_capture": False,
+        "focus_code": None,
+        "checkin_status": CHECKIN_STATUS,
         "thread_back": "note",
         "can_cosign": record["rights"]["can_cosign"],
         "can_comment": record["rights"]["can_comment"],

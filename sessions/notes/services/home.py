@@ -59,15 +59,16 @@ SESSION_COLUMNS = (
     "client",
     *CLIENT_COLUMNS,
 )
+# The clinician's drafts as plain rows (DraftRow): the page only prints them.
 DRAFT_COLUMNS = (
     "code",
     "updated_at",
-    "session",
     "session__code",
     "session__starts_at",
     "session__duration_minutes",
-    "client",
-    *CLIENT_COLUMNS,
+    "client__code",
+    "client__preferred_name",
+    "client__legal_name",
 )
 RETURNED_COLUMNS = (
     "code",
@@ -146,6 +147,31 @@ class ClientNames(NamedTuple):
     legal_name: str
 
 
+class DraftRow(NamedTuple):
+    """One of the clinician's draft notes, as Notes to write prints it (no note, session and
+    client instances for a row that is only shown)."""
+
+    code: UUID
+    updated_at: datetime
+    session_code: UUID
+    starts_at: datetime
+    client: ClientNames
+    is_late: bool
+
+    @classmethod
+    def of(cls, row: tuple, now: datetime, late: timedelta) -> DraftRow:
+        code, updated_at, session, starts_at, minutes, client, preferred, legal = row
+        ends_at = starts_at + timedelta(minutes=minutes)  # as TherapySession.ends_at
+        return cls(
+            code,
+            updated_at,
+            session,
+            starts_at,
+            ClientNames(client, preferred, legal),
+            now - ends_at > late,
+        )
+
+
 class QueueRow(NamedTuple):
     """A note awaiting the supervisor's co-signature, as the queue prints it: no model
     instances (a note, its session, client and author each) for a row that is only shown."""
@@ -198,7 +224,9 @@ def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) ->
         .select_related("session", "client")
         .order_by("session__starts_at")
     )
-    drafts = notes.filter(status=ProgressNote.Status.DRAFT).only(*DRAFT_COLUMNS)[:limit]
+    drafts = notes.filter(status=ProgressNote.Status.DRAFT).values_list(*DRAFT_COLUMNS)[
+        :limit
+    ]
     returned = notes.filter(status=ProgressNote.Status.RETURNED).only(*RETURNED_COLUMNS)
     returned = returned.prefetch_related(
         Prefetch(
@@ -266,8 +294,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     late = late_after()
     for s in to_write:
         s.is_late = now - s.ends_at > late
-    for n in drafts:
-        n.is_late = now - n.session.ends_at > late
+    drafts = [DraftRow.of(row, now, late) for row in drafts]
     for n in returned:
         n.return_comment = n.return_comments[-1] if n.return_comments else None
     for t in threads:

@@ -13,10 +13,17 @@ OWNER_ONLY_IGNORE = """
 CREATE OR REPLACE FUNCTION "public"._pgtrigger_should_ignore(trigger_name NAME)
 RETURNS BOOLEAN AS $$
     DECLARE
+        _setting TEXT;
         _pgtrigger_ignore TEXT[];
     BEGIN
+        -- Read without an EXCEPTION block when nothing is lifted (every statement but a
+        -- key rotation's): such a block opens a subtransaction on every row it guards.
+        _setting := CURRENT_SETTING('pgtrigger.ignore', true);
+        IF _setting IS NULL OR _setting IN ('', '{}') THEN
+            RETURN FALSE;
+        END IF;
         BEGIN
-            SELECT INTO _pgtrigger_ignore CURRENT_SETTING('pgtrigger.ignore');
+            _pgtrigger_ignore := _setting::TEXT[];
             EXCEPTION WHEN OTHERS THEN
         END;
         IF _pgtrigger_ignore IS NULL OR NOT (trigger_name = ANY(_pgtrigger_ignore)) THEN

@@ -569,10 +569,8 @@ def caseload_page(
                    count(*) FILTER (WHERE s.starts_at + (s.duration_minutes
                        + %(late_h)s * 60) * interval '1 minute' < %(now)s) AS late
             FROM therapy_sessions_therapysession s
-            WHERE s.therapist_id = %(t)s AND s.status = 'ATTENDED'
+            WHERE s.therapist_id = %(t)s AND s.status = 'ATTENDED' AND NOT s.has_note
               AND s.starts_at >= %(recent)s AND s.starts_at <= %(now)s
-              AND NOT EXISTS (SELECT 1 FROM therapy_sessions_progressnote p
-                              WHERE p.session_id = s.id)
             GROUP BY s.client_id) nn ON nn.client_id = c.id
         WHERE a.therapist_id = %(t)s AND a.started_on <= %(today)s
           AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
@@ -751,18 +749,31 @@ def supervision_page(
             WHERE a.therapist_id = u.id AND a.started_on <= %(today)s
               AND (a.ended_at IS NULL OR a.ended_at > %(now)s)) cl ON true
         -- Notes late now: attended sessions past the practice's late threshold whose note is
-        -- missing, a draft or returned (the caseload's "late", per clinician).
-        LEFT JOIN LATERAL (
-            SELECT count(*) AS late_now
-            FROM therapy_sessions_therapysession s
-            WHERE s.therapist_id = u.id AND s.status = 'ATTENDED'
-              AND s.starts_at >= %(missing)s
-              AND s.starts_at + (s.duration_minutes + %(late_h)s * 60)
-                  * interval '1 minute' < %(now)s
-              AND NOT EXISTS (
-                  SELECT 1 FROM therapy_sessions_progressnote p
-                  WHERE p.session_id = s.id AND p.status NOT IN ('DRAFT', 'RETURNED'))
-        ) lt ON true
+        -- missing, a draft or returned (the caseload's "late", per clinician). Missing: the
+        -- sessions without a note, by their partial index; a draft or returned: the notes
+        -- still being written, by theirs. One pass for every supervisee.
+        LEFT JOIN (
+            SELECT therapist_id, sum(n)::bigint AS late_now FROM (
+                SELECT s.therapist_id, count(*) AS n
+                FROM therapy_sessions_therapysession s
+                WHERE s.therapist_id = ANY(%(ids)s)
+                  AND s.status = 'ATTENDED' AND NOT s.has_note
+                  AND s.starts_at >= %(missing)s
+                  AND s.starts_at + (s.duration_minutes + %(late_h)s * 60)
+                      * interval '1 minute' < %(now)s
+                GROUP BY s.therapist_id
+                UNION ALL
+                SELECT s.therapist_id, count(*)
+                FROM therapy_sessions_therapysession s
+                WHERE s.id = ANY(ARRAY(
+                        SELECT p.session_id FROM therapy_sessions_progressnote p
+                        WHERE p.status IN ('DRAFT', 'RETURNED')))
+                  AND s.therapist_id = ANY(%(ids)s) AND s.status = 'ATTENDED'
+                  AND s.starts_at >= %(missing)s
+                  AND s.starts_at + (s.duration_minutes + %(late_h)s * 60)
+                      * interval '1 minute' < %(now)s
+                GROUP BY s.therapist_id) parts
+            GROUP BY therapist_id) lt ON lt.therapist_id = u.id
         WHERE u.id = ANY(%(ids)s)
         ORDER BY u.full_name, u.id
         """

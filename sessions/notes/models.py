@@ -237,6 +237,14 @@ class ProgressNote(models.Model):
             # Home page: drafts and returned notes of one author.
             models.Index(fields=["author", "status"], name="note_author_status_idx"),
             models.Index(fields=["client", "signed_at"], name="note_client_signed_idx"),
+            # The notes still being written (a few hundred in a practice): the supervision
+            # dashboard's "notes late now" reads them from here, not by probing every
+            # attended session's note.
+            models.Index(
+                fields=["session"],
+                condition=models.Q(status__in=["DRAFT", "RETURNED"]),
+                name="note_open_session_idx",
+            ),
         ]
         triggers = [
             # A signed note is immutable in the database itself, whatever the application does.

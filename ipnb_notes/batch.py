@@ -212,6 +212,11 @@ def run(
 
 def _fill(qs: QuerySet, compiler, rows: list) -> None:
     """Let the queryset's own iterable build its results from rows already fetched."""
+    if not rows:
+        # Nothing to build: the iterable would still work out every column's converters.
+        qs._result_cache = []
+        qs._prefetch_done = True
+        return
 
     def execute_sql(*args, **kwargs):
         return iter([rows]) if rows else iter([])

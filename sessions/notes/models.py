@@ -107,9 +107,13 @@ class TherapySession(models.Model):
             models.Index(
                 fields=["client", "starts_at"], name="session_client_start_idx"
             ),
-            # Home page: today's sessions and unsigned notes of one therapist.
+            # Home page: today's sessions and unsigned notes of one therapist. It carries the
+            # length and status so the practice week's busy blocks (every clinician's week)
+            # are read from the index alone.
             models.Index(
-                fields=["therapist", "starts_at"], name="session_therapist_start_idx"
+                fields=["therapist", "starts_at"],
+                include=["duration_minutes", "status"],
+                name="session_therapist_start_idx",
             ),
             # Home: a clinician's sessions that have started but are still "Scheduled" (a
             # few rows among thousands of the clinician's sessions, read without the rest).

@@ -2,9 +2,9 @@
 
 The caches in the app: the shared Django cache (rate limits per address, allauth's failed
 sign-in limit per address, used TOTP codes per user), two process-wide lru_caches of settings
-(the field key ring, the release PDF's font), the dashboards' precomputed summaries (per
-client and per clinician, read after the access check) and the compiled Jinja2 partials that
-render them; every response to a signed-in user tells browsers and proxies to keep nothing.
+(the field key ring, the release PDF's font) and one of URL patterns (the client page's
+links, clients.links), the dashboards' precomputed summaries (per client and per
+clinician, read after the access check) and the compiled Jinja2 partials that render them; every response to a signed-in user tells browsers and proxies to keep nothing.
 There is no template fragment caching and no per-request memo holding clinical data (the
 access rules' caseload subqueries are kept for one request and one user: SQL, never rows).
 The baked statements (ipnb_notes.batch.Baked) are kept per process and per shape of reader:
@@ -18,7 +18,7 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.test import Client, RequestFactory, override_settings
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from tests.factories import make_client, make_session, mark_recently_authenticated
@@ -229,3 +229,28 @@ def _hashable(value) -> bool:
     except TypeError:
         return False
     return True
+
+
+def test_the_client_pages_link_patterns_keep_no_code_and_each_page_links_its_own(
+    alice, charlie
+):
+    """clients.links keeps each URL pattern once per process with a stand-in code: two
+    therapists' client pages, read one after the other, each link their own client alone,
+    and no kept pattern holds a real code."""
+    from clients import links
+
+    alices = make_client(alice, legal_name="Alices Linkclient")
+    charlies = make_client(charlie, legal_name="Charlies Linkclient")
+    pages = {
+        user.pk: _browser(user).get(record.get_absolute_url()).content.decode()
+        for user, record in ((alice, alices), (charlie, charlies))
+    }
+    assert str(alices.code) in pages[alice.pk]
+    assert str(charlies.code) not in pages[alice.pk]
+    assert str(charlies.code) in pages[charlie.pk]
+    assert str(alices.code) not in pages[charlie.pk]
+    # What is kept: the trajectory link with the stand-in code, read back from the cache.
+    assert links._pattern.cache_info().currsize > 0
+    kept = links._pattern("dashboards:trajectory", True, get_script_prefix(), None)
+    assert links.ZERO in kept
+    assert str(alices.code) not in kept and str(charlies.code) not in kept

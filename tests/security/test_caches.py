@@ -4,7 +4,8 @@ The caches in the app: the shared Django cache (rate limits per address, allauth
 sign-in limit per address, used TOTP codes per user), two process-wide lru_caches of settings
 (the field key ring, the release PDF's font) and one of URL patterns (the client page's
 links, clients.links), the dashboards' precomputed summaries (per client and per
-clinician, read after the access check) and the compiled Jinja2 partials that render them; every response to a signed-in user tells browsers and proxies to keep nothing.
+clinician, read after the access check) and the compiled Jinja2 partials that render them;
+every response to a signed-in user tells browsers and proxies to keep nothing.
 There is no template fragment caching and no per-request memo holding clinical data (the
 access rules' caseload subqueries are kept for one request and one user: SQL, never rows).
 The baked statements (ipnb_notes.batch.Baked) are kept per process and per shape of reader:

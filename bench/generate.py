@@ -236,6 +236,15 @@ def generate(started: float) -> dict[str, int]:
         ]
         notes_table = ProgressNote._meta.db_table
         cur.execute(f'ALTER TABLE "{notes_table}" DISABLE TRIGGER "{marks}"')
+        # The same for the ruptures' `repaired`: each rupture is written with it, and the
+        # repairs' trigger that would set it row by row is off for their COPY.
+        [repair_marks] = [
+            t.get_pgid(RepairEvent)
+            for t in RepairEvent._meta.triggers
+            if t.name == "repair_marks_rupture"
+        ]
+        repairs_table = RepairEvent._meta.db_table
+        cur.execute(f'ALTER TABLE "{repairs_table}" DISABLE TRIGGER "{repair_marks}"')
         # --- people -------------------------------------------------------------------
         users = Copier(
             raw,
@@ -543,6 +552,9 @@ def generate(started: float) -> dict[str, int]:
                 "salience",
                 "alliance_component",
                 "created_at",
+                # Whether a repair resolves it (the repairs' trigger would set it): a
+                # rupture left for a later session is written once its fate is known.
+                "repaired",
             ],
         )
         repairs = Copier(
@@ -638,6 +650,9 @@ def generate(started: float) -> dict[str, int]:
                     day += timedelta(weeks=1)
             # Pending repairs: rupture id -> attended sessions left to repair it in.
             pending: list[list] = []
+            # The rows of this client's ruptures not repaired in their own session, written
+            # when a later session repairs them or, still open, after the client's last one.
+            held: dict[int, tuple] = {}
             attended_seq = 0
             for day in days:
                 local = datetime(
@@ -803,6 +818,7 @@ def generate(started: float) -> dict[str, int]:
                             ["TALKED_ABOUT_IT"],
                             local,
                         )
+                        ruptures.row(*held.pop(rupture_id), True)
                         continue
                     if left > 1:
                         still.append([rupture_id, left - 1])
@@ -812,7 +828,7 @@ def generate(started: float) -> dict[str, int]:
                     rupture_id = next_id("ru")
                     minute = rng.randint(5, 45)
                     withdrawal_type = rng.random() < 0.65
-                    ruptures.row(
+                    row = (
                         rupture_id,
                         uuid.uuid4(),
                         sid,
@@ -828,6 +844,7 @@ def generate(started: float) -> dict[str, int]:
                         local,
                     )
                     if rng.random() < 0.72:
+                        ruptures.row(*row, True)
                         repairs.row(
                             next_id("ev"),
                             uuid.uuid4(),
@@ -843,6 +860,7 @@ def generate(started: float) -> dict[str, int]:
                         )
                     else:
                         pending.append([rupture_id, rng.randint(1, 4)])
+                        held[rupture_id] = row
                 # PHQ-9 and GAD-7 at the first session and every MEASURE_EVERY-th after it.
                 if (attended_seq - 1) % MEASURE_EVERY == 0:
                     for spec, start_total in starts.items():
@@ -889,6 +907,9 @@ def generate(started: float) -> dict[str, int]:
                             therapist,
                             local,
                         )
+            # The client's ruptures no later session repaired stay open.
+            for row in held.values():
+                ruptures.row(*row, False)
         # Rupture ids must exist before repairs reference them (FKs are checked per row).
         counts["sessions"] = sessions.close()
         log(f"sessions: {counts['sessions']}", started)
@@ -910,6 +931,7 @@ def generate(started: float) -> dict[str, int]:
     # commit, forbid an ALTER TABLE of the notes inside the transaction).
     with connection.cursor() as cur:
         cur.execute(f'ALTER TABLE "{notes_table}" ENABLE TRIGGER "{marks}"')
+        cur.execute(f'ALTER TABLE "{repairs_table}" ENABLE TRIGGER "{repair_marks}"')
     for table in (
         "therapy_sessions_therapysession",
         "therapy_sessions_progressnote",

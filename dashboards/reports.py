@@ -984,8 +984,7 @@ def open_ruptures(therapist_id: int) -> list[dict]:
         JOIN therapy_sessions_therapysession s ON s.id = ru.session_id
         WHERE a.therapist_id = %(t)s AND a.started_on <= %(today)s AND c.status = 'ACTIVE'
           AND (a.ended_at IS NULL OR a.ended_at > %(now)s)
-          AND NOT EXISTS (SELECT 1 FROM therapy_sessions_repairevent rp
-                          WHERE rp.rupture_id = ru.id)
+          AND NOT ru.repaired
         ORDER BY s.starts_at, ru.minute, ru.id
         """,
         {"t": therapist_id, "now": now, "today": timezone.localdate()},

@@ -145,7 +145,7 @@ LEFT JOIN LATERAL (
     FROM therapy_sessions_ruptureevent ru
     JOIN therapy_sessions_therapysession s ON s.id = ru.session_id
     WHERE ru.client_id = c.id
-      AND NOT EXISTS (SELECT 1 FROM therapy_sessions_repairevent rp WHERE rp.rupture_id = ru.id)
+      AND NOT ru.repaired
 ) op ON true
 WHERE true {where_c}
 """

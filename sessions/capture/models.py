@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import NamedTuple
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -44,6 +45,11 @@ class Scale(NamedTuple):
 # (a constraint below; the indicator form says so beside the field). The trend's
 # "declining" threshold follows from it (dashboards.reports.trend_threshold).
 COMPOSITE_SCALE = Scale(0, 4)
+
+
+# The tables the two `repaired` triggers name (the ruptures' and the repairs').
+_RUPTURE_TABLE = "therapy_sessions_ruptureevent"
+_REPAIR_TABLE = "therapy_sessions_repairevent"
 
 
 def _scale(low: int, high: int):
@@ -243,6 +249,12 @@ class RuptureEvent(SessionEvent):
         default=list,
         blank=True,
     )
+    # Whether a repair has resolved this rupture, kept by the database alone: the repairs'
+    # trigger `repair_marks_rupture` sets it in the repair's own transaction (and clears it
+    # when the repair is undone), and `repaired_from_repairs` recomputes it from the repairs
+    # whenever an UPDATE would change it (an instance read before its repair, saved whole,
+    # cannot clear it). Open ruptures are read through `rupture_open_idx`.
+    repaired = models.BooleanField(default=False, editable=False)
 
     class Meta(SessionEvent.Meta):
         constraints = [
@@ -254,6 +266,28 @@ class RuptureEvent(SessionEvent):
         indexes = [
             models.Index(fields=["session", "minute"], name="rupture_session_idx"),
             models.Index(fields=["client", "created_at"], name="rupture_client_idx"),
+            # Open ruptures, per client (the home, the client page, the capture panel, the
+            # supervision dashboard, the client rollup): the few unrepaired among hundreds.
+            models.Index(
+                fields=["client", "session"],
+                condition=Q(repaired=False),
+                name="rupture_open_idx",
+            ),
+        ]
+        triggers = [
+            # `repaired` says what the repairs say, whoever writes the rupture row.
+            pgtrigger.Trigger(
+                name="repaired_from_repairs",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(old__repaired__df=pgtrigger.F("new__repaired")),
+                func=f"""
+                NEW.repaired := EXISTS (
+                    SELECT 1 FROM {_REPAIR_TABLE} WHERE rupture_id = NEW.id
+                );
+                RETURN NEW;
+                """,
+            )
         ]
 
     def __str__(self) -> str:
@@ -341,6 +375,34 @@ class RepairEvent(SessionEvent):
         ]
         indexes = [
             models.Index(fields=["session", "minute"], name="repair_session_idx")
+        ]
+        triggers = [
+            # The rupture knows it is repaired, in the repair's own transaction. A repair may
+            # be undone (deleted) and, in the database, moved to another rupture: both are
+            # followed. Each UPDATE touches the rupture only when its flag is to change, and
+            # `repaired_from_repairs` on the rupture sets the flag from the repairs themselves.
+            pgtrigger.Trigger(
+                name="repair_marks_rupture",
+                operation=pgtrigger.Insert
+                | pgtrigger.Delete
+                | pgtrigger.UpdateOf("rupture_id"),
+                when=pgtrigger.After,
+                func=f"""
+                IF TG_OP <> 'INSERT' THEN
+                    IF TG_OP = 'DELETE' OR OLD.rupture_id <> NEW.rupture_id THEN
+                        UPDATE {_RUPTURE_TABLE} SET repaired = false
+                        WHERE id = OLD.rupture_id AND repaired;
+                    END IF;
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    IF TG_OP = 'INSERT' OR OLD.rupture_id <> NEW.rupture_id THEN
+                        UPDATE {_RUPTURE_TABLE} SET repaired = true
+                        WHERE id = NEW.rupture_id AND NOT repaired;
+                    END IF;
+                END IF;
+                RETURN NULL;
+                """,
+            )
         ]
 
     def __str__(self) -> str:

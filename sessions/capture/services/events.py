@@ -77,9 +77,13 @@ def event_create(
 
 def open_ruptures_among(ruptures):
     """Of `ruptures` (a RuptureEvent queryset), the ones no repair has resolved, newest first.
-    What "open" means, for one client's record and for a clinician's caseload alike."""
+    What "open" means, for one client's record and for a clinician's caseload alike.
+
+    The rupture's own flag, kept by the repairs' trigger, read through `rupture_open_idx`:
+    Django writes `NOT "repaired"` into the statement's text (no bound parameter), so the
+    generic plan of a prepared statement can use the partial index."""
     return (
-        ruptures.filter(repair__isnull=True)
+        ruptures.filter(repaired=False)
         .select_related("session")
         .order_by("-session__starts_at", "-minute", "-created_at")
     )

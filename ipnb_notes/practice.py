@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from asgiref.local import Local
 from django import forms
 from django.core.signals import request_finished, request_started
-from django.db import transaction
+from django.db import connection, transaction
 
+from ipnb_notes import batch
 from ipnb_notes.models import (
     DEFAULT_NOTE_LATE_HOURS,
     MAX_NOTE_LATE_HOURS,
@@ -51,15 +52,24 @@ def current() -> PracticeSettings:
     return PracticeSettings.objects.filter(pk=1).first() or PracticeSettings(pk=1)
 
 
+# The one row's threshold, as a fixed prepared statement (ipnb_notes.batch): the ORM built
+# and compiled this read on every page that shows lateness.
+_LATE_HOURS_SQL = "SELECT {column} FROM {table} WHERE {pk} = 1".format(
+    column=connection.ops.quote_name(
+        PracticeSettings._meta.get_field("note_late_hours").column
+    ),
+    table=connection.ops.quote_name(PracticeSettings._meta.db_table),
+    pk=connection.ops.quote_name(PracticeSettings._meta.pk.column),
+)
+
+
 def note_late_hours() -> int:
     """Hours after a session's end past which its note is late (signed or not)."""
     cache = getattr(_request, "cache", None)
     if cache is not None and "note_late_hours" in cache:
         return cache["note_late_hours"]
-    value = PracticeSettings.objects.filter(pk=1).values_list(
-        "note_late_hours", flat=True
-    )
-    hours = next(iter(value), DEFAULT_NOTE_LATE_HOURS)
+    [(_, rows)] = batch.run([(_LATE_HOURS_SQL, [])], names=False)
+    hours = rows[0][0] if rows else DEFAULT_NOTE_LATE_HOURS
     if cache is not None:
         cache["note_late_hours"] = hours
     return hours

@@ -293,6 +293,37 @@ def practice_calendar(user: User) -> tuple[QuerySet[User], QuerySet[TherapySessi
     return clinicians, TherapySession.objects.filter(therapist__in=clinicians)
 
 
+_SESSION_AND_NOTE = batch.Baked(
+    lambda user, code: [
+        _sessions_with_people(user).filter(code=code),
+        # A session has at most one note (one-to-one): read without an ORDER BY.
+        visible_notes(user).filter(session__code=code),
+    ]
+)
+
+
+def get_session_with_note(
+    user: User, code: UUID
+) -> tuple[TherapySession, ProgressNote | None]:
+    """get_session's session and its note when this user may read it (visible_notes' rule),
+    else None: one round trip."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        code = code if isinstance(code, UUID) else UUID(str(code))
+    except ValueError:
+        raise Http404 from None
+    sessions, notes = batch.fetch(*_SESSION_AND_NOTE(user, code))
+    if not sessions:
+        raise Http404
+    session, note = sessions[0], (notes[0] if notes else None)
+    if note is not None:
+        note.session = session
+        if note.client_id == session.client_id:
+            note.client = session.client
+    return session, note
+
+
 def get_session(user: User, code: UUID, *, for_update: bool = False) -> TherapySession:
     """A session this user may read; for_update needs the client on the user's own caseload."""
     session = _get(_SESSION, _sessions_with_people, user, code)

@@ -56,23 +56,9 @@ _WIDGETS = Jinja2FormRenderer()
 # --- Sessions ---------------------------------------------------------------------------------------
 
 
-# The session page prints none of the note's people (its signatures carry their names).
-_SESSION_NOTE = batch.Baked(
-    lambda user, session_id: [access.visible_notes(user).filter(session_id=session_id)]
-)
-
-
 @require_GET
 def session_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
-    session = access.get_session(request.user, code)
-    # A session has at most one note (one-to-one): read without an ORDER BY, and without
-    # joining the session and client just read.
-    [notes] = batch.fetch(*_SESSION_NOTE(request.user, session.pk))
-    note = notes[0] if notes else None
-    if note is not None:
-        note.session = session
-        if note.client_id == session.client_id:
-            note.client = session.client
+    session, note = access.get_session_with_note(request.user, code)
     # One audit event for the page: the session read, naming the note shown with it.
     _session_read(request, session, note=note)
     return _session_page(request, session, note)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import NamedTuple
 
-import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -18,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from ipnb_notes.fields import EncryptedTextField
+from ipnb_notes.triggers import flag_from_children, marks_parent
 
 
 class InstrumentStatus(models.TextChoices):
@@ -276,17 +276,11 @@ class RuptureEvent(SessionEvent):
         ]
         triggers = [
             # `repaired` says what the repairs say, whoever writes the rupture row.
-            pgtrigger.Trigger(
-                name="repaired_from_repairs",
-                operation=pgtrigger.Update,
-                when=pgtrigger.Before,
-                condition=pgtrigger.Q(old__repaired__df=pgtrigger.F("new__repaired")),
-                func=f"""
-                NEW.repaired := EXISTS (
-                    SELECT 1 FROM {_REPAIR_TABLE} WHERE rupture_id = NEW.id
-                );
-                RETURN NEW;
-                """,
+            flag_from_children(
+                "repaired_from_repairs",
+                flag="repaired",
+                child=_REPAIR_TABLE,
+                fk="rupture_id",
             )
         ]
 
@@ -381,27 +375,11 @@ class RepairEvent(SessionEvent):
             # be undone (deleted) and, in the database, moved to another rupture: both are
             # followed. Each UPDATE touches the rupture only when its flag is to change, and
             # `repaired_from_repairs` on the rupture sets the flag from the repairs themselves.
-            pgtrigger.Trigger(
-                name="repair_marks_rupture",
-                operation=pgtrigger.Insert
-                | pgtrigger.Delete
-                | pgtrigger.UpdateOf("rupture_id"),
-                when=pgtrigger.After,
-                func=f"""
-                IF TG_OP <> 'INSERT' THEN
-                    IF TG_OP = 'DELETE' OR OLD.rupture_id <> NEW.rupture_id THEN
-                        UPDATE {_RUPTURE_TABLE} SET repaired = false
-                        WHERE id = OLD.rupture_id AND repaired;
-                    END IF;
-                END IF;
-                IF TG_OP <> 'DELETE' THEN
-                    IF TG_OP = 'INSERT' OR OLD.rupture_id <> NEW.rupture_id THEN
-                        UPDATE {_RUPTURE_TABLE} SET repaired = true
-                        WHERE id = NEW.rupture_id AND NOT repaired;
-                    END IF;
-                END IF;
-                RETURN NULL;
-                """,
+            marks_parent(
+                "repair_marks_rupture",
+                fk="rupture_id",
+                parent=_RUPTURE_TABLE,
+                flag="repaired",
             )
         ]
 

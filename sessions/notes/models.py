@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipnb_notes.fields import EncryptedJSONField, EncryptedTextField
+from ipnb_notes.triggers import flag_from_children, marks_parent
 from sessions.scheduling.vocabulary import STATUS_FOR, CancelReason
 
 # Columns that may change while a note waits for co-signature; everything else is locked.
@@ -132,17 +133,11 @@ class TherapySession(models.Model):
         ]
         triggers = [
             # `has_note` says what the notes say, whoever writes the session row.
-            pgtrigger.Trigger(
-                name="has_note_from_notes",
-                operation=pgtrigger.Update,
-                when=pgtrigger.Before,
-                condition=pgtrigger.Q(old__has_note__df=pgtrigger.F("new__has_note")),
-                func=f"""
-                NEW.has_note := EXISTS (
-                    SELECT 1 FROM {_NOTE_TABLE} WHERE session_id = NEW.id
-                );
-                RETURN NEW;
-                """,
+            flag_from_children(
+                "has_note_from_notes",
+                flag="has_note",
+                child=_NOTE_TABLE,
+                fk="session_id",
             )
         ]
 
@@ -280,27 +275,11 @@ class ProgressNote(models.Model):
             # deleted (the trigger above allows it) and a draft's session changed: both are
             # followed. Each UPDATE touches the session only when its flag is to change, and
             # `has_note_from_notes` on the session sets the flag from the notes themselves.
-            pgtrigger.Trigger(
-                name="note_marks_session",
-                operation=pgtrigger.Insert
-                | pgtrigger.Delete
-                | pgtrigger.UpdateOf("session_id"),
-                when=pgtrigger.After,
-                func=f"""
-                IF TG_OP <> 'INSERT' THEN
-                    IF TG_OP = 'DELETE' OR OLD.session_id <> NEW.session_id THEN
-                        UPDATE {_SESSION_TABLE} SET has_note = false
-                        WHERE id = OLD.session_id AND has_note;
-                    END IF;
-                END IF;
-                IF TG_OP <> 'DELETE' THEN
-                    IF TG_OP = 'INSERT' OR OLD.session_id <> NEW.session_id THEN
-                        UPDATE {_SESSION_TABLE} SET has_note = true
-                        WHERE id = NEW.session_id AND NOT has_note;
-                    END IF;
-                END IF;
-                RETURN NULL;
-                """,
+            marks_parent(
+                "note_marks_session",
+                fk="session_id",
+                parent=_SESSION_TABLE,
+                flag="has_note",
             ),
         ]
 

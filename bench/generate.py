@@ -178,6 +178,12 @@ def measure_answers(rng: random.Random, spec, total: int) -> list[int]:
     return answers
 
 
+def _flag_trigger(model, name: str) -> tuple[str, str]:
+    """(table, trigger) of the model's trigger `name` as pgtrigger installs it."""
+    [pgid] = [t.get_pgid(model) for t in model._meta.triggers if t.name == name]
+    return model._meta.db_table, pgid
+
+
 def generate(started: float) -> dict[str, int]:
     import django
 
@@ -224,27 +230,16 @@ def generate(started: float) -> dict[str, int]:
 
     with transaction.atomic(), connection.cursor() as cur:
         raw = cur.cursor  # the psycopg cursor, for COPY
-        # The sessions come with `has_note` set (every attended one gets its note below), so
-        # the notes' trigger that sets it is switched off for this transaction's COPY: fired
-        # per row, its pgtrigger guard (`_pgtrigger_should_ignore`, an EXCEPTION block, one
-        # subtransaction per call) made the 87,000 notes take many minutes instead of seconds.
-        # Switched on again after the commit, below; a failure rolls the switch back too.
-        [marks] = [
-            t.get_pgid(ProgressNote)
-            for t in ProgressNote._meta.triggers
-            if t.name == "note_marks_session"
+        # The sessions come with `has_note` set (every attended one gets its note below) and
+        # each rupture with `repaired`, so the triggers that would set them row by row (an
+        # UPDATE of the parent per note and per repair) are off for this transaction's COPY;
+        # switched on again after the commit, below, and a failure rolls the switch back.
+        flag_triggers = [
+            _flag_trigger(ProgressNote, "note_marks_session"),
+            _flag_trigger(RepairEvent, "repair_marks_rupture"),
         ]
-        notes_table = ProgressNote._meta.db_table
-        cur.execute(f'ALTER TABLE "{notes_table}" DISABLE TRIGGER "{marks}"')
-        # The same for the ruptures' `repaired`: each rupture is written with it, and the
-        # repairs' trigger that would set it row by row is off for their COPY.
-        [repair_marks] = [
-            t.get_pgid(RepairEvent)
-            for t in RepairEvent._meta.triggers
-            if t.name == "repair_marks_rupture"
-        ]
-        repairs_table = RepairEvent._meta.db_table
-        cur.execute(f'ALTER TABLE "{repairs_table}" DISABLE TRIGGER "{repair_marks}"')
+        for table, trigger in flag_triggers:
+            cur.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER "{trigger}"')
         # --- people -------------------------------------------------------------------
         users = Copier(
             raw,
@@ -930,8 +925,8 @@ def generate(started: float) -> dict[str, int]:
     # On again once committed (the COPY's deferred foreign-key checks, pending until the
     # commit, forbid an ALTER TABLE of the notes inside the transaction).
     with connection.cursor() as cur:
-        cur.execute(f'ALTER TABLE "{notes_table}" ENABLE TRIGGER "{marks}"')
-        cur.execute(f'ALTER TABLE "{repairs_table}" ENABLE TRIGGER "{repair_marks}"')
+        for table, trigger in flag_triggers:
+            cur.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER "{trigger}"')
     for table in (
         "therapy_sessions_therapysession",
         "therapy_sessions_progressnote",

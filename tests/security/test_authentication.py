@@ -138,17 +138,30 @@ def test_the_django_admin_is_not_exposed(client, ada):
 
 
 def test_a_totp_code_works_only_once(client, alice):
-    code = totp_code(TOTP_SECRET)
-    client.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
-    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
-    client.logout()
+    import time
 
-    other = Client()
-    other.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
-    replay = other.post(reverse("mfa_authenticate"), {"code": code})
-    assert replay.status_code == 200
-    assert "Incorrect code" in replay.content.decode()
-    assert "_auth_user_id" not in other.session
+    import time_machine
+
+    # The clock stands still: a code is valid for its 30-second period alone (no tolerance),
+    # and a slow run must not cross into the next period between its two uses.
+    with time_machine.travel(time.time(), tick=False):
+        code = totp_code(TOTP_SECRET)
+        client.post(
+            reverse("account_login"), {"login": alice.email, "password": PASSWORD}
+        )
+        assert (
+            client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+        )
+        client.logout()
+
+        other = Client()
+        other.post(
+            reverse("account_login"), {"login": alice.email, "password": PASSWORD}
+        )
+        replay = other.post(reverse("mfa_authenticate"), {"code": code})
+        assert replay.status_code == 200
+        assert "Incorrect code" in replay.content.decode()
+        assert "_auth_user_id" not in other.session
 
 
 def test_a_code_from_another_period_is_refused(client, alice):

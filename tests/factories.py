@@ -79,6 +79,21 @@ def make_note(session, **kwargs):
     return ProgressNote.objects.create(session=session, client=session.client, **kwargs)
 
 
+def steady_totp_code(secret: str = TOTP_SECRET, margin: float = 3.0) -> str:
+    """The current TOTP code, taken early enough in its 30-second period to still be valid
+    when the server checks it: the server accepts the current period's code alone, so when
+    fewer than `margin` seconds remain this waits for the next period. (Under a stopped
+    clock the code stays valid however long the wait, so one sleep is enough.)"""
+    import time
+
+    from accounts.mfa import totp_code
+
+    remaining = 30 - time.time() % 30
+    if remaining < margin:
+        time.sleep(remaining + 0.1)
+    return totp_code(secret)
+
+
 def sign_in(client, user, password: str = PASSWORD, secret: str = TOTP_SECRET):
     """Sign a test client in through the real forms: password, then the TOTP step. Returns
     the response to the second step (a redirect when both steps passed)."""
@@ -86,14 +101,12 @@ def sign_in(client, user, password: str = PASSWORD, secret: str = TOTP_SECRET):
     from django.core.cache import cache
     from django.urls import reverse
 
-    from accounts.mfa import totp_code
-
     response = client.post(
         reverse("account_login"), {"login": user.email, "password": password}
     )
     if response.status_code != 302 or "/2fa/" not in response["Location"]:
         return response
-    code = totp_code(secret)
+    code = steady_totp_code(secret)
     # A code is accepted once per 30 s; a second sign-in by the same user within one test
     # forgets the first use (the replay rule has its own test in tests/security).
     from allauth.mfa.models import Authenticator

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import connection, transaction
 
-from accounts.mfa import MFASecretError, enrol_totp, totp_code
+from accounts.mfa import MFASecretError, enrol_totp
 from ipnb_notes.fields import (
     EncryptedValueError,
     MisplacedCiphertext,
@@ -38,7 +38,13 @@ from sessions.models import (
     RuptureEvent,
 )
 from sessions.notes import services as services
-from tests.factories import make_client, make_note, make_session, make_user
+from tests.factories import (
+    make_client,
+    make_note,
+    make_session,
+    make_user,
+    steady_totp_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -143,14 +149,14 @@ def test_a_totp_seed_copied_into_another_users_authenticator_fails_clearly(alice
 
     alices = Authenticator.objects.get(user=alice, type=Authenticator.Type.TOTP)
     with pytest.raises(MFASecretError) as caught:
-        TOTP(alices).validate_code(totp_code(CHARLIES_SECRET))
+        TOTP(alices).validate_code(steady_totp_code(CHARLIES_SECRET))
     assert f"mfa_authenticator.data.secret of user {alice.pk} (totp)" in str(
         caught.value
     )
     assert "does not decrypt in its place" in str(caught.value)
 
     # Charlie's own authenticator still works with his codes.
-    assert TOTP(charlies).validate_code(totp_code(CHARLIES_SECRET))
+    assert TOTP(charlies).validate_code(steady_totp_code(CHARLIES_SECRET))
 
 
 def test_an_event_description_moved_between_rows_or_tables_does_not_decrypt(
@@ -297,7 +303,7 @@ def test_the_migration_binds_every_legacy_token_to_its_place(draft, alice):
     assert note.sections == {"subjective": "LEGACY"}
     totp = Authenticator.objects.get(user=alice, type=Authenticator.Type.TOTP)
     assert totp.data["secret"].startswith("v2:")
-    assert TOTP(totp).validate_code(totp_code(secret))
+    assert TOTP(totp).validate_code(steady_totp_code(secret))
     # Running it again finds nothing left to do.
     before = raw(ProgressNote, draft.pk, "plan")
     migration.bind_to_their_place(None, None)

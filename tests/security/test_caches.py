@@ -98,11 +98,10 @@ def test_a_used_second_factor_code_is_refused_to_its_user_alone(alice, charlie):
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
 
-    from accounts.mfa import totp_code
-    from tests.factories import TOTP_SECRET
+    from tests.factories import TOTP_SECRET, steady_totp_code
 
     cache.clear()
-    code = totp_code(TOTP_SECRET)
+    code = steady_totp_code(TOTP_SECRET, margin=5)
     totp = Authenticator.Type.TOTP
     alices = TOTP(Authenticator.objects.get(user=alice, type=totp))
     charlies = TOTP(Authenticator.objects.get(user=charlie, type=totp))

@@ -18,11 +18,16 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from accounts.mfa import totp_code
 from audit.models import AuditEvent
 from sessions.models import ProgressNote, PsychotherapyNote, RuptureEvent
 from sessions.notes import services as services
-from tests.factories import TOTP_SECRET, make_client, make_note, make_session
+from tests.factories import (
+    TOTP_SECRET,
+    make_client,
+    make_note,
+    make_session,
+    steady_totp_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +85,7 @@ def test_after_rotation_the_old_key_can_go_and_second_factors_still_verify(
 
     settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
     totp = Authenticator.objects.get(user=alice, type=Authenticator.Type.TOTP)
-    assert TOTP(totp).validate_code(totp_code(TOTP_SECRET))
+    assert TOTP(totp).validate_code(steady_totp_code(TOTP_SECRET))
     recovery = Authenticator.objects.get(
         user=alice, type=Authenticator.Type.RECOVERY_CODES
     )

@@ -121,7 +121,7 @@ def test_signing_in_issues_a_new_session_id(alice):
     browser.get(reverse("account_login"))
     browser.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
     before = browser.cookies["sessionid"].value
-    sign_in(browser, alice)
+    assert sign_in(browser, alice).status_code == 302
     assert browser.cookies["sessionid"].value != before
 
 

@@ -23,6 +23,12 @@ against the SELECT). Only orderings that sort the same in both places are accept
 non-null integer, date and time columns, through non-null foreign keys the queryset already
 selects; never text (PostgreSQL's collation is not Python's order), never a sliced queryset.
 Rows equal on every key, whose order PostgreSQL leaves undefined, come by id.
+
+`Raw(sql, params)` lets a fixed SQL statement (a report's CTE, a window query) ride in the
+same round trip as the querysets: fetch gives its rows as plain tuples, in the statement's
+column order, nothing converted.
+
+    goals, [(total,)] = batch.fetch(client.goals.all(), batch.Raw("SELECT ...", {"c": 1}))
 """
 
 from __future__ import annotations
@@ -106,22 +112,41 @@ def _key(query, item) -> tuple[tuple[str, ...], bool]:
     return tuple(attrs), descending
 
 
+@dataclass(frozen=True)
+class Raw:
+    """A read statement for fetch, as run takes it: %s or %(name)s placeholders, as Django
+    writes them. Its result is the list of its rows, each a tuple."""
+
+    sql: str
+    params: Sequence | Mapping = ()
+    using: str = "default"
+
+
 def _value(obj, attrs: tuple[str, ...]):
     for attr in attrs:
         obj = getattr(obj, attr)
     return obj
 
 
-def fetch(*querysets: QuerySet | SortedHere | Bound) -> list[list]:
+def fetch(*querysets: QuerySet | SortedHere | Bound | Raw) -> list[list]:
     """Evaluate the querysets in one round trip; returns their results (lists), in order.
     Every queryset must use the same database; sliced and ordered querysets are fine.
-    A `Bound` (from `Baked`) comes already compiled."""
+    A `Bound` (from `Baked`) comes already compiled; a `Raw` statement gives its rows as
+    tuples."""
     if not querysets:
         return []
     entries = []  # (queryset, compiler or None, sort keys, statement index or None)
     statements = []
     db = None
     for item in querysets:
+        if isinstance(item, Raw):
+            if db is None:
+                db = item.using
+            elif item.using != db:
+                raise ValueError("batch.fetch reads from one database")
+            entries.append((item, None, (), len(statements)))
+            statements.append((item.sql, item.params))
+            continue
         if isinstance(item, Bound):
             qs, compiler, keys = item.template._chain(), copy(item.compiler), item.keys
             sql, sql_params = item.sql, item.params
@@ -147,6 +172,9 @@ def fetch(*querysets: QuerySet | SortedHere | Bound) -> list[list]:
     ]
     results = []
     for qs, compiler, keys, index in entries:
+        if isinstance(qs, Raw):  # its rows as PostgreSQL gave them
+            results.append(rows_by_statement[index])
+            continue
         if compiler is None:  # the statement could return no row (EmptyResultSet)
             results.append([])
             continue

@@ -293,6 +293,84 @@ _TEMPLATES = {
 }
 
 
+class _PrintedField:
+    """What the partials' `field` macro reads of an unbound BoundField, as plain values."""
+
+    __slots__ = ("label", "errors", "field", "id_for_label", "help_text", "auto_id")
+
+    def __init__(self, bf: forms.BoundField, label=None):
+        self.label = bf.label if label is None else label
+        self.errors = ()
+        self.field = (
+            bf.field
+        )  # the field itself: its `required` and widget's input type
+        self.id_for_label = bf.id_for_label
+        self.help_text = bf.help_text
+        self.auto_id = bf.auto_id
+
+
+class Printed:
+    """An unbound form as the notes' partials print it (widgets(), form_errors, field and,
+    for a comment, about()), from values worked out once per process (`printed`): the same
+    markup without building the form, copying its fields and working out its widgets on
+    every page. Only constants are kept; the per-request values (a label naming the
+    session's date, a fresh idempotency key) are set by `printed` on each call."""
+
+    errors: dict = {}
+
+    def __init__(self, fields: dict, widgets: dict, about: str = ""):
+        self._fields = fields
+        self._widgets = widgets
+        self._about = about
+
+    def __getitem__(self, name: str) -> _PrintedField:
+        return self._fields[name]
+
+    def non_field_errors(self) -> tuple:
+        return ()
+
+    def widgets(self) -> dict[str, dict]:
+        return self._widgets
+
+    def about(self) -> str:
+        return self._about
+
+
+_PROTOTYPES: dict[type, Printed] = {}
+
+
+def printed(form_class: type, note: ProgressNote | None = None) -> Printed:
+    """The unbound `form_class` (CosignForm, ReturnForm, CommentForm without an anchor) as
+    its partials print it. The constants come from one form built once per process; each
+    call sets this note's attestation label and a fresh idempotency key."""
+    proto = _PROTOTYPES.get(form_class)
+    if proto is None:
+        form = form_class(note=note) if form_class is not ReturnForm else form_class()
+        about = form.about() if isinstance(form, CommentForm) else ""
+        proto = _PROTOTYPES[form_class] = Printed(
+            {name: _PrintedField(form[name]) for name in form.fields},
+            form.widgets(),
+            about,
+        )
+    fields, widgets = proto._fields, proto._widgets
+    if form_class is CosignForm:
+        fields = {
+            **fields,
+            "attest": _PrintedField.__new__(_PrintedField),
+        }
+        _copy_field(proto._fields["attest"], fields["attest"])
+        fields["attest"].label = services.cosign_attestation(note.session)
+    if "idempotency_key" in widgets:
+        key = widgets["idempotency_key"]
+        widgets = {**widgets, "idempotency_key": {**key, "value": str(uuid.uuid4())}}
+    return Printed(fields, widgets, proto._about)
+
+
+def _copy_field(source: _PrintedField, target: _PrintedField) -> None:
+    for name in _PrintedField.__slots__:
+        setattr(target, name, getattr(source, name))
+
+
 class CosignForm(PlainWidgets, forms.Form):
     attest = forms.BooleanField(required=True)
 

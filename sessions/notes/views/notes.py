@@ -36,10 +36,12 @@ from sessions.notes.forms import (
     CommentForm,
     CosignForm,
     NoteForm,
+    Printed,
     ProcessNoteForm,
     ReplyForm,
     ReturnForm,
     offered_goals,
+    printed,
 )
 from sessions.notes.models import INTERVENTIONS
 
@@ -534,6 +536,13 @@ def _comment_form_for(request, note) -> CommentForm:
     return CommentForm(note=note, initial=initial)
 
 
+def _anchored(request) -> bool:
+    """Whether the request names an anchor for the comment form (_comment_form_for)."""
+    return request.method == "GET" and any(
+        request.GET.get(k) for k in ("anchor_type", "anchor_code", "anchor_section")
+    )
+
+
 def _note_page(request, note, *, status=200, reply=None, **forms) -> HttpResponse:
     """The note review page: the note, its threads and the session's timeline, so that a
     supervisor reviews the note and the moments together."""
@@ -553,17 +562,21 @@ def _note_page(request, note, *, status=200, reply=None, **forms) -> HttpRespons
         "can_edit": access.can_edit_note(user, note),
         "can_addend": note.author_id == user.pk and not note.is_editable,
     }
+    # The unbound review and comment forms are printed from values worked out once per
+    # process (forms.printed); a refused post shows its own bound form.
     if context["can_cosign"]:
-        context["cosign_form"] = forms.get("cosign_form") or CosignForm(note=note)
-        context["return_form"] = forms.get("return_form") or ReturnForm()
+        context["cosign_form"] = forms.get("cosign_form") or printed(CosignForm, note)
+        context["return_form"] = forms.get("return_form") or printed(ReturnForm)
     if context["can_comment"]:
-        context["comment_form"] = forms.get("comment_form") or _comment_form_for(
-            request, note
+        context["comment_form"] = forms.get("comment_form") or (
+            _comment_form_for(request, note)
+            if _anchored(request)
+            else printed(CommentForm, note)
         )
     if context["can_addend"]:
         context["addendum_form"] = forms.get("addendum_form") or AddendumForm(note=note)
     for name in ("cosign_form", "return_form", "comment_form", "addendum_form"):
-        if name in context:
+        if name in context and not isinstance(context[name], Printed):
             context[name].renderer = _WIDGETS
     return render(request, "sessions/note_detail.html", context, status=status)
 

@@ -273,9 +273,9 @@ def client_page(
     """Everything the client page shows, in one round trip (ipnb_notes.batch): the session
     count and the requested timeline page, goals, the last signed note, open ruptures, the
     latest ratings and the current assignments (which also answer whether the user may edit:
-    the rule of access.can_edit_client, a current assignment of the user) and the emergency
-    notices on this client; then the small trajectory chart and the Measures section, each
-    one statement of its own (`timeline_only`, a timeline page link's answer: not those)."""
+    the rule of access.can_edit_client, a current assignment of the user), the emergency
+    notices on this client, the small trajectory chart and the Measures section
+    (`timeline_only`, a timeline page link's answer: not those two)."""
     from django.core.paginator import InvalidPage
 
     from ipnb_notes.templatetags.sources import status_of
@@ -285,24 +285,29 @@ def client_page(
     )
 
     today = timezone.localdate()
-    # The timeline prints a few fields of each session, its therapist and its note: plain rows
-    # (no model instances), read with the page's other reads.
-    sessions = _timeline_sessions(client.pk)
-    paginator = Paginator(sessions, TIMELINE_PER_PAGE)
     try:
         number = max(1, int(timeline_page or 1))
     except (TypeError, ValueError):
         number = 1
     bottom = (number - 1) * TIMELINE_PER_PAGE
-    # The page's reads are built and compiled once per shape (batch.Baked) from the client's
-    # id and the reader. A timeline page's offset is written into its statement: the first
-    # page is baked, a later one compiled per request (a shape per offset would grow
-    # without bound).
+    # The timeline prints a few fields of each session, its therapist and its note: plain rows
+    # (no model instances), read with the page's other reads. The page's reads are built and
+    # compiled once per shape (batch.Baked) from the client's id and the reader. A timeline
+    # page's offset is written into its statement: the first page is baked, a later one
+    # compiled per request (a shape per offset would grow without bound).
     page = (
         _FIRST_TIMELINE_PAGE(client.pk)
         if bottom == 0
-        else [sessions[bottom : bottom + TIMELINE_PER_PAGE]]
+        else [_timeline_sessions(client.pk)[bottom : bottom + TIMELINE_PER_PAGE]]
     )
+    # The small chart (composite, PHQ-9, GAD-7) and the Measures section: one fixed statement
+    # each, in the same round trip (not for a timeline page link's answer).
+    extra_reads = []
+    if not timeline_only:
+        from dashboards.reports import mini_trajectory_read
+        from measures.services import client_summary_read
+
+        extra_reads = [mini_trajectory_read(client.pk), client_summary_read(client.pk)]
     (
         rows,
         count,
@@ -312,15 +317,18 @@ def client_page(
         ratings,
         assignments,
         notices,
-    ) = batch.fetch(
-        *page,
-        *_CLIENT_PAGE_READS(client.pk, user),
-    )
+        *extra_rows,
+    ) = batch.fetch(*page, *_CLIENT_PAGE_READS(client.pk, user), *extra_reads)
+    # The rows are read already: the paginator needs only their count.
+    paginator = Paginator([], TIMELINE_PER_PAGE)
     paginator.count = count[0] if count else 0
     try:
         timeline = paginator.page(number)
         timeline.object_list = rows
     except InvalidPage:  # past the last page: the last page, read on its own
+        total = paginator.count
+        paginator = Paginator(_timeline_sessions(client.pk), TIMELINE_PER_PAGE)
+        paginator.count = total
         timeline = paginator.get_page(timeline_page)
     for session in timeline:
         session["therapist"] = therapist_name(
@@ -361,10 +369,10 @@ def client_page(
         from dashboards.reports import mini_trajectory
         from measures.services import client_summary
 
+        mini_rows, summary_rows = extra_rows
         extra = {
-            # The small chart (composite, PHQ-9, GAD-7) and the Measures section.
-            "mini_trajectory": mini_trajectory(client.pk),
-            "measures": client_summary(client),
+            "mini_trajectory": mini_trajectory(client.pk, rows=mini_rows),
+            "measures": client_summary(client, rows=summary_rows),
         }
     return extra | {
         "timeline": timeline,

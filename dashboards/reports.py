@@ -1096,12 +1096,11 @@ MINI_WEEKS = 26
 MINI_COLORS = {"composite": "#1d232a", "PHQ9": "#a15c00", "GAD7": "#7a3b8f"}
 
 
-def mini_trajectory(client_id: int, *, width: int = 320, height: int = 80) -> dict:
-    """The client page's small chart, in one statement: the composite and the PHQ-9 and
-    GAD-7 totals of the last MINI_WEEKS weeks of the client's record, on one time axis. Each
-    line is drawn on its own scale (the composite's, each instrument's 0 to its maximum); the
-    points are built here, the SVG in templates/jinja2/dashboards/_mini_trajectory.html."""
-    rows = _rows(
+def mini_trajectory_read(client_id: int) -> batch.Raw:
+    """mini_trajectory's one statement, for a page's batch (batch.fetch): the composite and
+    the PHQ-9 and GAD-7 totals of the last MINI_WEEKS weeks of the client's record, each row
+    (series, at, value), oldest first."""
+    return batch.Raw(
         """
         WITH pts AS (
             SELECT 'composite' AS series, starts_at AS at, composite AS value
@@ -1118,43 +1117,54 @@ def mini_trajectory(client_id: int, *, width: int = 320, height: int = 80) -> di
         """,
         {"c": client_id, "span": MINI_WEEKS},
     )
+
+
+def mini_trajectory(
+    client_id: int, *, width: int = 320, height: int = 80, rows: list | None = None
+) -> dict:
+    """The client page's small chart, in one statement (mini_trajectory_read; `rows`: its
+    rows, already read with the page's batch): the composite and the PHQ-9 and GAD-7 totals
+    of the last MINI_WEEKS weeks of the client's record, on one time axis. Each line is drawn
+    on its own scale (the composite's, each instrument's 0 to its maximum); the points are
+    built here, the SVG in templates/jinja2/dashboards/_mini_trajectory.html."""
+    if rows is None:
+        [rows] = batch.fetch(mini_trajectory_read(client_id))
     if not rows:
         return {"lines": [], "width": width, "height": height}
-    start, end = rows[0]["at"], rows[-1]["at"]
+    start, end = rows[0][1], rows[-1][1]
     seconds = max((end - start).total_seconds(), 1.0)
     scales = {"composite": (float(COMPOSITE_SCALE.low), float(COMPOSITE_SCALE.span))}
     names = {"composite": "Composite (clinician-rated)"}
     for code, spec in MEASURE_INSTRUMENTS.items():
         scales[code] = (0.0, float(spec.max_total))
         names[code] = f"{spec.name} total"
-    by_series: dict[str, list[dict]] = {}
+    by_series: dict[str, list[tuple]] = {}
     for row in rows:
-        by_series.setdefault(row["series"], []).append(row)
+        by_series.setdefault(row[0], []).append(row)
     lines = []
-    for code in scales:
+    for code, (low, span) in scales.items():
         points = by_series.get(code)
         if not points:
             continue
-        low, span = scales[code]
-        xy = [
-            (
-                2 + (p["at"] - start).total_seconds() / seconds * (width - 4),
-                height
-                - 2
-                - (min(max(p["value"], low), low + span) - low) / span * (height - 4),
-            )
-            for p in points
+        high = low + span
+        # Each coordinate computed in this order: the points print the same to the digit.
+        dots = [
+            {
+                "x": f"{2 + (at - start).total_seconds() / seconds * (width - 4):.1f}",
+                "y": f"{height - 2 - (min(max(value, low), high) - low) / span * (height - 4):.1f}",
+            }
+            for _series, at, value in points
         ]
-        last = points[-1]["value"]
+        last = points[-1][2]
         lines.append(
             {
                 "code": code,
                 "label": names[code],
                 "color": MINI_COLORS.get(code, "#44546a"),
-                "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in xy),
-                "dots": [{"x": f"{x:.1f}", "y": f"{y:.1f}"} for x, y in xy],
+                "points": " ".join(f"{d['x']},{d['y']}" for d in dots),
+                "dots": dots,
                 "latest": f"{last:.1f}" if code == "composite" else f"{last:.0f}",
-                "scale": f"{low:g} to {low + span:g}",
+                "scale": f"{low:g} to {high:g}",
                 "n": len(points),
             }
         )

@@ -3,6 +3,7 @@ outbox (ipnb_notes/outbox.py) and carry no clinical content."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import audit
+from clients import links
 from ipnb_notes import batch, outbox
 from ipnb_notes.lib.crypto import hash_token
 from measures import instruments
@@ -472,18 +474,29 @@ def _place(summaries: dict, row) -> None:
         s.latest_scored = row
 
 
-def client_summary(client) -> dict:
-    """The client page's Measures section in ONE query (_SUMMARY_SQL); the instruments the
-    practice defined come after the registry's, by name (their specs are read once per
-    process, measures.models.practice_specs)."""
-    sql = _SUMMARY_SQL.format(
+@functools.cache
+def _summary_sql() -> str:
+    return _SUMMARY_SQL.format(
         administration=Administration._meta.db_table,
         alert=RiskAlert._meta.db_table,
         practice=PracticeAdministration._meta.db_table,
     )
-    # A prepared statement of the connection (batch.run): planned once, not on every page.
-    [(_columns, found)] = batch.run([(sql, {"client": client.pk})], names=False)
-    rows = [_SummaryRow(*values) for values in found]
+
+
+def client_summary_read(client_id: int) -> batch.Raw:
+    """client_summary's one statement (_SUMMARY_SQL), for a page's batch (batch.fetch): a
+    prepared statement of the connection, planned once, not on every page."""
+    return batch.Raw(_summary_sql(), {"client": client_id})
+
+
+def client_summary(client, *, rows: list | None = None) -> dict:
+    """The client page's Measures section in ONE query (client_summary_read; `rows`: its
+    rows, already read with the page's batch); the instruments the practice defined come
+    after the registry's, by name (their specs are read once per process,
+    measures.models.practice_specs)."""
+    if rows is None:
+        [rows] = batch.fetch(client_summary_read(client.pk))
+    rows = [_SummaryRow(*values) for values in rows]
     summaries = {
         code: InstrumentSummary(instrument=spec)
         for code, spec in instruments.INSTRUMENTS.items()
@@ -505,6 +518,14 @@ def client_summary(client) -> dict:
         "alerts": sorted(alerts, key=lambda a: a.alert_raised_at),
         "paired": both,
     }
+
+
+# The detail page of a row's administration, by kind: Administration.get_absolute_url and
+# PracticeAdministration.get_absolute_url (tests/measures check the two agree).
+_DETAIL_URLS = {
+    "S": "measures:administration_detail",
+    "P": "measures:practice_score_detail",
+}
 
 
 @dataclass
@@ -535,7 +556,8 @@ class _SummaryRow:
         return Administration if self.kind == "S" else PracticeAdministration
 
     def get_absolute_url(self) -> str:
-        return self._model(code=self.code).get_absolute_url()
+        # The model's own URL (get_absolute_url), its pattern reversed once per process.
+        return links.link(_DETAIL_URLS[self.kind], self.code)
 
     def get_mode_display(self) -> str:
         return Administration.Mode(self.mode).label

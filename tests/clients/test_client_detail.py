@@ -244,11 +244,11 @@ def _grow(client_, therapist, n: int):
 
 
 # Session, user, the access check, one round trip for everything the page shows
-# (ipnb_notes.batch, the emergency-access notices of audit/_emergency_notices.html among
-# them), the audit event. A supervisor's supervisees are a subquery, not a look-up.
-# One of them is the Measures section (measures.services.client_summary), one the small
-# trajectory chart (dashboards.reports.mini_trajectory).
-DETAIL_QUERIES = {"alice": 7, "bob": 7}
+# (ipnb_notes.batch: the emergency-access notices of audit/_emergency_notices.html, the
+# Measures section's statement (measures.services.client_summary) and the small trajectory
+# chart's (dashboards.reports.mini_trajectory) among them), the audit event. A supervisor's
+# supervisees are a subquery, not a look-up.
+DETAIL_QUERIES = {"alice": 5, "bob": 5}
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob"])

@@ -3,6 +3,7 @@ clinician's own clients, the co-signature queue."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -10,12 +11,18 @@ from typing import NamedTuple
 from uuid import UUID
 
 from django.db.models import BooleanField, CharField, Prefetch, Value
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from accounts.models import User
 from ipnb_notes import batch, practice
 from sessions.capture.services import open_ruptures_among
-from sessions.models import ProgressNote, SupervisionComment, TherapySession
+from sessions.models import (
+    ProgressNote,
+    RuptureEvent,
+    SupervisionComment,
+    TherapySession,
+)
 from sessions.notes.services.comments import anchor_label, open_threads_annotated
 
 
@@ -194,6 +201,118 @@ class QueueRow(NamedTuple):
         )
 
 
+# --- The rows as the home's Jinja2 partials print them --------------------------------------------
+#
+# Each row of templates/jinja2/home/_cosign_rows.html, _to_write_rows.html and _rupture_rows.html
+# is a tuple of the texts its cells print, in the current time zone (looked up once per page,
+# not once per date), with its links filled in from a pattern reversed once per script prefix.
+# The partial unpacks each tuple in its loop and escapes every text as before.
+
+ZERO = "00000000-0000-0000-0000-000000000000"
+
+
+@functools.lru_cache(maxsize=16)
+def _patterns(prefix: str) -> dict[str, str]:
+    """The home rows' links with the zero code standing for each row's code."""
+    names = (
+        "sessions:note_detail",
+        "sessions:note_edit",
+        "sessions:session_detail",
+        "clients:client_detail",
+    )
+    return {name: reverse(name, args=[ZERO]) for name in names}
+
+
+def links() -> dict[str, str]:
+    return _patterns(get_script_prefix())
+
+
+def cosign_lines(queue: list[QueueRow], tz) -> list[tuple]:
+    """(signed datetime attribute, signed, clinician, client, session, review link) per note."""
+    review = links()["sessions:note_detail"]
+    lines = []
+    for n in queue:
+        if n.signed_at is None:
+            signed_at = signed = ""
+        else:
+            local = n.signed_at.astimezone(tz)
+            signed_at, signed = local.isoformat(), local.strftime("%b %-d, %H:%M")
+        lines.append(
+            (
+                signed_at,
+                signed,
+                n.author,
+                n.client.preferred_name or n.client.legal_name,
+                n.starts_at.astimezone(tz).strftime("%b %-d"),
+                review.replace(ZERO, str(n.code)),
+            )
+        )
+    return lines
+
+
+def to_write_lines(to_write: list, drafts: list[DraftRow], tz) -> tuple[list, list]:
+    """Notes to write: (late, datetime attribute, session, client, editor link) per attended
+    session without a note, and per draft the same with its saved time before the link."""
+    edit = links()["sessions:note_edit"]
+    sessions = []
+    for s in to_write:
+        local = s.starts_at.astimezone(tz)
+        sessions.append(
+            (
+                s.is_late,
+                local.isoformat(),
+                local.strftime("%b %-d, %H:%M"),
+                s.client.preferred_name or s.client.legal_name,
+                edit.replace(ZERO, str(s.code)),
+            )
+        )
+    written = []
+    for n in drafts:
+        local = n.starts_at.astimezone(tz)
+        written.append(
+            (
+                n.is_late,
+                local.isoformat(),
+                local.strftime("%b %-d, %H:%M"),
+                n.client.preferred_name or n.client.legal_name,
+                n.updated_at.astimezone(tz).strftime("%b %-d, %H:%M"),
+                edit.replace(ZERO, str(n.session_code)),
+            )
+        )
+    return sessions, written
+
+
+@functools.cache
+def _rupture_types() -> dict[str, str]:
+    return dict(RuptureEvent.Type.choices)
+
+
+def rupture_lines(ruptures: list, tz) -> list[tuple]:
+    """(moment link, datetime attribute, session date, minute, client link, client, type,
+    open for) per open rupture."""
+    page, client_page = (
+        links()["sessions:session_detail"],
+        links()["clients:client_detail"],
+    )
+    types = _rupture_types()
+    lines = []
+    for r in ruptures:
+        local = r.session.starts_at.astimezone(tz)
+        lines.append(
+            (
+                f"{page.replace(ZERO, str(r.session.code))}#event-{r.code}",
+                local.isoformat(),
+                local.strftime("%b %-d"),
+                r.minute,
+                client_page.replace(ZERO, str(r.client.code)),
+                r.client.preferred_name or r.client.legal_name,
+                types.get(r.rupture_type, r.rupture_type),
+                f"{r.age_days} day{'' if r.age_days == 1 else 's'}",
+            )
+        )
+    return lines
+
+
 def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) -> list:
     """The home's lists, built once per shape (ipnb_notes.batch.Baked): the values are the
     reader, the clock and today's bounds."""
@@ -301,20 +420,26 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         t.client = t.note.client  # the home's read event names the clients shown
         t.about = anchor_label(t)
         t.awaits_reply = (t.last_speaker_id or t.author_id) != user.pk
+    tz = timezone.get_current_timezone()
     for r in ruptures:
-        r.age_days = (today - timezone.localdate(r.session.starts_at)).days
+        r.age_days = (today - r.session.starts_at.astimezone(tz).date()).days
+    to_write_rows, draft_rows = to_write_lines(to_write, drafts, tz)
     context = {
         "open_threads": threads,
         "today_sessions": today_sessions,
         "to_write": to_write,
         "drafts": drafts,
+        "to_write_lines": to_write_rows,
+        "draft_lines": draft_rows,
         "returned": returned,
         "emergency_notices": notices,
         "open_ruptures": ruptures,
+        "rupture_lines": rupture_lines(ruptures, tz),
         "past_scheduled": past_scheduled,
         "risk_alerts": alerts,
         "late_hours": practice.note_late_hours(),
     }
     if user.is_supervisor:
         context["cosign_queue"] = [QueueRow.of(row) for row in queue[0]]
+        context["cosign_lines"] = cosign_lines(context["cosign_queue"], tz)
     return context

@@ -37,8 +37,15 @@ from sessions.models import (
 
 
 def labels(choices, values) -> list[str]:
-    lookup = dict(choices)
+    """Each value's label: `choices` as a model declares them, or a dict from label_map."""
+    lookup = choices if isinstance(choices, dict) else dict(choices)
     return [lookup.get(v, v) for v in values]
+
+
+def label_map(field_choices) -> dict[str, str]:
+    """value -> label of a model's choices (its TextChoices), built once: a line reads a
+    label from it as get_FOO_display would, without that method's work per call."""
+    return dict(field_choices.choices)
 
 
 def plural(n: int, word: str) -> str:
@@ -77,6 +84,34 @@ ZONE_NOUNS = {
     "HYPER": "hyperarousal",
     "HYPO": "hypoarousal",
 }
+
+
+# Each kind's labels, from its model's choices (read once, not per event).
+_CUE = label_map(AttunementMoment.Cue)
+_DIRECTION = label_map(AttunementMoment.Direction)
+_PROCESS = label_map(AttunementMoment.Process)
+_MARKER = label_map(RuptureEvent.Marker)
+_ACTOR = label_map(RuptureEvent.Actor)
+_COMPONENT = label_map(RuptureEvent.Component)
+_FELT_CUE = label_map(RuptureEvent.FeltCue)
+_RUPTURE_TYPE = label_map(RuptureEvent.Type)
+_STRATEGY = label_map(RepairEvent.Strategy)
+_OUTCOME = label_map(RepairEvent.Outcome)
+_ZONE = label_map(ArousalObservation.Zone)
+_ACT = label_map(CoRegulationMoment.Act)
+_RESPONSE = label_map(CoRegulationMoment.Response)
+_LINK = label_map(IntegrationLink.Link)
+_TAG_KIND = label_map(SessionTag.Kind)
+_TAG_VALUE = label_map(SessionTag.Value)
+
+
+def rupture_type_label(rupture) -> str:
+    """A rupture's type as its model labels it ("Withdrawal"), for an instance or a row."""
+    return _RUPTURE_TYPE.get(rupture.rupture_type, rupture.rupture_type)
+
+
+def _tag_value_label(tag) -> str:
+    return _TAG_VALUE.get(tag.value, tag.value)
 
 
 # --- The parts of a kind ---------------------------------------------------------------------
@@ -177,11 +212,13 @@ class EventKind:
 
 
 def _attunement_line(event, ctx) -> Line:
-    details = labels(AttunementMoment.Cue.choices, event.cue_channels)
-    details.append(event.get_direction_display())
+    details = labels(_CUE, event.cue_channels)
+    details.append(_DIRECTION.get(event.direction, event.direction))
     if event.quality:
         details.append(f"quality {event.quality}/5")
-    return Line(f"Attunement: {event.get_process_display().lower()}", details)
+    return Line(
+        f"Attunement: {_PROCESS.get(event.process, event.process).lower()}", details
+    )
 
 
 def _attunement_summary(session, events) -> list[str]:
@@ -204,16 +241,17 @@ def _attunement_summary(session, events) -> list[str]:
 
 
 def _rupture_line(event, ctx) -> Line:
-    details = labels(RuptureEvent.Marker.choices, event.markers)
-    details.append(f"actor: {event.get_actor_display().lower()}")
+    details = labels(_MARKER, event.markers)
+    details.append(f"actor: {_ACTOR.get(event.actor, event.actor).lower()}")
     if event.salience:
         details.append(f"salience {event.salience}/5")
     if event.alliance_component != RuptureEvent.Component.UNSPECIFIED:
-        details.append(f"{event.get_alliance_component_display().lower()} alliance")
-    felt = labels(RuptureEvent.FeltCue.choices, event.therapist_felt_cues)
+        component = event.alliance_component
+        details.append(f"{_COMPONENT.get(component, component).lower()} alliance")
+    felt = labels(_FELT_CUE, event.therapist_felt_cues)
     if felt:
         details.append("therapist felt: " + ", ".join(felt).lower())
-    line = Line(f"{event.get_rupture_type_display()} rupture", details)
+    line = Line(f"{rupture_type_label(event)} rupture", details)
     repair = getattr(event, "repair", None)
     if repair is None:
         line.open = True
@@ -229,8 +267,8 @@ def _rupture_line(event, ctx) -> Line:
 
 
 def _rupture_text(rupture) -> str:
-    kind = rupture.get_rupture_type_display().lower()
-    markers = [m.lower() for m in labels(RuptureEvent.Marker.choices, rupture.markers)]
+    kind = rupture_type_label(rupture).lower()
+    markers = [m.lower() for m in labels(_MARKER, rupture.markers)]
     return f"{kind}: {', '.join(markers)}" if markers else kind
 
 
@@ -262,20 +300,20 @@ def _repair_line(event, ctx) -> Line:
         f"{RepairEvent.family(s).lower()}: {label.lower()}"
         for s, label in zip(
             event.strategies,
-            labels(RepairEvent.Strategy.choices, event.strategies),
+            labels(_STRATEGY, event.strategies),
             strict=True,
         )
     ]
     if event.extent:
         details.append(f"extent {event.extent}/5")
-    details += [o.lower() for o in labels(RepairEvent.Outcome.choices, event.outcomes)]
+    details += [o.lower() for o in labels(_OUTCOME, event.outcomes)]
     where = (
         f"minute {rupture.minute}"
         if rupture.session_id == event.session_id
         else ctx.session_label(rupture.session)
     )
     return Line(
-        f"Repair of the {rupture.get_rupture_type_display().lower()} rupture",
+        f"Repair of the {rupture_type_label(rupture).lower()} rupture",
         details,
         links=[(f"Rupture at {where}", ctx.anchor(rupture))],
         interval=ctx.time_to_repair(rupture, event),
@@ -311,7 +349,7 @@ def _arousal_line(event, ctx) -> Line:
         if event.whose == ArousalObservation.Whose.THERAPIST
         else "Client"
     )
-    return Line(f"{whose}: {event.get_zone_display().lower()}", details)
+    return Line(f"{whose}: {_ZONE.get(event.zone, event.zone).lower()}", details)
 
 
 def _arousal_summary(session, events) -> list[str]:
@@ -346,8 +384,9 @@ def _zones_sentence(events) -> list[str]:
 
 
 def _coregulation_line(event, ctx) -> Line:
-    details = [a.lower() for a in labels(CoRegulationMoment.Act.choices, event.acts)]
-    details.append(f"client {event.get_client_response_display().lower()}")
+    details = [a.lower() for a in labels(_ACT, event.acts)]
+    response = event.client_response
+    details.append(f"client {_RESPONSE.get(response, response).lower()}")
     return Line("Co-regulation", details)
 
 
@@ -375,7 +414,7 @@ def _coregulation_summary(session, events) -> list[str]:
     acts = [
         a.lower()
         for a in labels(
-            CoRegulationMoment.Act.choices,
+            _ACT,
             [a for e in sorted(events, key=lambda e: e.minute) for a in e.acts],
         )
     ]
@@ -385,7 +424,7 @@ def _coregulation_summary(session, events) -> list[str]:
 
 
 def _link_line(event, ctx) -> Line:
-    return Line(f"Integration link: {event.get_link_display().lower()}")
+    return Line(f"Integration link: {_LINK.get(event.link, event.link).lower()}")
 
 
 def _link_summary(session, events) -> list[str]:
@@ -401,7 +440,9 @@ def _link_summary(session, events) -> list[str]:
 
 
 def _tag_line(event, ctx) -> Line:
-    return Line(f"{event.get_kind_display()}: {event.get_value_display().lower()}")
+    return Line(
+        f"{_TAG_KIND.get(event.kind, event.kind)}: {_tag_value_label(event).lower()}"
+    )
 
 
 def _tag_summary(session, events) -> list[str]:
@@ -410,13 +451,12 @@ def _tag_summary(session, events) -> list[str]:
     triggers = [t for t in events if t.kind == SessionTag.Kind.TRIGGER]
     if part_tags:
         parts.append(
-            "parts observed: "
-            + join([t.get_value_display().lower() for t in part_tags])
+            "parts observed: " + join([_tag_value_label(t).lower() for t in part_tags])
         )
     if triggers:
         parts.append(
             "implicit-memory triggers: "
-            + join([t.get_value_display().lower() for t in triggers])
+            + join([_tag_value_label(t).lower() for t in triggers])
         )
     return parts
 
@@ -758,7 +798,8 @@ PANEL_CONTROLS = (
 
 
 def kind_of(event) -> EventKind:
-    return BY_MODEL[type(event)]
+    """The kind of an event: a model instance, or a row that carries its model's _meta."""
+    return BY_MODEL[event._meta.model]
 
 
 def shortcuts() -> list[tuple[str, str]]:

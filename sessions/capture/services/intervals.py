@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from django.db.models import BigIntegerField, F, Func
 from django.utils import timezone
 
 from sessions.models import RepairEvent, RuptureEvent, TherapySession
@@ -26,24 +28,51 @@ class RepairInterval:
         return f"{sessions}, {days} later"
 
 
-def _count_sessions_between(starts: list, after, upto) -> int:
+# A session start as the interval counts read them: microseconds since the epoch (an integer
+# PostgreSQL computes and psycopg loads without a Python step per value, where a timestamp
+# goes through Django's time-zone loader; a client has hundreds of sessions).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def start_key(starts_at: datetime) -> int:
+    """`starts_at` as session_starts_query's values: microseconds since the epoch."""
+    return (starts_at - _EPOCH) // _MICROSECOND
+
+
+def _count_sessions_between(starts: list[int], after, upto) -> int:
     """Sessions starting after `after` and no later than `upto` (starts is sorted)."""
-    return bisect.bisect_right(starts, upto) - bisect.bisect_right(starts, after)
+    return bisect.bisect_right(starts, start_key(upto)) - bisect.bisect_right(
+        starts, start_key(after)
+    )
 
 
-def client_session_starts(client) -> list:
-    """Start times of the client's sessions that took place or may yet (for counting sessions)."""
-    return list(
+def session_starts_query(client_id):
+    """The start times of the client's sessions that took place or may yet (for counting
+    sessions), sorted, as start_key values."""
+    return (
         TherapySession.objects.filter(
-            client=client,
+            client_id=client_id,
             status__in=[
                 TherapySession.Status.ATTENDED,
                 TherapySession.Status.SCHEDULED,
             ],
         )
         .order_by("starts_at")
-        .values_list("starts_at", flat=True)
+        .values_list(
+            Func(
+                F("starts_at"),
+                template="(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint",
+                output_field=BigIntegerField(),
+            ),
+            flat=True,
+        )
     )
+
+
+def client_session_starts(client) -> list[int]:
+    """session_starts_query's values, read now (`client` or its id)."""
+    return list(session_starts_query(getattr(client, "pk", client)))
 
 
 def time_to_repair(

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.urls import reverse
 from django.utils import timezone
 
 from ipnb_notes import batch
+from ipnb_notes.fields import Sealed
 from measures import services as measures_services
 from sessions.capture import kinds
-from sessions.capture.services.common import session_event_querysets
 from sessions.capture.services.events import open_ruptures_among
 from sessions.capture.services.intervals import (
     RepairInterval,
+    session_starts_query,
     time_open,
     time_to_repair,
 )
 from sessions.capture.services.rules import note_status_query, refusal_for
 from sessions.capture.services.summary import summary_text
-from sessions.models import IntegrationRating, RuptureEvent, TherapySession
+from sessions.models import IntegrationRating, RuptureEvent
 
 
 @dataclass
@@ -48,20 +50,37 @@ def _session_label(session) -> str:
     return f"session of {timezone.localtime(session.starts_at):%b %-d, %Y}"
 
 
+def _session_url(session_code) -> str:
+    return reverse("sessions:session_detail", args=[session_code])
+
+
 def _event_anchor(event, session) -> str:
-    return session.get_absolute_url() + f"#event-{event.code}"
+    return _session_url(session.code) + f"#event-{event.code}"
 
 
-def _item(kind, event, session, session_starts) -> TimelineItem:
-    """The kind's line (sessions.capture.kinds) for one event."""
-    context = kinds.LineContext(
+def _context(session, session_starts) -> kinds.LineContext:
+    """What the kinds' lines need beyond their event, once per timeline: the session's own
+    address is reversed once for every event of it."""
+    here = _session_url(session.code)
+
+    def anchor(other) -> str:
+        url = (
+            here if other.session_id == session.id else _session_url(other.session.code)
+        )
+        return f"{url}#event-{other.code}"
+
+    return kinds.LineContext(
         session=session,
         time_to_repair=lambda rupture, repair: time_to_repair(
             rupture, repair, session_starts=session_starts
         ),
-        anchor=lambda other: _event_anchor(other, other.session),
+        anchor=anchor,
         session_label=_session_label,
     )
+
+
+def _item(kind, event, context) -> TimelineItem:
+    """The kind's line (sessions.capture.kinds) for one event."""
     line = kinds.BY_NAME[kind].line(event, context)
     return TimelineItem(
         kind,
@@ -76,7 +95,139 @@ def _item(kind, event, session, session_starts) -> TimelineItem:
 
 def describe(event, session) -> TimelineItem:
     """How one event reads on the timeline and in announcements ("Withdrawal rupture")."""
-    return _item(kinds.kind_of(event).name, event, session, [])
+    return _item(kinds.kind_of(event).name, event, _context(session, []))
+
+
+# --- Events read as plain rows ------------------------------------------------------------------
+#
+# The timeline reads each kind's events as rows (values_list), not model instances: building
+# an instance per event, and per related repair, rupture and session, cost more than the rest
+# of the timeline. An EventRow answers what the kinds' lines and summaries, the timeline's
+# templates and the capture panel read of an event: its model's fields by attribute name, its
+# `session`, its related event (a rupture's `repair`, a repair's `rupture`, with their own
+# `session`), its note (decrypted for its row on first read, as the model's field does) and
+# its model's _meta (kinds.kind_of). The columns come from the models and the registry's
+# `related` paths: no field is named here.
+
+
+class EventRow:
+    """One session event of a kind, read as a row (see above)."""
+
+    _meta = None  # its model's
+    _note_field = None
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def note(self):
+        value = self.__dict__["stored_note"]
+        if isinstance(value, Sealed):
+            value = self._note_field.open(self, value.token)
+            self.__dict__["stored_note"] = value
+        return value
+
+
+class SessionRef:
+    """The session of a related event: what its line reads (its code and start)."""
+
+    __slots__ = ("code", "id", "starts_at")
+
+    def __init__(self, id, code, starts_at) -> None:
+        self.id, self.code, self.starts_at = id, code, starts_at
+
+
+_SESSION_COLUMNS = ("id", "code", "starts_at")
+
+
+def _row_class(model) -> type:
+    return type(
+        f"{model.__name__}Row",
+        (EventRow,),
+        {"_meta": model._meta, "_note_field": model._meta.get_field("note")},
+    )
+
+
+def _event_columns(model) -> list[str]:
+    """Its model's columns; the note's as `stored_note` (EventRow.note opens it)."""
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def _attribute(column: str) -> str:
+    return "stored_note" if column == "note" else column
+
+
+class _KindRows:
+    """How one kind's rows are read and built: the columns of its events, then of each
+    related event and that event's session (the kind's `related`, "repair__session")."""
+
+    def __init__(self, kind) -> None:
+        self.kind = kind
+        self.row = _ROW_CLASSES[kind.model]
+        own = _event_columns(kind.model)
+        self.names = [_attribute(c) for c in own]
+        self.columns = list(own)
+        self.related = []  # (attribute, row class, its names, slice of the row)
+        for path in kind.related:
+            name, _, rest = path.partition("__")
+            if rest != "session":
+                raise ValueError(f"kind {kind.name!r}: related {path!r} is not read")
+            model = kind.model._meta.get_field(name).related_model
+            # Its note is not read: no line prints a related event's note.
+            columns = [c for c in _event_columns(model) if c != "note"]
+            start = len(self.columns)
+            self.columns += [f"{name}__{c}" for c in columns]
+            self.columns += [f"{name}__session__{c}" for c in _SESSION_COLUMNS]
+            self.related.append(
+                (
+                    name,
+                    _ROW_CLASSES[model],
+                    columns,
+                    slice(start, start + len(columns)),
+                    slice(
+                        start + len(columns),
+                        start + len(columns) + len(_SESSION_COLUMNS),
+                    ),
+                )
+            )
+        self.width = len(own)
+
+    def queryset(self, session_id):
+        """The session's events of this kind, in the timeline's order (Meta's, then id)."""
+        return (
+            self.kind.model.objects.filter(session=session_id)
+            .order_by(*self.kind.model._meta.ordering, "id")
+            .values_list(*self.columns)
+        )
+
+    def build(self, rows, session) -> list:
+        new, names, width, related = (
+            object.__new__,
+            self.names,
+            self.width,
+            self.related,
+        )
+        cls = self.row
+        events = []
+        for values in rows:
+            event = new(cls)
+            attrs = dict(zip(names, values[:width], strict=True))
+            attrs["session"] = session
+            for name, other_cls, columns, own, of_session in related:
+                other = None
+                other_values = values[own]
+                if other_values[0] is not None:  # its id: the LEFT JOIN found it
+                    other = new(other_cls)
+                    other.__dict__ = dict(zip(columns, other_values, strict=True))
+                    other.session = SessionRef(*values[of_session])
+                attrs[name] = other
+            event.__dict__ = attrs
+            events.append(event)
+        return events
+
+
+_ROW_CLASSES = {kind.model: _row_class(kind.model) for kind in kinds.KINDS}
 
 
 def timeline_context(session, *, user=None) -> dict:
@@ -109,19 +260,33 @@ def timeline_context(session, *, user=None) -> dict:
             "refusal": refusal_for(session, note_status[0] if note_status else None),
         }
     *fetched, session_starts, open_ruptures_list, ratings, checkins = results
-    events = dict(zip(_KIND_NAMES, fetched, strict=True))
+    context = _context(session, session_starts)
+    events = {}
     items = []
-    for kind, rows in events.items():
-        for event in rows:
-            event.session = session
-            items.append(_item(kind, event, session, session_starts))
-    items.sort(key=lambda i: (i.minute, i.event.created_at))
+    for reader, rows in zip(_KIND_ROWS, fetched, strict=True):
+        name, line = reader.kind.name, reader.kind.line
+        events[name] = kind_events = reader.build(rows, session)
+        for event in kind_events:
+            line_ = line(event, context)
+            items.append(
+                TimelineItem(
+                    name,
+                    event,
+                    line_.title,
+                    line_.details,
+                    line_.links,
+                    interval=line_.interval,
+                    open=line_.open,
+                )
+            )
+    # Each kind's rows come in (minute, created_at, id) order; the sort is stable.
+    items.sort(key=_ITEM_ORDER)
     open_items = []
     for rupture in open_ruptures_list:
         open_items.append(
             {
                 "rupture": rupture,
-                "markers": kinds.labels(RuptureEvent.Marker.choices, rupture.markers),
+                "markers": kinds.labels(_MARKER_LABELS, rupture.markers),
                 "waiting": time_open(rupture, session, session_starts=session_starts),
                 "same_session": rupture.session_id == session.id,
                 "url": _event_anchor(rupture, rupture.session),
@@ -137,6 +302,15 @@ def timeline_context(session, *, user=None) -> dict:
     }
 
 
+def _ITEM_ORDER(item):
+    event = item.event
+    return (event.minute, event.created_at)
+
+
+_KIND_ROWS = [_KindRows(kind) for kind in kinds.KINDS]
+_MARKER_LABELS = kinds.label_map(RuptureEvent.Marker)
+
+
 def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool):
     """The timeline's querysets, in timeline_context's order. The events, open ruptures and
     ratings are sorted here rather than by PostgreSQL, in the same order (batch.sorted_here):
@@ -146,16 +320,8 @@ def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool
     from clients.models import CaseAssignment
 
     reads = [
-        *(batch.sorted_here(qs) for qs in session_event_querysets(session_id).values()),
-        TherapySession.objects.filter(
-            client_id=client_id,
-            status__in=[
-                TherapySession.Status.ATTENDED,
-                TherapySession.Status.SCHEDULED,
-            ],
-        )
-        .order_by("starts_at")
-        .values_list("starts_at", flat=True),
+        *(reader.queryset(session_id) for reader in _KIND_ROWS),
+        session_starts_query(client_id),
         # open_ruptures(client, exclude_after=session), from the session's values.
         batch.sorted_here(
             open_ruptures_among(
@@ -181,4 +347,3 @@ def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool
 
 
 _TIMELINE_READS = batch.Baked(_timeline_reads)
-_KIND_NAMES = [kind.name for kind in kinds.KINDS]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from dashboards import reports
-from ipnb_notes import access, csvexport, listsearch
+from ipnb_notes import access, batch, csvexport, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 from ipnb_notes.templatetags.sources import status_of
@@ -337,11 +337,23 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
 # --- The supervisor's view -------------------------------------------------------------------
 
 
+# A supervisor's current supervisees (access.dashboard_supervisees), built and compiled once
+# per shape of reader (ipnb_notes.batch.Baked): only the reader and the clock change between
+# requests. Anyone who is not a supervisor gets the rule's 404 from the build.
+_SUPERVISEE_IDS = batch.Baked(
+    lambda user: [access.dashboard_supervisees(user).values_list("id", flat=True)]
+)
+
+
+def _supervisee_ids(user) -> list[int]:
+    [ids] = batch.fetch(*_SUPERVISEE_IDS(user))
+    return ids
+
+
 @require_GET
 def supervision(request: AuthedRequest) -> HttpResponse:
-    supervisees = access.dashboard_supervisees(request.user)
     people, composite = reports.supervision_page(
-        request.user.id, list(supervisees.values_list("id", flat=True))
+        request.user.id, _supervisee_ids(request.user)
     )
     refreshed = [p["refreshed_at"] for p in people if p["refreshed_at"]]
     weeks = reports.weeks_back()
@@ -389,10 +401,7 @@ def supervisee_ruptures(request: AuthedRequest, code: UUID) -> HttpResponse:
 
 @require_GET
 def supervision_csv(request: AuthedRequest) -> HttpResponse:
-    supervisees = access.dashboard_supervisees(request.user)
-    people = reports.supervision(
-        request.user.id, list(supervisees.values_list("id", flat=True))
-    )
+    people = reports.supervision(request.user.id, _supervisee_ids(request.user))
     header = [
         "clinician",
         "week",

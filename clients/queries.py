@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
 from accounts.models import User
+from clients import links
 from clients.models import CaseAssignment, Client, TreatmentGoal
 from ipnb_notes import batch, clock
 
@@ -279,10 +280,7 @@ def client_page(
     from django.core.paginator import InvalidPage
 
     from ipnb_notes.templatetags.sources import status_of
-    from sessions.models import (
-        ProgressNote,
-        RuptureEvent,
-    )
+    from sessions.models import RuptureEvent
 
     today = timezone.localdate()
     try:
@@ -330,19 +328,8 @@ def client_page(
         paginator = Paginator(_timeline_sessions(client.pk), TIMELINE_PER_PAGE)
         paginator.count = total
         timeline = paginator.get_page(timeline_page)
-    for session in timeline:
-        session["therapist"] = therapist_name(
-            session.pop("therapist__full_name"), session.pop("therapist__email")
-        )
-        code = session.pop("note__code")
-        status = session.pop("note__status")
-        # A draft belongs to its author alone until it is signed.
-        visible = code is not None and (
-            status != ProgressNote.Status.DRAFT
-            or session.pop("note__author_id") == user.pk
-        )
-        session.pop("note__author_id", None)
-        session["visible_note"] = {"code": code, "status": status} if visible else None
+    # The rows as the timeline prints them (page.object_list: not the page's own iteration).
+    timeline.object_list = timeline_rows(timeline.object_list, user.pk)
     roles = dict(CaseAssignment.Role.choices)
     for assignment in assignments:
         assignment["therapist"] = therapist_name(
@@ -376,7 +363,6 @@ def client_page(
         }
     return extra | {
         "timeline": timeline,
-        "timeline_labels": _timeline_labels(),
         "active_goals": [g for g in goals if g.status == g.Status.ACTIVE],
         "other_goals": [g for g in goals if g.status != g.Status.ACTIVE],
         "last_note": last_note[0] if last_note else None,
@@ -480,7 +466,7 @@ _CLIENT_PAGE_READS = batch.Baked(_client_page_reads)
 
 @functools.cache
 def _timeline_labels() -> dict:
-    """The labels the timeline's Jinja2 rows look up by value (built once)."""
+    """The labels the timeline's rows print by value (built once)."""
     from sessions.models import ProgressNote, TherapySession
 
     return {
@@ -489,3 +475,67 @@ def _timeline_labels() -> dict:
         "setting": dict(TherapySession.Setting.choices),
         "note": dict(ProgressNote.Status.choices),
     }
+
+
+@functools.cache
+def _note_badges() -> dict:
+    """The class of a note's status badge on the timeline, by status."""
+    from sessions.models import ProgressNote
+
+    return {
+        ProgressNote.Status.SIGNED: " badge-ok",
+        ProgressNote.Status.RETURNED: " badge-danger",
+        ProgressNote.Status.AWAITING_COSIGNATURE: " badge-warn",
+    }
+
+
+def timeline_rows(sessions, user_id: int) -> list[dict]:
+    """The timeline's sessions (TIMELINE_FIELDS rows) as clients/_timeline_rows.html prints
+    them: the session's link, its local moment (ISO and as the page writes it), its status
+    and kind by their labels, the therapist as str(user), and the note's link, badge and
+    label when this reader may see it (a draft belongs to its author alone until it is
+    signed). Values no choice knows print as they are. The template only prints (escaped)."""
+    from sessions.models import ProgressNote, TherapySession
+
+    labels = _timeline_labels()
+    statuses, modalities, settings = (
+        labels["status"],
+        labels["modality"],
+        labels["setting"],
+    )
+    note_labels, badges = labels["note"], _note_badges()
+    session_url = links.link("sessions:session_detail", links.ZERO)
+    note_url = links.link("sessions:note_detail", links.ZERO)
+    draft, attended = ProgressNote.Status.DRAFT, TherapySession.Status.ATTENDED
+    zone = timezone.get_current_timezone()
+    printed = []
+    for s in sessions:
+        local = s["starts_at"].astimezone(zone)  # timezone.localtime
+        status, modality, setting = s["status"], s["modality"], s["setting"]
+        code, note_status = s["note__code"], s["note__status"]
+        note = None
+        if code is not None and (
+            note_status != draft or s["note__author_id"] == user_id
+        ):
+            note = {
+                "href": note_url.replace(links.ZERO, str(code)),
+                "badge": badges.get(note_status, ""),
+                "label": note_labels.get(note_status, note_status),
+            }
+        printed.append(
+            {
+                "code": s["code"],
+                "href": session_url.replace(links.ZERO, str(s["code"])),
+                "iso": local.isoformat(),
+                "when": local.strftime("%a %b %-d, %Y %H:%M"),
+                "status": statuses.get(status, status),
+                "kind": f"{str(modalities.get(modality, modality)).lower()},"
+                f" {str(settings.get(setting, setting)).lower()}",
+                "therapist": therapist_name(
+                    s["therapist__full_name"], s["therapist__email"]
+                ),
+                "attended": status == attended,
+                "note": note,
+            }
+        )
+    return printed

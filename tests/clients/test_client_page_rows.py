@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import CaseAssignment
-from clients.queries import _timeline_labels
+from clients.queries import timeline_rows
 from sessions.models import ProgressNote
 from tests.clients.test_client_detail import DETAIL_QUERIES
 from tests.clients.test_table_escaping import HOSTILE, _Page, assert_inert
@@ -60,21 +60,28 @@ def test_the_last_plan_is_read_with_the_page_and_nothing_else(
 
 
 def _rows(payload: str) -> list[dict]:
+    """Two timeline rows as the page reads them (TIMELINE_FIELDS), hostile values in the
+    columns it prints, made into the rows the partial prints (timeline_rows)."""
     starts = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
     row = {
         "code": uuid4(),
         "starts_at": starts,
         "modality": "INDIVIDUAL",
         "setting": "IN_PERSON",
-        "therapist": payload,
+        "therapist__full_name": payload,
+        "therapist__email": "therapist@example.org",
+        "note__code": None,
+        "note__status": None,
+        "note__author_id": None,
     }
-    return [
-        # Values no choice knows are printed as they are: still text.
-        row | {"status": payload, "visible_note": {"code": uuid4(), "status": payload}},
-        row
-        | {"status": "ATTENDED", "modality": payload, "setting": payload}
-        | {"visible_note": None},
-    ]
+    return timeline_rows(
+        [
+            # Values no choice knows are printed as they are: still text.
+            row | {"status": payload, "note__code": uuid4(), "note__status": payload},
+            row | {"status": "ATTENDED", "modality": payload, "setting": payload},
+        ],
+        user_id=1,
+    )
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
@@ -82,10 +89,9 @@ def test_timeline_rows_print_hostile_values_as_text(payload):
     html = (
         engines["django"]
         .from_string(
-            '{% load jinja %}{% jinja "clients/_timeline_rows.html" sessions=rows'
-            " labels=labels %}"
+            '{% load jinja %}{% jinja "clients/_timeline_rows.html" sessions=rows %}'
         )
-        .render({"rows": _rows(payload), "labels": _timeline_labels()})
+        .render({"rows": _rows(payload)})
     )
     # Therapist, status and note status in the first row; therapist in the second (the
     # modality and setting are lower-cased there).

@@ -84,14 +84,14 @@ def test_the_timeline_reads_the_open_ruptures_as_open_ruptures_does(alices_sessi
     each baked statement with its plain build under tests); its open ruptures are still the
     statement of services.open_ruptures(client, exclude_after=session)."""
     from ipnb_notes import batch
-    from sessions.capture import kinds
     from sessions.capture.services.timeline import _timeline_reads
 
     session = alices_session
     reads = _timeline_reads(
         session.pk, session.client_id, session.starts_at, 0, for_user=False
     )
-    baked = reads[len(kinds.KINDS) + 1].queryset
+    # After every kind's events (one statement) and the client's session starts.
+    baked = reads[2].queryset
     plain = batch.sorted_here(
         services.open_ruptures(session.client, exclude_after=session)
     ).queryset

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
+from django.db import connection
+from django.db.models import Expression, F, IntegerField
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +23,7 @@ from sessions.capture.services.intervals import (
 )
 from sessions.capture.services.rules import note_status_query, refusal_for
 from sessions.capture.services.summary import summary_text
-from sessions.models import IntegrationRating, RuptureEvent
+from sessions.models import IntegrationRating, RuptureEvent, TherapySession
 
 
 @dataclass
@@ -149,85 +152,168 @@ def _row_class(model) -> type:
     )
 
 
-def _event_columns(model) -> list[str]:
-    """Its model's columns; the note's as `stored_note` (EventRow.note opens it)."""
-    return [f.attname for f in model._meta.concrete_fields]
+# What neither a line, a summary, the timeline's templates nor the capture panel reads of an
+# event (its bookkeeping), and also not of a related event (its note, author and creation).
+_UNREAD = {"updated_at", "idempotency_key"}
+_UNREAD_RELATED = _UNREAD | {"note", "created_by_id", "created_at"}
+
+
+def _event_columns(model, unread=_UNREAD) -> list[str]:
+    """Its model's columns but the unread ones; the note's is read as `stored_note`
+    (EventRow.note opens it)."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in unread]
 
 
 def _attribute(column: str) -> str:
     return "stored_note" if column == "note" else column
 
 
+class _Sql(Expression):
+    """A fixed piece of SQL of a column's type: a kind's number, or a typed NULL where
+    another kind's branch of the events' UNION has a column."""
+
+    def __init__(self, sql: str, field) -> None:
+        super().__init__(output_field=field)
+        self.sql = sql
+
+    def as_sql(self, compiler, connection):
+        return self.sql, []
+
+    def get_db_converters(self, connection):
+        # Its field's own converters alone (an integer column's int() is not needed: the
+        # kind's number and NULL come as they are), applied to every kind's rows.
+        return self.output_field.get_db_converters(connection)
+
+    @classmethod
+    def null(cls, field) -> _Sql:
+        return cls(f"NULL::{field.db_type(connection)}", field)
+
+
 class _KindRows:
     """How one kind's rows are read and built: the columns of its events, then of each
-    related event and that event's session (the kind's `related`, "repair__session")."""
+    related event and that event's session (the kind's `related`, "repair__session"), as
+    (path, field) from its model."""
 
-    def __init__(self, kind) -> None:
-        self.kind = kind
+    def __init__(self, index: int, kind, common: list[str]) -> None:
+        self.index, self.kind = index, kind
         self.row = _ROW_CLASSES[kind.model]
-        own = _event_columns(kind.model)
-        self.names = [_attribute(c) for c in own]
-        self.columns = list(own)
-        self.related = []  # (attribute, row class, its names, slice of the row)
+        meta = kind.model._meta
+        self.columns = [
+            (c, meta.get_field(c))
+            for c in _event_columns(kind.model)
+            if c not in common
+        ]
+        self.names = [*(_attribute(c) for c in common), *(c for c, _ in self.columns)]
+        self.related = []  # (attribute, row class, its names, slice, its session's slice)
         for path in kind.related:
             name, _, rest = path.partition("__")
             if rest != "session":
                 raise ValueError(f"kind {kind.name!r}: related {path!r} is not read")
-            model = kind.model._meta.get_field(name).related_model
-            # Its note is not read: no line prints a related event's note.
-            columns = [c for c in _event_columns(model) if c != "note"]
+            model = meta.get_field(name).related_model
+            columns = _event_columns(model, _UNREAD_RELATED)
             start = len(self.columns)
-            self.columns += [f"{name}__{c}" for c in columns]
-            self.columns += [f"{name}__session__{c}" for c in _SESSION_COLUMNS]
-            self.related.append(
-                (
-                    name,
-                    _ROW_CLASSES[model],
-                    columns,
-                    slice(start, start + len(columns)),
-                    slice(
-                        start + len(columns),
-                        start + len(columns) + len(_SESSION_COLUMNS),
-                    ),
-                )
+            self.columns += [
+                (f"{name}__{c}", model._meta.get_field(c)) for c in columns
+            ]
+            self.columns += [
+                (f"{name}__session__{c}", TherapySession._meta.get_field(c))
+                for c in _SESSION_COLUMNS
+            ]
+            self.related.append((name, _ROW_CLASSES[model], columns, start))
+
+    def place(self, offset: int, common: int) -> None:
+        """Where its own columns sit in the UNION's rows: after the kind's number, the
+        common columns and the columns of the kinds before it."""
+        self.start = offset
+        own = len(self.names) - common
+        self.own = [0, *range(1, 1 + common), *range(offset, offset + own)]
+        self.related_at = [
+            (
+                name,
+                cls,
+                columns,
+                slice(offset + start, offset + start + len(columns)),
+                slice(
+                    offset + start + len(columns),
+                    offset + start + len(columns) + len(_SESSION_COLUMNS),
+                ),
             )
-        self.width = len(own)
+            for name, cls, columns, start in self.related
+        ]
+        self.pick = operator.itemgetter(*self.own[1:])
+
+    def build(self, values, session):
+        event = object.__new__(self.row)
+        attrs = dict(zip(self.names, self.pick(values), strict=True))
+        attrs["session"] = session
+        for name, other_cls, columns, own, of_session in self.related_at:
+            other = None
+            other_values = values[own]
+            if other_values[0] is not None:  # its id: the LEFT JOIN found it
+                other = object.__new__(other_cls)
+                other.__dict__ = dict(zip(columns, other_values, strict=True))
+                other.session = SessionRef(*values[of_session])
+            attrs[name] = other
+        event.__dict__ = attrs
+        return event
+
+
+class _Events:
+    """Every kind's events of a session in one statement: a UNION ALL of one branch per
+    kind, each row the kind's number, the columns every kind shares, then each kind's own
+    columns (a typed NULL in the other kinds' branches)."""
+
+    def __init__(self, registry) -> None:
+        models = [kind.model for kind in registry]
+        self.common = [
+            c
+            for c in _event_columns(models[0])
+            if all(c in _event_columns(m) for m in models)
+        ]
+        self.kinds = [
+            _KindRows(i, kind, self.common) for i, kind in enumerate(registry)
+        ]
+        offset = 1 + len(self.common)
+        for reader in self.kinds:
+            reader.place(offset, len(self.common))
+            offset += len(reader.columns)
 
     def queryset(self, session_id):
-        """The session's events of this kind, in the timeline's order (Meta's, then id)."""
-        return (
-            self.kind.model.objects.filter(session=session_id)
-            .order_by(*self.kind.model._meta.ordering, "id")
-            .values_list(*self.columns)
-        )
+        branches = []
+        for reader in self.kinds:
+            meta = reader.kind.model._meta
+            select = [_Sql(str(reader.index), IntegerField())]
+            select += [F(c) for c in self.common]
+            for other in self.kinds:
+                select += [
+                    F(path) if other is reader else _Sql.null(field)
+                    for path, field in other.columns
+                ]
+            branches.append(
+                meta.model.objects.filter(session=session_id)
+                .order_by()
+                .values_list(*select)
+            )
+        return branches[0].union(*branches[1:], all=True).order_by()
 
-    def build(self, rows, session) -> list:
-        new, names, width, related = (
-            object.__new__,
-            self.names,
-            self.width,
-            self.related,
+    def build(self, rows, session) -> dict[str, list]:
+        """The events by kind name, each kind's in the timeline's order (minute, creation,
+        then id; between kinds, the registry's order)."""
+        events = {reader.kind.name: [] for reader in self.kinds}
+        kinds_ = self.kinds
+        minute, created = (
+            1 + self.common.index("minute"),
+            1 + self.common.index("created_at"),
         )
-        cls = self.row
-        events = []
-        for values in rows:
-            event = new(cls)
-            attrs = dict(zip(names, values[:width], strict=True))
-            attrs["session"] = session
-            for name, other_cls, columns, own, of_session in related:
-                other = None
-                other_values = values[own]
-                if other_values[0] is not None:  # its id: the LEFT JOIN found it
-                    other = new(other_cls)
-                    other.__dict__ = dict(zip(columns, other_values, strict=True))
-                    other.session = SessionRef(*values[of_session])
-                attrs[name] = other
-            event.__dict__ = attrs
-            events.append(event)
+        pk = 1 + self.common.index("id")
+        for values in sorted(rows, key=lambda r: (r[minute], r[created], r[0], r[pk])):
+            reader = kinds_[values[0]]
+            events[reader.kind.name].append(reader.build(values, session))
         return events
 
 
 _ROW_CLASSES = {kind.model: _row_class(kind.model) for kind in kinds.KINDS}
+_EVENTS = _Events(kinds.KINDS)
 
 
 def timeline_context(session, *, user=None) -> dict:
@@ -259,14 +345,13 @@ def timeline_context(session, *, user=None) -> dict:
             "can_edit": bool(assignment),
             "refusal": refusal_for(session, note_status[0] if note_status else None),
         }
-    *fetched, session_starts, open_ruptures_list, ratings, checkins = results
+    event_rows, session_starts, open_ruptures_list, ratings, checkins = results
     context = _context(session, session_starts)
-    events = {}
+    events = _EVENTS.build(event_rows, session)
     items = []
-    for reader, rows in zip(_KIND_ROWS, fetched, strict=True):
-        name, line = reader.kind.name, reader.kind.line
-        events[name] = kind_events = reader.build(rows, session)
-        for event in kind_events:
+    for kind in kinds.KINDS:
+        name, line = kind.name, kind.line
+        for event in events[name]:
             line_ = line(event, context)
             items.append(
                 TimelineItem(
@@ -307,7 +392,6 @@ def _ITEM_ORDER(item):
     return (event.minute, event.created_at)
 
 
-_KIND_ROWS = [_KindRows(kind) for kind in kinds.KINDS]
 _MARKER_LABELS = kinds.label_map(RuptureEvent.Marker)
 
 
@@ -320,7 +404,7 @@ def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool
     from clients.models import CaseAssignment
 
     reads = [
-        *(reader.queryset(session_id) for reader in _KIND_ROWS),
+        _EVENTS.queryset(session_id),
         session_starts_query(client_id),
         # open_ruptures(client, exclude_after=session), from the session's values.
         batch.sorted_here(

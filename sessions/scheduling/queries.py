@@ -10,19 +10,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from uuid import UUID
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
     BigIntegerField,
-    BooleanField,
+    Case,
     DateTimeField,
-    F,
-    Func,
+    IntegerField,
     Q,
     QuerySet,
-    Subquery,
+    Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
 from accounts.models import User
 from ipnb_notes import access, batch
@@ -247,33 +249,30 @@ def clinician_days(
 # --- The practice admin's week -----------------------------------------------------------------
 
 
-class _AmongIds(Func):
-    """`column = ANY(ARRAY(subquery))`: a subquery's ids as one array, which the planner
-    looks up in an index on the column; `column IN (subquery)` alone is a join it plans as a
-    scan of the whole table."""
-
-    arity = 2
-    output_field = BooleanField()
-
-    def as_sql(self, compiler, connection, **extra):
-        column, ids = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        ids_sql, ids_params = compiler.compile(ids)  # "(SELECT ...)"
-        return f"{column_sql} = ANY(ARRAY{ids_sql})", (*column_params, *ids_params)
+# A status's place among the statuses (Scheduled, Attended, ...): blocks at the same start
+# are listed in this order.
+_STATUS_ORDER = Case(
+    *(
+        When(status=value, then=Value(place))
+        for place, value in enumerate(TherapySession.Status.values)
+    ),
+    output_field=IntegerField(),
+)
 
 
 def _practice_week(user: User, first: datetime, last: datetime) -> list[QuerySet]:
     clinicians, sessions = access.practice_calendar(user)
     return [
         clinicians.order_by("full_name").values_list("pk", "full_name", "email"),
-        sessions.filter(
-            _AmongIds(F("therapist_id"), Subquery(clinicians.values("pk"))),
-            starts_at__gte=first,
-            starts_at__lt=last,
-        )
+        # Each distinct block (start, length, status) once, in time order (at the same
+        # start, in the statuses' order, then the shorter first), with the clinicians
+        # who have it (one entry per session).
+        sessions.filter(starts_at__gte=first, starts_at__lt=last)
         .annotate(utc=_utc_second())
-        .order_by("starts_at")
-        .values_list("therapist_id", "utc", "duration_minutes", "status"),
+        .values("utc", "duration_minutes", "status")
+        .annotate(who=ArrayAgg("therapist_id"))
+        .order_by("utc", _STATUS_ORDER, "duration_minutes")
+        .values_list("utc", "duration_minutes", "status", "who"),
     ]
 
 
@@ -287,8 +286,8 @@ class PracticeWeek:
     and end as HH:MM, status label, cancelled); `blocks` holds each distinct one once, in
     time order, and each row is (clinician's name, 7 days), each day the indices of its
     blocks in `blocks`, in time order. Clinicians keep the same hours: a large practice's
-    week of a thousand sessions has a few hundred distinct blocks, each formatted and
-    escaped once (templates/jinja2/scheduling/_practice_rows.html)."""
+    week of a thousand sessions has a few hundred distinct blocks, each formatted once
+    (and a row's days written once per distinct set of blocks: practice_cells.py)."""
 
     blocks: list[tuple[str, str, str, str, bool]]
     rows: list[tuple[str, list[list[int]]]]
@@ -304,42 +303,63 @@ class PracticeWeek:
         ]
 
 
+# Every block written so far, by (time zone, UTC second, minutes, status): its local date
+# (ordinal) and the block, the same tuple each time it recurs. A block holds times and a
+# status label, nothing of a clinician or a client; the week of any reader gets the same
+# tuple for the same key. Bounded: emptied when full.
+_BLOCKS: dict[tuple, tuple[int, tuple[str, str, str, str, bool]]] = {}
+_BLOCKS_MAX = 20_000
+
+
+def _day_heading(day: date) -> str:
+    """dateformat's "D, M j" ("Mon, Mar 9"), from the same translated names."""
+    return f"{WEEKDAYS_ABBR[day.weekday()]}, {MONTHS_3[day.month].title()} {day.day}"
+
+
 def practice_week(user: User, monday: date) -> PracticeWeek:
     """Every active clinician's week, as busy blocks (time, length, status): two statements
-    in one round trip, no client column read. A block's times and label are written once
-    per distinct start, length and status, whoever's it is."""
+    in one round trip, no client column read. PostgreSQL groups the week's sessions into
+    distinct blocks (a few hundred for a thousand sessions), each with the clinicians who
+    have it; a block's times and label are written once, whoever's it is."""
     people, rows = _rows(
         _PRACTICE_WEEK(
             user, local_midnight(monday), local_midnight(monday + timedelta(days=7))
         )
     )
     grid = {pk: [[] for _ in range(7)] for pk, _, _ in people}
-    times = _Clock(monday, 7).times
+    tz, first = timezone.get_current_timezone(), monday.toordinal()
     blocks: list[tuple[str, str, str, str, bool]] = []
-    # (start, length, status) -> (day, index in blocks); day -1: outside the week.
-    known: dict[tuple, tuple[int, int]] = {}
-    # The rows come in time order, so the blocks and each day's indices do too.
-    for therapist_id, utc, minutes, status in rows:
-        key = (utc, minutes, status)
-        found = known.get(key)
+    clock = None
+    # The blocks come in time order, so each day's indices do too.
+    for utc, minutes, status, who in rows:
+        key = (tz, utc, minutes, status)
+        found = _BLOCKS.get(key)
         if found is None:
-            day, iso, start, end = times(utc, minutes)
-            if 0 <= day < 7:
-                found = known[key] = (day, len(blocks))
-                blocks.append(
-                    (iso, start, end, STATUS_LABELS[status], status in CANCELLED)
-                )
-            else:
-                found = known[key] = (-1, -1)
-        days = grid.get(therapist_id)
-        if days is not None and found[0] >= 0:
-            days[found[0]].append(found[1])
+            clock = clock or _Clock(monday, 7)
+            day, iso, start, end = clock.times(utc, minutes)
+            if not 0 <= day < 7:
+                continue
+            if len(_BLOCKS) >= _BLOCKS_MAX:
+                _BLOCKS.clear()
+            found = _BLOCKS[key] = (
+                first + day,
+                (iso, start, end, STATUS_LABELS[status], status in CANCELLED),
+            )
+        day = found[0] - first
+        if not 0 <= day < 7:
+            continue
+        index = len(blocks)
+        blocks.append(found[1])
+        for therapist_id in who:
+            days = grid.get(therapist_id)
+            if days is not None:  # None: became active between the two statements
+                days[day].append(index)
     today = timezone.localdate()
     return PracticeWeek(
         blocks,
         [(full_name or email, grid[pk]) for pk, full_name, email in people],
         [
-            (dateformat.format(d, "D, M j"), d == today)
+            (_day_heading(d), d == today)
             for d in (monday + timedelta(days=i) for i in range(7))
         ],
     )

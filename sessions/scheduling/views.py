@@ -20,7 +20,7 @@ from ipnb_notes import access
 from ipnb_notes.http import AuthedRequest, over_rate_limit, wants_partial
 from sessions.models import TherapySession
 from sessions.notes.services import NoteError
-from sessions.scheduling import queries, recurrence, services
+from sessions.scheduling import practice_cells, queries, recurrence, services
 from sessions.scheduling.forms import (
     SERVICE_CODES,
     CancelForm,
@@ -313,7 +313,7 @@ def calendar(request: AuthedRequest) -> HttpResponse:
         day = None  # the admin's view is a week: a day opens the week it falls in
         week = queries.practice_week(request.user, monday)
         audit.read(request, "calendar.practice_view", clients=[])
-        context = {"practice": week}
+        context = {"practice": week, "practice_rows": practice_cells.rows(week)}
         template = "scheduling/practice_calendar.html"
     else:
         first, n = (day, 1) if day else (monday, 7)

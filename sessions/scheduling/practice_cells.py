@@ -1,0 +1,43 @@
+"""The practice admin's week: each clinician's seven cells, written once per distinct set of
+blocks.
+
+A row's cells depend on its blocks alone (times and status labels: queries.PracticeWeek),
+never on whose row it is: the clinician's name is printed, and escaped, by the page's
+partial (templates/jinja2/scheduling/_practice_rows.html) on every request. The cells are
+written by a Jinja2 macro (templates/jinja2/scheduling/_practice_cells.html, autoescaped:
+it escapes every value it prints and returns safe HTML) and kept by their blocks: the same
+week seen again, or a clinician's unchanged week beside a changed one, costs a look-up per
+row instead of a thousand printed blocks. The key is the blocks themselves, so a changed,
+moved or cancelled session is a new key; a block holds nothing of a clinician or a client.
+"""
+
+from __future__ import annotations
+
+from django.template import engines
+
+from sessions.scheduling.queries import PracticeWeek
+
+# Rows' cells by their blocks (7 tuples of block tuples). Bounded: emptied when full.
+_CELLS: dict[tuple, str] = {}
+CELLS_MAX = 2_000
+
+
+def rows(week: PracticeWeek) -> list[tuple[str, str]]:
+    """(clinician's name, the row's seven cells as safe HTML) for every row of the week."""
+    cells = None
+    blocks = week.blocks.__getitem__
+    printed = []
+    for name, days in week.rows:
+        key = tuple([tuple(map(blocks, day)) for day in days])
+        html = _CELLS.get(key)
+        if html is None:
+            if cells is None:
+                template = engines["jinja2"].env.get_template(
+                    "scheduling/_practice_cells.html"
+                )
+                cells = template.module.cells
+            if len(_CELLS) >= CELLS_MAX:
+                _CELLS.clear()
+            html = _CELLS[key] = cells(key)
+        printed.append((name, html))
+    return printed

@@ -193,3 +193,37 @@ class TherapistChoiceForm(forms.Form):
         self.fields["therapist"].queryset = therapist_choices
         if label:
             self.fields["therapist"].label = label
+
+
+# --- The client page's goal form, printed from values ---------------------------------------------
+
+
+class PrintedField:
+    """What the client page's `field` macro (templates/jinja2/sessions/_forms.html) reads of
+    an unbound BoundField, as plain values."""
+
+    __slots__ = ("label", "errors", "field", "id_for_label", "help_text", "auto_id")
+
+    def __init__(self, bf: forms.BoundField):
+        self.label = bf.label
+        self.errors = ()
+        self.field = bf.field  # its `required` and its widget's input type
+        self.id_for_label = bf.id_for_label
+        self.help_text = bf.help_text
+        self.auto_id = bf.auto_id
+
+
+_GOAL_FIELDS: list[tuple[PrintedField, dict]] = []
+
+
+def printed_goal_fields() -> list[tuple[PrintedField, dict]]:
+    """The unbound GoalForm's fields as the client page prints them: (field, widget values)
+    per field, in the form's order, worked out once per process from one form (the same
+    markup as the form rendered by Django's Jinja2 renderer; tests compare both). It holds
+    no one's data: an empty form, the same for every reader."""
+    if not _GOAL_FIELDS:
+        from sessions.notes.forms import widget_values
+
+        form = GoalForm()
+        _GOAL_FIELDS.extend((PrintedField(bf), widget_values(bf)) for bf in form)
+    return _GOAL_FIELDS

@@ -280,7 +280,6 @@ def client_page(
     from django.core.paginator import InvalidPage
 
     from ipnb_notes.templatetags.sources import status_of
-    from sessions.models import RuptureEvent
 
     today = timezone.localdate()
     try:
@@ -330,16 +329,18 @@ def client_page(
         timeline = paginator.get_page(timeline_page)
     # The rows as the timeline prints them (page.object_list: not the page's own iteration).
     timeline.object_list = timeline_rows(timeline.object_list, user.pk)
-    roles = dict(CaseAssignment.Role.choices)
+    roles, markers, types = _overview_labels()
     for assignment in assignments:
         assignment["therapist"] = therapist_name(
             assignment.pop("therapist__full_name"), assignment.pop("therapist__email")
         )
         assignment["role_label"] = roles.get(assignment["role"], assignment["role"])
+    statuses = {}  # (label, url) of each instrument status and group, worked out once
     for rating in ratings:
-        rating["status"] = status_of(rating)  # (label, url) of the indicator's status
-    markers = dict(RuptureEvent.Marker.choices)
-    types = dict(RuptureEvent.Type.choices)
+        key = (rating["instrument_status"], rating["group"])
+        if key not in statuses:
+            statuses[key] = status_of(rating)
+        rating["status"] = statuses[key]
     for rupture in ruptures:
         held_on = timezone.localdate(rupture["session__starts_at"])
         rupture["age_days"] = (today - held_on).days
@@ -475,6 +476,18 @@ def _timeline_labels() -> dict:
         "setting": dict(TherapySession.Setting.choices),
         "note": dict(ProgressNote.Status.choices),
     }
+
+
+@functools.cache
+def _overview_labels() -> tuple[dict, dict, dict]:
+    """The labels of an assignment's role and a rupture's markers and type (built once)."""
+    from sessions.models import RuptureEvent
+
+    return (
+        dict(CaseAssignment.Role.choices),
+        dict(RuptureEvent.Marker.choices),
+        dict(RuptureEvent.Type.choices),
+    )
 
 
 @functools.cache

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.forms.renderers import Jinja2 as Jinja2FormRenderer
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from clients.forms import (
     GoalForm,
     GoalStatusForm,
     TherapistChoiceForm,
+    printed_goal_fields,
 )
 from clients.models import CaseAssignment, Client, TreatmentGoal
 from ipnb_notes import access, listsearch
@@ -29,10 +29,6 @@ from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 
 STATUS_LABELS = dict(Client.Status.choices)
-# The goal form's widgets on the client page are rendered by Django's Jinja2 form renderer
-# (django/forms/jinja2/, autoescaped), as the note pages' are: no Django template render per
-# widget. It holds compiled widget templates only, never a user's data.
-_WIDGETS = Jinja2FormRenderer()
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,14 +75,10 @@ def client_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
     )
     if partial:  # a timeline page link: the timeline alone
         return render(request, "clients/client_detail.html#timeline", context)
-    can_edit = context["can_edit"]
-    goal_form = None
-    if can_edit:
-        goal_form = GoalForm()
-        goal_form.renderer = _WIDGETS
     context |= {
         "client": client,
-        "goal_form": goal_form,
+        # The empty goal form, for those who may edit, printed from values worked out once.
+        "goal_fields": printed_goal_fields() if context["can_edit"] else None,
         "status_choices": TreatmentGoal.Status.choices,
         "link": links.link,
     }

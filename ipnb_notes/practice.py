@@ -69,7 +69,20 @@ def note_late_hours() -> int:
     if cache is not None and "note_late_hours" in cache:
         return cache["note_late_hours"]
     [(_, rows)] = batch.run([(_LATE_HOURS_SQL, [])], names=False)
+    return note_late_hours_of(rows)
+
+
+def note_late_hours_read() -> batch.Raw:
+    """The same read for a page that sends it in its own round trip (batch.fetch): give
+    its rows to `note_late_hours_of`."""
+    return batch.Raw(_LATE_HOURS_SQL)
+
+
+def note_late_hours_of(rows: list[tuple]) -> int:
+    """The threshold from the rows of `note_late_hours_read`, kept for the rest of the
+    request as `note_late_hours` keeps it."""
     hours = rows[0][0] if rows else DEFAULT_NOTE_LATE_HOURS
+    cache = getattr(_request, "cache", None)
     if cache is not None:
         cache["note_late_hours"] = hours
     return hours

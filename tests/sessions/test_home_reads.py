@@ -173,8 +173,8 @@ def test_the_home_reads_its_risk_alerts_with_its_lists(client, alice, bob):
         naming = [q["sql"] for q in ctx if "measures_riskalert" in q["sql"]]
         assert len(naming) == 1
         assert "therapy_sessions_therapysession" in naming[0]  # the lists' statement
-        # The session and its user, the lists, the practice's late threshold, the read.
-        assert len(ctx) == 5
+        # The session and its user, the lists with the practice's late threshold, the read.
+        assert len(ctx) == 4
 
 
 def test_each_open_thread_on_the_home_counts_its_own_replies(client, alice, bob):

@@ -402,15 +402,18 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     start = timezone.make_aware(datetime.combine(today, time.min))
     end = start + timedelta(days=1)
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
+    # The practice's late-note threshold rides in the same round trip.
     (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *more) = (
         batch.fetch(
             *_HOME_LISTS(
                 user, now, start, end, limit=limit, supervisor=user.is_supervisor
-            )
+            ),
+            practice.note_late_hours_read(),
         )
     )
-    past_scheduled, alerts, *queue = more
-    late = late_after()
+    past_scheduled, alerts, *queue, late_rows = more
+    late_hours = practice.note_late_hours_of(late_rows)
+    late = timedelta(hours=late_hours)
     for s in to_write:
         s.is_late = now - s.ends_at > late
     drafts = [DraftRow.of(row, now, late) for row in drafts]
@@ -437,7 +440,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "rupture_lines": rupture_lines(ruptures, tz),
         "past_scheduled": past_scheduled,
         "risk_alerts": alerts,
-        "late_hours": practice.note_late_hours(),
+        "late_hours": late_hours,
     }
     if user.is_supervisor:
         context["cosign_queue"] = [QueueRow.of(row) for row in queue[0]]

@@ -23,13 +23,12 @@ from ipnb_notes.http import AuthedRequest, wants_partial
 from measures.instruments import CHECKIN_STATUS
 from sessions.capture.services import timeline_context
 from sessions.models import (
-    Addendum,
-    NoteSignature,
     ProgressNote,
     SupervisionComment,
     TherapySession,
 )
 from sessions.notes import formats as note_formats
+from sessions.notes import record
 from sessions.notes import services as services
 from sessions.notes.forms import (
     AddendumForm,
@@ -98,36 +97,6 @@ def _session_read(request: AuthedRequest, session, *, note=None) -> None:
     )
 
 
-def _record_reads(user, note_id: int, author_id: int, *, revisions: bool) -> list:
-    """The note's goals, addenda, signatures, comments, their replies, the reader's
-    supervision links to its author and, for a clinician reader, the list of revisions (no
-    content) with its rule in the statement (access.readable_revisions: the author and the
-    author's current supervisor): read only when it may be shown. Sorted here in their
-    models' order (batch.sorted_here)."""
-    reads = [
-        batch.sorted_here(TreatmentGoal.objects.filter(notes=note_id)),
-        batch.sorted_here(Addendum.objects.filter(note_id=note_id)),
-        batch.sorted_here(NoteSignature.objects.filter(note_id=note_id)),
-        batch.sorted_here(
-            SupervisionComment.objects.filter(note_id=note_id).select_related(
-                "author", "resolved_by"
-            )
-        ),
-        batch.sorted_here(services.note_replies(note_id)),
-        access.supervision_links(user, author_id),
-    ]
-    if revisions:
-        reads.append(
-            batch.sorted_here(
-                access.readable_revisions(user, services.revisions_listed(note_id))
-            )
-        )
-    return reads
-
-
-_RECORD_READS = batch.Baked(_record_reads)
-
-
 def _record_context(
     request: AuthedRequest,
     note: ProgressNote | None,
@@ -149,18 +118,16 @@ def _record_context(
         for k in note_formats.FORMAT_SECTIONS.get(note.format, [])
     ]
     shown.append({"key": "plan", "label": "Plan", "text": note.plan})
-    # One round trip for the note's goals, addenda, signatures, comments, their replies and
+    # One statement for the note's goals, addenda, signatures, comments, their replies,
     # the reader's supervision of its author (which decides who may read the revisions,
-    # co-sign, comment), built once per shape of reader (_RECORD_READS).
-    goals, addenda, signatures, comments, replies, links, *revisions = batch.fetch(
-        *_RECORD_READS(
-            request.user,
-            note.pk,
-            note.author_id,
-            revisions=request.user.is_clinician,
-        )
+    # co-sign, comment) and, for a clinician reader, the revisions (sessions.notes.record).
+    goals, addenda, signatures, comments, replies, links, revisions = record.read(
+        request.user,
+        note.pk,
+        note.author_id,
+        revisions=request.user.is_clinician,
     )
-    for row in (*addenda, *signatures, *comments, *(revisions[0] if revisions else ())):
+    for row in (*addenda, *signatures, *comments, *(revisions or ())):
         row.note = note
     rights = access.note_rights(request.user, note, links=links)
     services.attach_replies(comments, replies)
@@ -168,7 +135,9 @@ def _record_context(
     takes_part = note.author_id == request.user.pk or rights["can_comment"]
     bad_code, bad_form = reply or (None, None)
     for comment in comments:
-        comment.can_reply = takes_part and comment.kind == comment.Kind.COMMENT
+        comment.can_reply = (
+            takes_part and comment.kind == SupervisionComment.Kind.COMMENT
+        )
         if comment.can_reply:
             comment.reply_form = (
                 bad_form if comment.code == bad_code else ReplyForm(thread=comment)
@@ -191,8 +160,8 @@ def _record_context(
         "comments": rest,
         "is_author": note.author_id == request.user.pk,
         "rights": rights,
-        # can_read_revisions implies a clinician reader, whose batch read the list.
-        "revisions": revisions[0] if rights["can_read_revisions"] else None,
+        # can_read_revisions implies a clinician reader, whose statement read the list.
+        "revisions": revisions if rights["can_read_revisions"] else None,
         # DOMAIN.md 5.3: a note signed well after the service is marked as a late entry.
         "late_entry": bool(
             note.signed_at and note.signed_at - note.session.ends_at > late_after

@@ -29,6 +29,10 @@ same round trip as the querysets: fetch gives its rows as plain tuples, in the s
 column order, nothing converted.
 
     goals, [(total,)] = batch.fetch(client.goals.all(), batch.Raw("SELECT ...", {"c": 1}))
+
+`plain(bound)` makes a baked values() statement a Raw one: its rows as tuples without Django's
+iterable (no queryset clone, no result cache, no converters), for a page that only prints
+them; `plain_names(bound)` names its columns.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import BooleanField, DateField, ForeignKey, IntegerField, QuerySet
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable
 from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE
 from django.utils import timezone
 
@@ -531,3 +535,40 @@ def _hashable(value) -> bool:
     except TypeError:
         return False
     return True
+
+
+# --- Baked values() statements read as plain tuples ------------------------------------------------
+
+_PLAIN: dict[int, tuple[QuerySet, tuple[str, ...]]] = {}
+
+
+def plain_names(bound: Bound) -> tuple[str, ...]:
+    """The column names of a baked values() or values_list() statement, in its rows' order
+    (as ValuesIterable names them). ValueError for model rows, a queryset sorted here, or a
+    column Django would convert on reading (an encrypted or JSON field, an aggregate's
+    default): `plain` would give them otherwise than fetch does."""
+    known = _PLAIN.get(id(bound.template))
+    if known is not None and known[0] is bound.template:
+        return known[1]
+    qs = bound.template
+    if qs._iterable_class not in (ValuesIterable, ValuesListIterable) or bound.keys:
+        raise ValueError("batch.plain takes a values() or values_list() statement")
+    query = qs.query
+    if bound.compiler is not None:
+        compiler = bound.compiler
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        if compiler.get_converters(fields):
+            raise ValueError("batch.plain: a column of this statement is converted")
+    names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    _PLAIN[id(qs)] = (qs, names)
+    return names
+
+
+def plain(bound: Bound) -> Raw:
+    """A baked values() or values_list() statement as a Raw one for fetch: its rows as
+    tuples, in plain_names' order (checked there). A rule that can match nothing (no
+    statement) reads as a statement that returns no row."""
+    plain_names(bound)
+    if bound.compiler is None:
+        return Raw("SELECT WHERE false", (), bound.template.db)
+    return Raw(bound.sql, bound.params, bound.template.db)

@@ -1,5 +1,6 @@
 """batch.fetch takes raw SQL statements (batch.Raw) next to querysets: they ride in the same
-round trip, each gives its rows as tuples, and the querysets around them fill as before."""
+round trip, each gives its rows as tuples, and the querysets around them fill as before. A
+baked values() statement read plain (batch.plain) gives the rows fetch would give, as tuples."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -78,3 +80,55 @@ def test_a_failing_raw_statement_raises_a_database_error(db):
         batch.fetch(Client.objects.all(), batch.Raw("SELECT 1 / %s", [0]))
     [[(n,)]] = batch.fetch(batch.Raw("SELECT %s::int", [7]))
     assert n == 7
+
+
+_SESSION_ROWS = batch.Baked(
+    lambda client_id: [
+        TherapySession.objects.filter(client_id=client_id)
+        .order_by("starts_at")
+        .values("code", "starts_at", therapist_name=F("therapist__full_name"))
+    ]
+)
+
+
+def test_a_baked_values_statement_read_plain_gives_the_rows_fetch_gives(record):
+    [bound] = _SESSION_ROWS(record.pk)
+    [dicts] = batch.fetch(bound)
+    names = batch.plain_names(bound)
+    assert names == ("code", "starts_at", "therapist_name")
+    with CaptureQueriesContext(connection) as ctx:
+        [tuples, clients] = batch.fetch(batch.plain(bound), Client.objects.all())
+    assert len(ctx.captured_queries) == 1 and clients == [record]
+    assert [dict(zip(names, row, strict=True)) for row in tuples] == dicts
+    assert len(dicts) == 2
+
+
+def test_plain_refuses_model_rows_and_converted_columns(record):
+    models = batch.Baked(lambda client_id: [Client.objects.filter(pk=client_id)])
+    counted = batch.Baked(
+        lambda client_id: [
+            TherapySession.objects.filter(client_id=client_id)
+            .values("client_id")
+            .annotate(n=Count("pk"))
+            .values_list("n", flat=True)
+        ]
+    )
+    encrypted = batch.Baked(
+        lambda client_id: [
+            Client.objects.filter(pk=client_id).values("presenting_concerns")
+        ]
+    )
+    for baked in (models, counted, encrypted):
+        [bound] = baked(record.pk)
+        with pytest.raises(ValueError):
+            batch.plain(bound)
+
+
+def test_a_rule_that_matches_nothing_reads_plain_as_no_row(ada):
+    from ipnb_notes import access
+
+    baked = batch.Baked(lambda user: [access.visible_clients(user).values("code")])
+    make_client()
+    [bound] = baked(ada)
+    [rows] = batch.fetch(batch.plain(bound))
+    assert rows == []

@@ -13,11 +13,14 @@ moved or cancelled session is a new key; a block holds nothing of a clinician or
 
 from __future__ import annotations
 
+from itertools import chain
+
 from django.template import engines
 
 from sessions.scheduling.queries import PracticeWeek
 
-# Rows' cells by their blocks (7 tuples of block tuples). Bounded: emptied when full.
+# Rows' cells by their blocks: (each day's number of blocks, the week's blocks in order).
+# Bounded: emptied when full.
 _CELLS: dict[tuple, str] = {}
 CELLS_MAX = 2_000
 
@@ -25,10 +28,11 @@ CELLS_MAX = 2_000
 def rows(week: PracticeWeek) -> list[tuple[str, str]]:
     """(clinician's name, the row's seven cells as safe HTML) for every row of the week."""
     cells = None
-    blocks = week.blocks.__getitem__
+    blocks = week.blocks
+    block = blocks.__getitem__
     printed = []
     for name, days in week.rows:
-        key = tuple([tuple(map(blocks, day)) for day in days])
+        key = (tuple(map(len, days)), tuple(map(block, chain.from_iterable(days))))
         html = _CELLS.get(key)
         if html is None:
             if cells is None:
@@ -38,6 +42,6 @@ def rows(week: PracticeWeek) -> list[tuple[str, str]]:
                 cells = template.module.cells
             if len(_CELLS) >= CELLS_MAX:
                 _CELLS.clear()
-            html = _CELLS[key] = cells(key)
+            html = _CELLS[key] = cells([[blocks[i] for i in day] for day in days])
         printed.append((name, html))
     return printed

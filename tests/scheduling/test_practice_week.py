@@ -105,3 +105,81 @@ def test_the_column_heads_name_the_weeks_days_and_mark_today(client, ada, alice)
     html = client.get(reverse("sessions:calendar")).content.decode()
     marked = re.findall(r'<th scope="col" class="cal-today">([^<]+)</th>', html)
     assert marked == [dateformat.format(today, "D, M j")]
+
+
+# --- What the page keeps between requests (sessions/scheduling/practice_cells.py, the blocks
+# of queries.practice_week): keyed by the blocks themselves, never by whose they are.
+
+
+def _page_rows(client) -> dict[str, list[list[tuple]]]:
+    html = client.get(reverse("sessions:calendar"), {"week": "2026-W11"}).content
+    return {
+        name: [BLOCK.findall(cell) for cell in CELL.findall(cells)]
+        for name, cells in ROW.findall(html.decode())
+    }
+
+
+def test_a_changed_session_shows_at_once_on_a_week_seen_before(
+    client, ada, alice, charlie, shared_hours
+):
+    client.force_login(ada)
+    before = _page_rows(client)
+    assert before["Alice Therapist"][1][1][4] == "Scheduled"
+    session = TherapySession.objects.get(therapist=alice, starts_at=at(10, 9))
+    session.status = TherapySession.Status.CANCELLED
+    session.save(update_fields=["status"])
+    after = _page_rows(client)
+    tuesday = "2026-03-10T09:00:00-04:00"
+    assert after["Alice Therapist"][1][1] == (
+        " cal-cancelled",
+        tuesday,
+        "09:00",
+        "09:50",
+        "Cancelled",
+    )
+    # Charlie's identical hour, kept from the first request, is still his own.
+    assert after["Charlie Unrelated"] == before["Charlie Unrelated"]
+    assert after["Charlie Unrelated"][1] == [
+        ("", tuesday, "09:00", "09:50", "Scheduled")
+    ]
+
+
+def test_the_kept_cells_hold_times_and_statuses_never_a_name(
+    client, ada, alice, charlie
+):
+    """Two clinicians with the same hours share their kept cells; each row still carries
+    its own clinician's name, and nothing kept names a clinician or a client."""
+    from sessions.scheduling import practice_cells
+
+    alice.full_name, charlie.full_name = "Alice <b>Kept</b>", "Charlie Kept"
+    alice.save(update_fields=["full_name"])
+    charlie.save(update_fields=["full_name"])
+    for therapist in (alice, charlie):
+        record = make_client(therapist, legal_name=f"Client of {therapist.full_name}")
+        make_session(record, therapist, starts_at=at(12, 14), status="SCHEDULED")
+    client.force_login(ada)
+    html = client.get(reverse("sessions:calendar"), {"week": "2026-W11"}).content
+    rows = dict(ROW.findall(html.decode()))
+    assert set(rows) == {"Alice &lt;b&gt;Kept&lt;/b&gt;", "Charlie Kept"}
+    assert len(set(rows.values())) == 1  # the same cells, written once
+    assert "<b>" not in html.decode()
+    for key, cells in practice_cells._CELLS.items():
+        kept = repr(key) + cells
+        for word in ("Alice", "Charlie", "Client of", "@"):
+            assert word not in kept
+    for key, (_, block) in queries._BLOCKS.items():
+        assert all(isinstance(v, (str, bool)) for v in block)
+        assert "Alice" not in repr(key) + repr(block)
+
+
+def test_a_block_is_written_in_the_time_zone_of_the_week_read(ada, alice):
+    make_session(make_client(alice), alice, starts_at=at(10, 9), status="SCHEDULED")
+    new_york = queries.practice_week(ada, MONDAY).written_out()
+    with timezone.override(ZoneInfo("Europe/London")):
+        london = queries.practice_week(ada, MONDAY).written_out()
+    assert new_york[0][1][1] == [
+        ("2026-03-10T09:00:00-04:00", "09:00", "09:50", "Scheduled", False)
+    ]
+    assert london[0][1][1] == [
+        ("2026-03-10T13:00:00+00:00", "13:00", "13:50", "Scheduled", False)
+    ]

@@ -59,15 +59,18 @@ def session_starts_query(client_id):
             ],
         )
         .order_by("starts_at")
-        .values_list(
-            Func(
-                F("starts_at"),
-                template="(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint",
-                output_field=BigIntegerField(),
-            ),
-            flat=True,
-        )
+        .values_list(_StartKey(F("starts_at")), flat=True)
     )
+
+
+class _StartKey(Func):
+    """start_key in SQL: an integer as psycopg loads it, with no converter per value."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = BigIntegerField()
+
+    def get_db_converters(self, connection):
+        return []
 
 
 def client_session_starts(client) -> list[int]:

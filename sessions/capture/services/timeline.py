@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Expression, F, IntegerField
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
+from clients import links
 from ipnb_notes import batch
 from ipnb_notes.fields import Sealed
 from measures import services as measures_services
@@ -35,6 +38,7 @@ class TimelineItem:
     links: list[tuple[str, str]] = field(default_factory=list)
     interval: RepairInterval | None = None
     open: bool = False
+    urls: TimelineUrls | None = None  # its session's, shared by the timeline's items
 
     @property
     def code(self):
@@ -48,13 +52,54 @@ class TimelineItem:
     def announcement(self) -> str:
         return f"{self.title} tagged at minute {self.minute}"
 
+    @property
+    def edit_url(self) -> str:
+        """Where the capture panel edits the event (sessions:event_edit)."""
+        urls = self.urls or TimelineUrls(self.event.session.code)
+        return urls.edit(self.kind, self.code)
+
 
 def _session_label(session) -> str:
     return f"session of {timezone.localtime(session.starts_at):%b %-d, %Y}"
 
 
+# The timeline's addresses, each URL pattern reversed once per process (per script prefix and
+# URLconf) with stand-ins (links.ZERO for a code) that each event's values then replace.
+_KIND_SLOT = "/event-kind/"
+
+
 def _session_url(session_code) -> str:
-    return reverse("sessions:session_detail", args=[session_code])
+    return links.link("sessions:session_detail", session_code)
+
+
+class TimelineUrls:
+    """The addresses the timeline prints for one session's events: the edit pattern read
+    once per timeline (not per event), each event's kind and code put in their places."""
+
+    __slots__ = ("_edit", "session_code")
+
+    def __init__(self, session_code) -> None:
+        self.session_code = str(session_code)
+        self._edit = None
+
+    def edit(self, kind: str, code) -> str:
+        if self._edit is None:
+            pattern = _edit_pattern(
+                get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF
+            )
+            self._edit = pattern.replace(links.ZERO, self.session_code, 1)
+        return self._edit.replace(_KIND_SLOT, f"/{kind}/").replace(
+            links.ZERO, str(code)
+        )
+
+
+@lru_cache(maxsize=16)
+def _edit_pattern(_prefix: str, urlconf: str | None, _root: str) -> str:
+    return reverse(
+        "sessions:event_edit",
+        urlconf=urlconf,
+        args=[links.ZERO, _KIND_SLOT.strip("/"), links.ZERO],
+    )
 
 
 def _event_anchor(event, session) -> str:
@@ -347,6 +392,7 @@ def timeline_context(session, *, user=None) -> dict:
         }
     event_rows, session_starts, open_ruptures_list, ratings, checkins = results
     context = _context(session, session_starts)
+    urls = TimelineUrls(session.code)
     events = _EVENTS.build(event_rows, session)
     items = []
     for kind in kinds.KINDS:
@@ -362,6 +408,7 @@ def timeline_context(session, *, user=None) -> dict:
                     line_.links,
                     interval=line_.interval,
                     open=line_.open,
+                    urls=urls,
                 )
             )
     # Each kind's rows come in (minute, created_at, id) order; the sort is stable.

@@ -40,13 +40,10 @@ def home(request: AuthedRequest) -> HttpResponse:
 
 @functools.cache
 def _status_labels() -> dict:
-    """The session and note status labels the home's Jinja2 rows look up (built once)."""
-    from sessions.models import ProgressNote, TherapySession
+    """The choices the home's templates print (built once)."""
     from sessions.scheduling.forms import MarkForm
 
     return {
-        "session_statuses": dict(TherapySession.Status.choices),
-        "note_statuses": dict(ProgressNote.Status.choices),
         # The one-click marks of a past session still scheduled (home/_past_scheduled.html).
         "mark_choices": MarkForm.base_fields["status"].choices,
     }

@@ -283,6 +283,52 @@ def to_write_lines(to_write: list, drafts: list[DraftRow], tz) -> tuple[list, li
 
 
 @functools.cache
+def _status_labels() -> tuple[dict[str, str], dict[str, str]]:
+    return dict(TherapySession.Status.choices), dict(ProgressNote.Status.choices)
+
+
+def today_lines(sessions: list, tz) -> list[tuple]:
+    """(session link, datetime attribute, time, client link, client, status, editor link or
+    "", note) per session today. The note cell: its status, linked to the editor while the
+    note is a draft or returned; "Write note" for an attended session without one; "" for
+    none."""
+    page, client_page = (
+        links()["sessions:session_detail"],
+        links()["clients:client_detail"],
+    )
+    edit = links()["sessions:note_edit"]
+    session_statuses, note_statuses = _status_labels()
+    lines = []
+    for s in sessions:
+        local = s.starts_at.astimezone(tz)
+        code = str(s.code)
+        try:
+            note = s.note
+        except AttributeError:  # no note (the reverse one-to-one raises)
+            note = None
+        if note is not None:
+            label = note_statuses.get(note.status, note.status)
+            editor = edit.replace(ZERO, code) if note.is_editable else ""
+        elif s.status == TherapySession.Status.ATTENDED:
+            label, editor = "Write note", edit.replace(ZERO, code)
+        else:
+            label = editor = ""
+        lines.append(
+            (
+                page.replace(ZERO, code),
+                local.isoformat(),
+                local.strftime("%H:%M"),
+                client_page.replace(ZERO, str(s.client.code)),
+                s.client.preferred_name or s.client.legal_name,
+                session_statuses.get(s.status, s.status),
+                editor,
+                label,
+            )
+        )
+    return lines
+
+
+@functools.cache
 def _rupture_types() -> dict[str, str]:
     return dict(RuptureEvent.Type.choices)
 
@@ -430,6 +476,7 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     context = {
         "open_threads": threads,
         "today_sessions": today_sessions,
+        "today_lines": today_lines(today_sessions, tz),
         "to_write": to_write,
         "drafts": drafts,
         "to_write_lines": to_write_rows,

@@ -7,7 +7,7 @@ with the number of clients, sessions or goals shown (tests pin the counts).
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import NamedTuple
 from uuid import UUID
@@ -56,6 +56,18 @@ TIMELINE_FIELDS = (
     "note__status",
     "note__author_id",
 )
+
+
+def day(value: date | datetime) -> str:
+    """A day as the client page prints it: Django's |date:"M j, Y" of the value (a datetime
+    in the current time zone first), without the date filter's format machinery."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return value.strftime("%b %-d, %Y")
+
+
+# Passed to a Jinja2 partial through {% jinja %}: the Django template hands it over uncalled.
+day.do_not_call_in_templates = True
 
 
 def therapist_name(full_name: str, email: str) -> str:
@@ -519,6 +531,14 @@ def _note_badges() -> dict:
     }
 
 
+def _kind(modality: str, setting: str) -> str:
+    """A session's modality and setting as the timeline prints them, by their labels."""
+    labels = _timeline_labels()
+    modality = labels["modality"].get(modality, modality)
+    setting = labels["setting"].get(setting, setting)
+    return f"{str(modality).lower()}, {str(setting).lower()}"
+
+
 def timeline_rows(sessions, user_id: int) -> list[dict]:
     """The timeline's sessions (TIMELINE_FIELDS rows) as clients/_timeline_rows.html prints
     them: the session's link, its local moment (ISO and as the page writes it), its status
@@ -528,21 +548,21 @@ def timeline_rows(sessions, user_id: int) -> list[dict]:
     from sessions.models import ProgressNote, TherapySession
 
     labels = _timeline_labels()
-    statuses, modalities, settings = (
-        labels["status"],
-        labels["modality"],
-        labels["setting"],
-    )
-    note_labels, badges = labels["note"], _note_badges()
+    statuses, note_labels, badges = labels["status"], labels["note"], _note_badges()
     session_url = links.link("sessions:session_detail", links.ZERO)
     note_url = links.link("sessions:note_detail", links.ZERO)
     draft, attended = ProgressNote.Status.DRAFT, TherapySession.Status.ATTENDED
     zone = timezone.get_current_timezone()
+    # Each therapist's name and each kind of session, worked out once.
+    names: dict[tuple, str] = {}
+    kinds: dict[tuple, str] = {}
     printed = []
     for s in sessions:
         local = s["starts_at"].astimezone(zone)  # timezone.localtime
         status, modality, setting = s["status"], s["modality"], s["setting"]
         code, note_status = s["note__code"], s["note__status"]
+        kind = (modality, setting)
+        person = (s["therapist__full_name"], s["therapist__email"])
         note = None
         if code is not None and (
             note_status != draft or s["note__author_id"] == user_id
@@ -559,11 +579,9 @@ def timeline_rows(sessions, user_id: int) -> list[dict]:
                 "iso": local.isoformat(),
                 "when": local.strftime("%a %b %-d, %Y %H:%M"),
                 "status": statuses.get(status, status),
-                "kind": f"{str(modalities.get(modality, modality)).lower()},"
-                f" {str(settings.get(setting, setting)).lower()}",
-                "therapist": therapist_name(
-                    s["therapist__full_name"], s["therapist__email"]
-                ),
+                "kind": kinds.get(kind) or kinds.setdefault(kind, _kind(*kind)),
+                "therapist": names.get(person)
+                or names.setdefault(person, therapist_name(*person)),
                 "attended": status == attended,
                 "note": note,
             }

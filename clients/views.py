@@ -81,6 +81,7 @@ def client_detail(request: AuthedRequest, code: UUID) -> HttpResponse:
         "goal_fields": printed_goal_fields() if context["can_edit"] else None,
         "status_choices": TreatmentGoal.Status.choices,
         "link": links.link,
+        "day": queries.day,
     }
     return render(request, "clients/client_detail.html", context)
 

@@ -4,7 +4,7 @@ _timeline_rows.html) printing whatever its rows hold as text."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -124,3 +124,23 @@ def test_the_first_page_a_later_one_and_one_past_the_end(client, alice, alices_c
     assert codes(page="x") == newest_first[:25]
     assert codes(page=2) == newest_first[25:]
     assert codes(page=9) == newest_first[25:]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 3, 8, 6, 30, tzinfo=ZoneInfo("UTC")),  # the night clocks change
+        datetime(2026, 11, 1, 4, 59, tzinfo=ZoneInfo("UTC")),
+        datetime(2026, 12, 31, 23, 30, tzinfo=ZoneInfo("Pacific/Auckland")),
+        datetime(2026, 9, 1, 0, 0, tzinfo=ZoneInfo("UTC")),
+        date(1984, 5, 9),
+        date(2026, 1, 1),
+    ],
+)
+def test_a_day_prints_as_the_date_filter_prints_it(value):
+    from django.template.defaultfilters import date as date_filter
+    from django.utils.timezone import template_localtime
+
+    from clients.queries import day
+
+    assert day(value) == date_filter(template_localtime(value), "M j, Y")

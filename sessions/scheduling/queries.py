@@ -308,7 +308,7 @@ class PracticeWeek:
 # status label, nothing of a clinician or a client; the week of any reader gets the same
 # tuple for the same key. Bounded: emptied when full.
 _BLOCKS: dict[tuple, tuple[int, tuple[str, str, str, str, bool]]] = {}
-_BLOCKS_MAX = 20_000
+_BLOCKS_MAX = 10_000
 
 
 def _day_heading(day: date) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models.query import BaseIterable
+from django.db.models.sql.constants import MULTI
+
 import audit
 from sessions.capture import kinds
 from sessions.models import TherapySession
@@ -74,3 +77,25 @@ def session_events(session):
 
     queries = session_event_querysets(session)
     return dict(zip(queries, batch.fetch(*queries.values()), strict=True))
+
+
+class PlainRowsIterable(BaseIterable):
+    """The rows of a values_list queryset as the statement returns them (tuples), with no
+    converter per column: for reads whose columns need none (psycopg loads the types, and
+    the time zone of timestamps is set on the connection). An encrypted column comes as its
+    stored token, not as a Sealed value."""
+
+    def __iter__(self):
+        queryset = self.queryset
+        compiler = queryset.query.get_compiler(queryset.db)
+        for chunk in compiler.execute_sql(
+            MULTI, chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size
+        ):
+            yield from chunk
+
+
+def plain_rows(queryset):
+    """`queryset` (values_list) read as PlainRowsIterable rows."""
+    queryset = queryset.all()
+    queryset._iterable_class = PlainRowsIterable
+    return queryset

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import BigIntegerField, F, Func
 from django.utils import timezone
 
+from sessions.capture.services.common import plain_rows
 from sessions.models import RepairEvent, RuptureEvent, TherapySession
 
 
@@ -49,8 +50,8 @@ def _count_sessions_between(starts: list[int], after, upto) -> int:
 
 def session_starts_query(client_id):
     """The start times of the client's sessions that took place or may yet (for counting
-    sessions), sorted, as start_key values."""
-    return (
+    sessions), sorted, as start_key values: one-value rows (starts_of reads them)."""
+    return plain_rows(
         TherapySession.objects.filter(
             client_id=client_id,
             status__in=[
@@ -59,23 +60,25 @@ def session_starts_query(client_id):
             ],
         )
         .order_by("starts_at")
-        .values_list(_StartKey(F("starts_at")), flat=True)
+        .values_list(_StartKey(F("starts_at")))
     )
 
 
 class _StartKey(Func):
-    """start_key in SQL: an integer as psycopg loads it, with no converter per value."""
+    """start_key in SQL: an integer as psycopg loads it."""
 
     template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
     output_field = BigIntegerField()
 
-    def get_db_converters(self, connection):
-        return []
-
 
 def client_session_starts(client) -> list[int]:
     """session_starts_query's values, read now (`client` or its id)."""
-    return list(session_starts_query(getattr(client, "pk", client)))
+    return starts_of(session_starts_query(getattr(client, "pk", client)))
+
+
+def starts_of(rows) -> list[int]:
+    """session_starts_query's rows as the sorted list the counts read."""
+    return [row[0] for row in rows]
 
 
 def time_to_repair(

@@ -14,13 +14,14 @@ from django.utils import timezone
 
 from clients import links
 from ipnb_notes import batch
-from ipnb_notes.fields import Sealed
 from measures import services as measures_services
 from sessions.capture import kinds
+from sessions.capture.services.common import plain_rows
 from sessions.capture.services.events import open_ruptures_among
 from sessions.capture.services.intervals import (
     RepairInterval,
     session_starts_query,
+    starts_of,
     time_open,
     time_to_repair,
 )
@@ -170,11 +171,14 @@ class EventRow:
 
     @property
     def note(self):
-        value = self.__dict__["stored_note"]
-        if isinstance(value, Sealed):
-            value = self._note_field.open(self, value.token)
-            self.__dict__["stored_note"] = value
-        return value
+        """The note, opened for its row (its model field's rule) on first read."""
+        attrs = self.__dict__
+        if "opened_note" not in attrs:
+            token = attrs["stored_note"]
+            attrs["opened_note"] = (
+                self._note_field.open(self, token) if token else token
+            )
+        return attrs["opened_note"]
 
 
 class SessionRef:
@@ -223,11 +227,6 @@ class _Sql(Expression):
 
     def as_sql(self, compiler, connection):
         return self.sql, []
-
-    def get_db_converters(self, connection):
-        # Its field's own converters alone (an integer column's int() is not needed: the
-        # kind's number and NULL come as they are), applied to every kind's rows.
-        return self.output_field.get_db_converters(connection)
 
     @classmethod
     def null(cls, field) -> _Sql:
@@ -339,7 +338,9 @@ class _Events:
                 .order_by()
                 .values_list(*select)
             )
-        return branches[0].union(*branches[1:], all=True).order_by()
+        # Every column comes as psycopg loads it (no converter per column; the note as its
+        # token, which EventRow.note opens).
+        return plain_rows(branches[0].union(*branches[1:], all=True).order_by())
 
     def build(self, rows, session) -> dict[str, list]:
         """The events by kind name, each kind's in the timeline's order (minute, creation,
@@ -390,7 +391,8 @@ def timeline_context(session, *, user=None) -> dict:
             "can_edit": bool(assignment),
             "refusal": refusal_for(session, note_status[0] if note_status else None),
         }
-    event_rows, session_starts, open_ruptures_list, ratings, checkins = results
+    event_rows, start_rows, open_ruptures_list, ratings, checkins = results
+    session_starts = starts_of(start_rows)
     context = _context(session, session_starts)
     urls = TimelineUrls(session.code)
     events = _EVENTS.build(event_rows, session)

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Expression, F, IntegerField
+from django.db.models import Exists, Expression, F, IntegerField, OuterRef, Subquery
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
@@ -385,11 +385,10 @@ def timeline_context(session, *, user=None) -> dict:
     )
     rights = {}
     if for_user:
-        note_status, assignment = results[-2:]
-        results = results[:-2]
+        ((note_status, assigned),) = results.pop() or [(None, False)]
         rights = {
-            "can_edit": bool(assignment),
-            "refusal": refusal_for(session, note_status[0] if note_status else None),
+            "can_edit": assigned,
+            "refusal": refusal_for(session, note_status),
         }
     event_rows, start_rows, open_ruptures_list, ratings, checkins = results
     session_starts = starts_of(start_rows)
@@ -445,11 +444,12 @@ _MARKER_LABELS = kinds.label_map(RuptureEvent.Marker)
 
 
 def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool):
-    """The timeline's querysets, in timeline_context's order. The events, open ruptures and
-    ratings are sorted here rather than by PostgreSQL, in the same order (batch.sorted_here):
-    compiling their ORDER BY cost more than sorting. With `for_user`: the session's note
-    status (for refusal_for) and the user's current assignment to the client, the same rule
-    as access.can_edit_client, which asks it on a round trip of its own."""
+    """The timeline's querysets, in timeline_context's order: every kind's events in one
+    statement (_Events, sorted by _Events.build), the client's session starts, the open
+    ruptures and ratings sorted here rather than by PostgreSQL, in the same order
+    (batch.sorted_here), the check-ins. With `for_user`, one row more: the session's note
+    status (for refusal_for) and whether the user is currently assigned to the client, the
+    same rule as access.can_edit_client, which asks it on a round trip of its own."""
     from clients.models import CaseAssignment
 
     reads = [
@@ -470,12 +470,19 @@ def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool
         measures_services.session_checkins(session_id),
     ]
     if for_user:
-        reads += [
-            note_status_query(session_id),
-            CaseAssignment.objects.current()
-            .filter(client_id=client_id, therapist_id=user_id)
-            .values_list("pk", flat=True)[:1],
-        ]
+        # One row: the note's status (None: no note) and whether the user is assigned.
+        reads.append(
+            plain_rows(
+                TherapySession.objects.filter(pk=session_id).values_list(
+                    Subquery(note_status_query(OuterRef("pk"))),
+                    Exists(
+                        CaseAssignment.objects.current().filter(
+                            client_id=client_id, therapist_id=user_id
+                        )
+                    ),
+                )
+            )
+        )
     return reads
 
 

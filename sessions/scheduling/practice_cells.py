@@ -27,21 +27,23 @@ CELLS_MAX = 1_000
 
 def rows(week: PracticeWeek) -> list[tuple[str, str]]:
     """(clinician's name, the row's seven cells as safe HTML) for every row of the week."""
-    cells = None
-    blocks = week.blocks
-    block = blocks.__getitem__
+    macros = lines = None
+    block = week.blocks.__getitem__
     printed = []
     for name, days in week.rows:
         key = (tuple(map(len, days)), tuple(map(block, chain.from_iterable(days))))
         html = _CELLS.get(key)
         if html is None:
-            if cells is None:
-                template = engines["jinja2"].env.get_template(
-                    "scheduling/_practice_cells.html"
+            if macros is None:
+                macros = (
+                    engines["jinja2"]
+                    .env.get_template("scheduling/_practice_cells.html")
+                    .module
                 )
-                cells = template.module.cells
+                # The week's blocks written (and escaped) once, one per line.
+                lines = macros.blocks(week.blocks).split("\n")
             if len(_CELLS) >= CELLS_MAX:
                 _CELLS.clear()
-            html = _CELLS[key] = cells([[blocks[i] for i in day] for day in days])
+            html = _CELLS[key] = macros.cells([[lines[i] for i in day] for day in days])
         printed.append((name, html))
     return printed

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import engines
 from django.utils import timezone
 from django.utils.html import escape, json_script
 from django.views.decorators.http import require_GET, require_http_methods
@@ -350,6 +352,56 @@ def _supervisee_ids(user) -> list[int]:
     return ids
 
 
+def _weekly_cards(people: list[dict]) -> list:
+    """Each supervisee's weekly card (templates/jinja2/dashboards/_supervision_weekly.html)
+    as the card's macro prints it, escaped there: the same figures give the same card, so
+    each card is printed once per process for as long as its figures stay the same."""
+    return [
+        _weekly_card(
+            (
+                str(p["full_name"]),
+                tuple((str(w["label"]), *map(str, w["cells"])) for w in p["weeks"]),
+                tuple(
+                    (
+                        str(label),
+                        *(str(m[key]) for key in _MULTIPLE_KEYS),
+                        tuple(map(str, m["segments"])),
+                    )
+                    for label, m in p["multiples"]
+                ),
+            )
+        )
+        for p in people
+    ]
+
+
+# What a card prints of each small multiple beside its label and segments.
+_MULTIPLE_KEYS = ("width", "height", "axis", "top")
+
+
+@functools.lru_cache(maxsize=256)
+def _weekly_card(figures: tuple):
+    """One card, from its figures alone (every one as the text it prints): nothing but the
+    key decides what the cached card shows, so a card kept for one supervisor's page is
+    exactly the card any page with the same figures would print."""
+    name, weeks, multiples = figures
+    template = engines["jinja2"].env.get_template("dashboards/_supervision_weekly.html")
+    card = template.make_module({"people": ()}).card
+    return card(
+        {
+            "full_name": name,
+            "weeks": [{"label": label, "cells": cells} for label, *cells in weeks],
+            "multiples": [
+                (
+                    label,
+                    dict(zip(_MULTIPLE_KEYS, values, strict=True)) | {"segments": s},
+                )
+                for label, *values, s in multiples
+            ],
+        }
+    )
+
+
 @require_GET
 def supervision(request: AuthedRequest) -> HttpResponse:
     people, composite = reports.supervision_page(
@@ -359,6 +411,7 @@ def supervision(request: AuthedRequest) -> HttpResponse:
     weeks = reports.weeks_back()
     context = {
         "people": people,
+        "weekly_cards": _weekly_cards(people),
         "composite": composite,
         "window": reports.TREND_WINDOW,
         "weeks": weeks,

@@ -366,6 +366,39 @@ def printed(form_class: type, note: ProgressNote | None = None) -> Printed:
     return Printed(fields, widgets, proto._about)
 
 
+# What stands for a thread's code in the one reply form built per process (its ids).
+_THREAD = "@thread@"
+
+
+def printed_reply(code) -> Printed:
+    """The unbound reply form of the thread `code` as _thread.html prints it: one ReplyForm
+    built once per process, its ids (reply-<code>-<field>) and a fresh idempotency key set
+    for each thread."""
+    proto = _PROTOTYPES.get(ReplyForm)
+    if proto is None:
+        form = ReplyForm(auto_id=f"reply-{_THREAD}-%s")
+        proto = _PROTOTYPES[ReplyForm] = Printed(
+            {name: _PrintedField(form[name]) for name in form.fields}, form.widgets()
+        )
+    code = str(code)
+    fields = {}
+    for name, kept in proto._fields.items():
+        field = fields[name] = _PrintedField.__new__(_PrintedField)
+        _copy_field(kept, field)
+        field.id_for_label = _for_thread(kept.id_for_label, code)
+        field.auto_id = _for_thread(kept.auto_id, code)
+    widgets = {
+        name: {**w, "attrs": {k: _for_thread(v, code) for k, v in w["attrs"].items()}}
+        for name, w in proto._widgets.items()
+    }
+    widgets["idempotency_key"]["value"] = str(uuid.uuid4())
+    return Printed(fields, widgets)
+
+
+def _for_thread(value, code: str):
+    return value.replace(_THREAD, code) if isinstance(value, str) else value
+
+
 def _copy_field(source: _PrintedField, target: _PrintedField) -> None:
     for name in _PrintedField.__slots__:
         setattr(target, name, getattr(source, name))
@@ -464,7 +497,7 @@ class CommentForm(PlainWidgets, forms.Form):
         return "The note as a whole"
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PlainWidgets, forms.Form):
     """A reply in a supervision thread, by the note's author or their supervisor."""
 
     BACK = [("session", "The session page"), ("note", "The note page")]

@@ -82,3 +82,38 @@ def test_each_note_page_names_its_own_service_and_gets_its_own_key(
         not in pages[alices_awaiting_note.pk][1]
     )
     assert len(keys) == 3 and len(set(keys)) == 3
+
+
+def test_the_reply_form_prints_as_django_renders_it_and_each_thread_has_its_own(
+    alices_awaiting_note, bob
+):
+    from django.forms.renderers import Jinja2 as Jinja2FormRenderer
+
+    from sessions.notes.forms import ReplyForm, printed_reply
+
+    note = alices_awaiting_note
+    first = services.comment_add(note=note, by=bob, text="One")
+    second = services.comment_add(note=note, by=bob, text="Two")
+    macro = engines["jinja2"].env.from_string(
+        '{% from "sessions/_widgets.html" import widget %}{{ widget(w) }}'
+    )
+    for form in (
+        ReplyForm(thread=first),
+        ReplyForm({"text": "", "idempotency_key": "x"}, thread=first),
+    ):
+        form.is_bound and form.is_valid()
+        form.renderer = Jinja2FormRenderer()
+        widgets = form.widgets()
+        for name in form.fields:
+            assert macro.render(w=widgets[name]) == str(form[name]), name
+    keys = set()
+    for thread in (first, second, first):
+        ours, theirs = printed_reply(thread.code), ReplyForm(thread=thread)
+        mine, real = ours.widgets(), theirs.widgets()
+        keys.add(mine["idempotency_key"]["value"])
+        real["idempotency_key"]["value"] = mine["idempotency_key"]["value"]
+        assert mine == real
+        for attr in ("label", "id_for_label", "auto_id", "help_text"):
+            assert getattr(ours["text"], attr) == getattr(theirs["text"], attr)
+        assert str(thread.code) in ours["text"].id_for_label
+    assert len(keys) == 3

@@ -37,10 +37,10 @@ from sessions.notes.forms import (
     NoteForm,
     Printed,
     ProcessNoteForm,
-    ReplyForm,
     ReturnForm,
     offered_goals,
     printed,
+    printed_reply,
 )
 from sessions.notes.models import INTERVENTIONS
 
@@ -139,10 +139,11 @@ def _record_context(
             takes_part and comment.kind == SupervisionComment.Kind.COMMENT
         )
         if comment.can_reply:
+            # A refused reply shows its own bound form; the others are printed from the
+            # one reply form built per process (forms.printed_reply).
             comment.reply_form = (
-                bad_form if comment.code == bad_code else ReplyForm(thread=comment)
+                bad_form if comment.code == bad_code else printed_reply(comment.code)
             )
-            comment.reply_form.renderer = _WIDGETS
     late_after = services.late_after()
     rest = services.place_threads(
         comments, sections=shown, timeline=(timeline or {}).get("timeline")

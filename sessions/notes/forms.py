@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from types import MappingProxyType
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -298,15 +299,22 @@ class _PrintedField:
 
     __slots__ = ("label", "errors", "field", "id_for_label", "help_text", "auto_id")
 
-    def __init__(self, bf: forms.BoundField, label=None):
-        self.label = bf.label if label is None else label
-        self.errors = ()
-        self.field = (
-            bf.field
-        )  # the field itself: its `required` and widget's input type
-        self.id_for_label = bf.id_for_label
-        self.help_text = bf.help_text
-        self.auto_id = bf.auto_id
+    def __init__(self, bf: forms.BoundField | None = None):
+        if bf is not None:
+            self.label = bf.label
+            self.errors = ()
+            # The field itself: whether it is required, its widget's input type.
+            self.field = bf.field
+            self.id_for_label = bf.id_for_label
+            self.help_text = bf.help_text
+            self.auto_id = bf.auto_id
+
+    def but(self, **changes) -> _PrintedField:
+        """A copy with some values changed."""
+        copy = _PrintedField()
+        for name in self.__slots__:
+            setattr(copy, name, changes.get(name, getattr(self, name)))
+        return copy
 
 
 class Printed:
@@ -316,7 +324,7 @@ class Printed:
     every page. Only constants are kept; the per-request values (a label naming the
     session's date, a fresh idempotency key) are set by `printed` on each call."""
 
-    errors: dict = {}
+    errors = MappingProxyType({})
 
     def __init__(self, fields: dict, widgets: dict, about: str = ""):
         self._fields = fields
@@ -341,25 +349,21 @@ _PROTOTYPES: dict[type, Printed] = {}
 
 def printed(form_class: type, note: ProgressNote | None = None) -> Printed:
     """The unbound `form_class` (CosignForm, ReturnForm, CommentForm without an anchor) as
-    its partials print it. The constants come from one form built once per process; each
-    call sets this note's attestation label and a fresh idempotency key."""
+    its partials print it. The constants come from one form built once per process (the
+    co-signature's label, which names a session's date, is not kept); each call sets this
+    note's attestation label and a fresh idempotency key."""
     proto = _PROTOTYPES.get(form_class)
     if proto is None:
-        form = form_class(note=note) if form_class is not ReturnForm else form_class()
+        form = form_class() if form_class is ReturnForm else form_class(note=note)
+        fields = {name: _PrintedField(form[name]) for name in form.fields}
+        if form_class is CosignForm:
+            fields["attest"] = fields["attest"].but(label="")
         about = form.about() if isinstance(form, CommentForm) else ""
-        proto = _PROTOTYPES[form_class] = Printed(
-            {name: _PrintedField(form[name]) for name in form.fields},
-            form.widgets(),
-            about,
-        )
+        proto = _PROTOTYPES[form_class] = Printed(fields, form.widgets(), about)
     fields, widgets = proto._fields, proto._widgets
     if form_class is CosignForm:
-        fields = {
-            **fields,
-            "attest": _PrintedField.__new__(_PrintedField),
-        }
-        _copy_field(proto._fields["attest"], fields["attest"])
-        fields["attest"].label = services.cosign_attestation(note.session)
+        label = services.cosign_attestation(note.session)
+        fields = {**fields, "attest": fields["attest"].but(label=label)}
     if "idempotency_key" in widgets:
         key = widgets["idempotency_key"]
         widgets = {**widgets, "idempotency_key": {**key, "value": str(uuid.uuid4())}}
@@ -381,12 +385,13 @@ def printed_reply(code) -> Printed:
             {name: _PrintedField(form[name]) for name in form.fields}, form.widgets()
         )
     code = str(code)
-    fields = {}
-    for name, kept in proto._fields.items():
-        field = fields[name] = _PrintedField.__new__(_PrintedField)
-        _copy_field(kept, field)
-        field.id_for_label = _for_thread(kept.id_for_label, code)
-        field.auto_id = _for_thread(kept.auto_id, code)
+    fields = {
+        name: kept.but(
+            id_for_label=_for_thread(kept.id_for_label, code),
+            auto_id=_for_thread(kept.auto_id, code),
+        )
+        for name, kept in proto._fields.items()
+    }
     widgets = {
         name: {**w, "attrs": {k: _for_thread(v, code) for k, v in w["attrs"].items()}}
         for name, w in proto._widgets.items()
@@ -397,11 +402,6 @@ def printed_reply(code) -> Printed:
 
 def _for_thread(value, code: str):
     return value.replace(_THREAD, code) if isinstance(value, str) else value
-
-
-def _copy_field(source: _PrintedField, target: _PrintedField) -> None:
-    for name in _PrintedField.__slots__:
-        setattr(target, name, getattr(source, name))
 
 
 class CosignForm(PlainWidgets, forms.Form):

@@ -19,6 +19,7 @@ from django.db.models import F
 from accounts.models import User
 from clients.models import TreatmentGoal
 from ipnb_notes import access, batch
+from ipnb_notes.fields import EncryptedJSONField, EncryptedTextField
 from sessions.models import (
     Addendum,
     CommentReply,
@@ -170,7 +171,7 @@ def _converter(model, name: str):
     found = _CONVERTERS.get((model, name))
     if found is None:
         field = next(f for f in model._meta.concrete_fields if f.attname == name)
-        if hasattr(field, "open"):  # ipnb_notes.fields._Encrypted
+        if isinstance(field, (EncryptedTextField, EncryptedJSONField)):
 
             def found(value, field=field):
                 return field.from_db_value(value, None, connection)

@@ -100,7 +100,7 @@ def test_refused_comment_keeps_hostile_text_and_anchor_as_text(client, db, paylo
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_timeline_moments_show_hostile_notes_as_text(client, db, payload):
     """The session timeline's moments come from a Jinja2 partial
-    (templates/jinja2/sessions/_timeline_item.html): a moment's note typed as markup comes
+    (templates/jinja2/sessions/_timeline.html): a moment's note typed as markup comes
     out as text on the session page, the capture panel (with its Edit links) and the note
     to co-sign (with a Comment action beside each moment)."""
     supervisor = make_user(email="sup@example.org", role="SUPERVISOR")

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Exists, Expression, F, IntegerField, OuterRef, Subquery
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 
 from clients import links
 from ipnb_notes import batch
@@ -430,7 +431,8 @@ def timeline_context(session, *, user=None) -> dict:
         "open_ruptures": open_items,
         "session_ratings": ratings,
         "session_checkins": measures_services.timeline_checkins(checkins),
-        "capture_summary_text": summary_text(session, events),
+        # Written only when read (no page prints it; the summary view writes its own).
+        "capture_summary_text": _lazy_summary(session, events),
         **rights,
     }
 
@@ -441,6 +443,7 @@ def _ITEM_ORDER(item):
 
 
 _MARKER_LABELS = kinds.label_map(RuptureEvent.Marker)
+_lazy_summary = lazy(summary_text, str)
 
 
 def _timeline_reads(session_id, client_id, starts_at, user_id, *, for_user: bool):

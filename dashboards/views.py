@@ -343,13 +343,13 @@ def caseload_csv(request: AuthedRequest, code: UUID | None = None) -> HttpRespon
 # per shape of reader (ipnb_notes.batch.Baked): only the reader and the clock change between
 # requests. Anyone who is not a supervisor gets the rule's 404 from the build.
 _SUPERVISEE_IDS = batch.Baked(
-    lambda user: [access.dashboard_supervisees(user).values_list("id", flat=True)]
+    lambda user: [access.dashboard_supervisees(user).values_list("id")]
 )
 
 
 def _supervisee_ids(user) -> list[int]:
-    [ids] = batch.fetch(*_SUPERVISEE_IDS(user))
-    return ids
+    [rows] = batch.fetch(*map(batch.plain, _SUPERVISEE_IDS(user)))
+    return [row[0] for row in rows]
 
 
 def _weekly_cards(people: list[dict]) -> list:

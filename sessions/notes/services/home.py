@@ -448,14 +448,17 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     start = timezone.make_aware(datetime.combine(today, time.min))
     end = start + timedelta(days=1)
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
+    lists = _HOME_LISTS(
+        user, now, start, end, limit=limit, supervisor=user.is_supervisor
+    )
+    # The drafts and the co-signature queue are values_list rows: read as plain tuples
+    # (batch.plain), no queryset to clone for them.
+    lists[2] = batch.plain(lists[2])
+    if user.is_supervisor:
+        lists[-1] = batch.plain(lists[-1])
     # The practice's late-note threshold rides in the same round trip.
     (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *more) = (
-        batch.fetch(
-            *_HOME_LISTS(
-                user, now, start, end, limit=limit, supervisor=user.is_supervisor
-            ),
-            practice.note_late_hours_read(),
-        )
+        batch.fetch(*lists, practice.note_late_hours_read())
     )
     past_scheduled, alerts, *queue, late_rows = more
     late_hours = practice.note_late_hours_of(late_rows)

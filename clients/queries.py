@@ -312,13 +312,6 @@ def client_page(
     count, goals, last_note, ruptures, ratings, assignments, notices = (
         _CLIENT_PAGE_READS(client.pk, user)
     )
-    # The rows the page only prints (the first timeline page, the open ruptures, the latest
-    # ratings, the assignments) come as plain tuples (batch.plain), made dicts here.
-    plain = [
-        (i, batch.plain_names(b))
-        for i, b in enumerate((*page, ruptures, ratings, assignments))
-        if isinstance(b, batch.Bound)
-    ]
     # The small chart (composite, PHQ-9, GAD-7) and the Measures section: one fixed statement
     # each, in the same round trip (not for a timeline page link's answer).
     extra_reads = []
@@ -327,24 +320,23 @@ def client_page(
         from measures.services import client_summary_read
 
         extra_reads = [mini_trajectory_read(client.pk), client_summary_read(client.pk)]
-    printed = [page[0], ruptures, ratings, assignments]
-    for i, _names in plain:
-        printed[i] = batch.plain(printed[i])
-    (
-        rows,
-        ruptures,
-        ratings,
-        assignments,
-        count,
-        goals,
-        last_note,
-        notices,
-        *extra_rows,
-    ) = batch.fetch(*printed, count, goals, last_note, notices, *extra_reads)
-    results = [rows, ruptures, ratings, assignments]
-    for i, names in plain:
-        results[i] = [dict(zip(names, row, strict=True)) for row in results[i]]
-    rows, ruptures, ratings, assignments = results
+    # The rows the page only prints (the first timeline page, the open ruptures, the latest
+    # ratings, the assignments) are read as plain tuples (batch.plain) and made dicts here; a
+    # later timeline page (not baked) comes as Django's dicts.
+    printed = [*page, ruptures, ratings, assignments]
+    names = [
+        batch.plain_names(b) if isinstance(b, batch.Bound) else None for b in printed
+    ]
+    results = batch.fetch(
+        *(batch.plain(b) if n else b for b, n in zip(printed, names, strict=True)),
+        *(count, goals, last_note, notices),
+        *extra_reads,
+    )
+    rows, ruptures, ratings, assignments = (
+        [dict(zip(n, row, strict=True)) for row in got] if n else got
+        for n, got in zip(names, results[:4], strict=True)
+    )
+    count, goals, last_note, notices, *extra_rows = results[4:]
     # The rows are read already: the paginator needs only their count.
     paginator = Paginator([], TIMELINE_PER_PAGE)
     paginator.count = count[0] if count else 0

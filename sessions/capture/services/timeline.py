@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -55,6 +56,12 @@ class TimelineItem:
         return f"{self.title} tagged at minute {self.minute}"
 
     @property
+    def comment_query(self) -> str:
+        """What anchors a supervisor's comment to the event, after the note page's address
+        ("?anchor_type=rupture&anchor_code=...")."""
+        return f"?anchor_type={_KIND_QUERY[self.kind]}&anchor_code={self.code}"
+
+    @property
     def edit_url(self) -> str:
         """Where the capture panel edits the event (sessions:event_edit)."""
         urls = self.urls or TimelineUrls(self.event.session.code)
@@ -64,6 +71,9 @@ class TimelineItem:
 def _session_label(session) -> str:
     return f"session of {timezone.localtime(session.starts_at):%b %-d, %Y}"
 
+
+# Each kind's name as a query string value (as Jinja2's urlencode wrote it), once per process.
+_KIND_QUERY = {kind.name: quote(kind.name, safe="/") for kind in kinds.KINDS}
 
 # The timeline's addresses, each URL pattern reversed once per process (per script prefix and
 # URLconf) with stand-ins (links.ZERO for a code) that each event's values then replace.

@@ -1,6 +1,7 @@
 """The signed record's reads in one statement: a note's goals, addenda, signatures,
 supervision comments, their replies, the reader's supervision links to its author and the
-list of revisions (sessions.notes.views.notes._record_context).
+list of revisions (sessions.notes.views.notes._record_context), with the practice's
+late-note threshold (practice.note_late_hours_read).
 
 Each read is a queryset of the columns the record prints (built and compiled once per
 shape by batch.Baked, the access rules in their statements: access.supervision_links,
@@ -13,12 +14,14 @@ on any instance), sorted here in their models' order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import connection
 from django.db.models import F
 
 from accounts.models import User
 from clients.models import TreatmentGoal
-from ipnb_notes import access, batch
+from ipnb_notes import access, batch, practice
 from ipnb_notes.fields import EncryptedJSONField, EncryptedTextField
 from sessions.models import (
     Addendum,
@@ -117,8 +120,12 @@ _READS = batch.Baked(record_reads)
 _STATEMENTS: dict[tuple, str] = {}
 
 
-def _statement(bound: list[batch.Bound]) -> tuple[str, list]:
-    key = tuple(b.sql if b.compiler is not None else None for b in bound)
+def _statement(bound: list[batch.Bound], late: batch.Raw) -> tuple[str, list]:
+    """One statement for the baked reads and the practice's late-note threshold: each
+    read's rows as one JSON array (NULL for a read that can return no row)."""
+    if isinstance(late.params, Mapping):
+        raise TypeError("the threshold's read takes positional parameters")
+    key = (*(b.sql if b.compiler is not None else None for b in bound), late.sql)
     sql = _STATEMENTS.get(key)
     if sql is None:
         sql = _STATEMENTS[key] = "SELECT " + ", ".join(
@@ -126,7 +133,7 @@ def _statement(bound: list[batch.Bound]) -> tuple[str, list]:
             for text in key
         )
     params = [p for b in bound if b.compiler is not None for p in b.params]
-    return sql, params
+    return sql, [*params, *late.params]
 
 
 def _person(row: dict, attr: str, pk) -> User | None:
@@ -186,11 +193,14 @@ def _converter(model, name: str):
 
 
 def read(user, note_id: int, author_id: int, *, revisions: bool) -> tuple:
-    """(goals, addenda, signatures, comments, replies, links, revisions or None), in one
-    statement and one round trip."""
-    sql, params = _statement(_READS(user, note_id, author_id, revisions=revisions))
+    """(goals, addenda, signatures, comments, replies, links, revisions or None, the
+    practice's late-note threshold in hours), in one statement and one round trip."""
+    sql, params = _statement(
+        _READS(user, note_id, author_id, revisions=revisions),
+        practice.note_late_hours_read(),
+    )
     [(_, [row])] = batch.run([(sql, params)], names=False)
-    goals, addenda, signatures, comments, replies, links, *listed = row
+    goals, addenda, signatures, comments, replies, links, *listed, late = row
     return (
         _instances(_GOAL, goals, ("created_at",)),
         _instances(_ADDENDUM, addenda, ("signed_at",)),
@@ -199,4 +209,6 @@ def read(user, note_id: int, author_id: int, *, revisions: bool) -> tuple:
         _instances(_REPLY, replies, ("created_at",)),
         [next(iter(link.values())) for link in links or ()],
         _instances(_REVISION, listed[0], ("at",)) if listed else None,
+        # The threshold's rows as its read gives them (each a tuple of its columns).
+        practice.note_late_hours_of([tuple(r.values()) for r in late or ()]),
     )

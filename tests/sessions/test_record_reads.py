@@ -1,5 +1,6 @@
 """The note record's reads in one statement (sessions.notes.record): the same rows, in the
-same order, with the same values and texts as the models' own querysets, in one round trip;
+same order, with the same values and texts as the models' own querysets, and the practice's
+late-note threshold, in one round trip;
 the access rules still in the statement (the links and revisions of a clinician who
 neither wrote the note nor supervises its author are empty)."""
 
@@ -9,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clients.models import TreatmentGoal
+from ipnb_notes import practice
 from sessions.models import (
     Addendum,
     CommentReply,
@@ -55,10 +57,18 @@ def test_the_record_reads_as_the_models_querysets(
     services.addendum_add(note=note, by=alice, text="Later <note>")
 
     with CaptureQueriesContext(connection) as ctx:
-        goals, addenda, signatures, comments, replies, links, revisions = record.read(
-            bob, note.pk, note.author_id, revisions=True
-        )
+        (
+            goals,
+            addenda,
+            signatures,
+            comments,
+            replies,
+            links,
+            revisions,
+            late_hours,
+        ) = record.read(bob, note.pk, note.author_id, revisions=True)
     assert len(ctx.captured_queries) == 1
+    assert late_hours == practice.note_late_hours()
     _same(goals, [goal], ["code", "text", "created_at"])
     _same(
         addenda,
@@ -111,6 +121,8 @@ def test_the_record_reads_as_the_models_querysets(
 
     # A clinician of the client who neither wrote the note nor supervises its author.
     make_assignment(note.client, charlie)
-    *_, links, revisions = record.read(charlie, note.pk, note.author_id, revisions=True)
+    *_, links, revisions, _ = record.read(
+        charlie, note.pk, note.author_id, revisions=True
+    )
     assert links == []
     assert revisions == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from django.contrib import messages
@@ -120,8 +121,18 @@ def _record_context(
     shown.append({"key": "plan", "label": "Plan", "text": note.plan})
     # One statement for the note's goals, addenda, signatures, comments, their replies,
     # the reader's supervision of its author (which decides who may read the revisions,
-    # co-sign, comment) and, for a clinician reader, the revisions (sessions.notes.record).
-    goals, addenda, signatures, comments, replies, links, revisions = record.read(
+    # co-sign, comment), for a clinician reader the revisions, and the practice's late-note
+    # threshold (sessions.notes.record).
+    (
+        goals,
+        addenda,
+        signatures,
+        comments,
+        replies,
+        links,
+        revisions,
+        late_hours,
+    ) = record.read(
         request.user,
         note.pk,
         note.author_id,
@@ -144,7 +155,7 @@ def _record_context(
             comment.reply_form = (
                 bad_form if comment.code == bad_code else printed_reply(comment.code)
             )
-    late_after = services.late_after()
+    late_after = timedelta(hours=late_hours)
     rest = services.place_threads(
         comments, sections=shown, timeline=(timeline or {}).get("timeline")
     )
@@ -167,7 +178,7 @@ def _record_context(
         "late_entry": bool(
             note.signed_at and note.signed_at - note.session.ends_at > late_after
         ),
-        "late_hours": int(late_after.total_seconds() // 3600),
+        "late_hours": late_hours,
     }
 
 

@@ -160,14 +160,15 @@ def describe(event, session) -> TimelineItem:
 
 # --- Events read as plain rows ------------------------------------------------------------------
 #
-# The timeline reads each kind's events as rows (values_list), not model instances: building
-# an instance per event, and per related repair, rupture and session, cost more than the rest
-# of the timeline. An EventRow answers what the kinds' lines and summaries, the timeline's
-# templates and the capture panel read of an event: its model's fields by attribute name, its
-# `session`, its related event (a rupture's `repair`, a repair's `rupture`, with their own
-# `session`), its note (decrypted for its row on first read, as the model's field does) and
-# its model's _meta (kinds.kind_of). The columns come from the models and the registry's
-# `related` paths: no field is named here.
+# The timeline reads every kind's events as rows of one statement (_Events: a UNION ALL of a
+# branch per kind), not as model instances: building an instance per event, and per related
+# repair, rupture and session, cost more than the rest of the timeline, and a statement per
+# kind cost more than its few rows. An EventRow answers what the kinds' lines and summaries,
+# the timeline's templates and the capture panel read of an event: its model's fields by
+# attribute name, its `session`, its related event (a rupture's `repair`, a repair's
+# `rupture`, with their own `session`), its note (decrypted for its row on first read, as the
+# model's field does) and its model's _meta (kinds.kind_of). The columns come from the models
+# and the registry's `related` paths; only the bookkeeping nothing reads is named (_UNREAD).
 
 
 class EventRow:

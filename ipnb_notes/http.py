@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.functional import empty
 from django_htmx.http import HttpResponseClientRedirect
 
 if TYPE_CHECKING:
@@ -89,7 +90,18 @@ def is_background(request: HttpRequest) -> bool:
 
 
 class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
-    """Send anonymous htmx requests to login with HX-Redirect, never a login page in a fragment."""
+    """Send anonymous htmx requests to login with HX-Redirect, never a login page in a fragment.
+    A view that runs gets the signed-in user itself in `request.user`, not its lazy wrapper."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        response = super().process_view(request, view_func, view_args, view_kwargs)
+        # Loaded by now (the check above read it): the user replaces its SimpleLazyObject,
+        # as auth.login() does, for the view and the templates. Every attribute read through
+        # the wrapper is a proxy call, and a page reads its user a few hundred times.
+        wrapped = getattr(request.user, "_wrapped", None)
+        if wrapped is not None and wrapped is not empty:
+            request.user = wrapped
+        return response
 
     def handle_no_permission(self, request, view_func):
         response = super().handle_no_permission(request, view_func)

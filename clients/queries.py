@@ -29,9 +29,8 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 
 from accounts.models import User
-from clients import links
 from clients.models import CaseAssignment, Client, TreatmentGoal
-from ipnb_notes import batch, clock
+from ipnb_notes import batch, clock, links
 
 CASELOAD_SORTS = {
     "name": [Lower("sort_name").asc(), "pk"],

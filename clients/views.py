@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import audit
-from clients import links, queries, services
+from clients import queries, services
 from clients.forms import (
     ClientCreateForm,
     ClientForm,
@@ -24,7 +24,7 @@ from clients.forms import (
     printed_goal_fields,
 )
 from clients.models import CaseAssignment, Client, TreatmentGoal
-from ipnb_notes import access, listsearch
+from ipnb_notes import access, links, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 

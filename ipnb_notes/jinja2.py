@@ -12,12 +12,16 @@ and `|safe` are not used: tests/security/test_headers.py counts them with mark_s
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.template.defaultfilters import date, linebreaks_filter, linebreaksbr
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timezone import template_localtime
 from jinja2 import Environment, StrictUndefined
+
+from ipnb_notes import links
 
 
 def status_of(item) -> tuple[str, str]:
@@ -28,6 +32,12 @@ def status_of(item) -> tuple[str, str]:
 
 
 def url(name: str, *args) -> str:
+    """reverse(name, args=args); a link without arguments or with one UUID comes from its
+    pattern reversed once per process (ipnb_notes.links)."""
+    if not args:
+        return links.link(name)
+    if len(args) == 1 and isinstance(args[0], UUID):
+        return links.link(name, args[0])
     return reverse(name, args=args)
 
 

@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import audit
-from clients import links
-from ipnb_notes import batch, outbox
+from ipnb_notes import batch, links, outbox
 from ipnb_notes.lib.crypto import hash_token
 from measures import instruments
 from measures.change import Change, Paired, change, paired

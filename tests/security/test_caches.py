@@ -3,7 +3,7 @@
 The caches in the app: the shared Django cache (rate limits per address, allauth's failed
 sign-in limit per address, used TOTP codes per user), two process-wide lru_caches of settings
 (the field key ring, the release PDF's font) and one of URL patterns (the client page's
-links, clients.links), the dashboards' precomputed summaries (per client and per
+links, ipnb_notes.links), the dashboards' precomputed summaries (per client and per
 clinician, read after the access check) and the compiled Jinja2 partials that render them;
 every response to a signed-in user tells browsers and proxies to keep nothing.
 There is no template fragment caching and no per-request memo holding clinical data (the
@@ -240,10 +240,10 @@ def _hashable(value) -> bool:
 def test_the_client_pages_link_patterns_keep_no_code_and_each_page_links_its_own(
     alice, charlie
 ):
-    """clients.links keeps each URL pattern once per process with a stand-in code: two
+    """ipnb_notes.links keeps each URL pattern once per process with a stand-in code: two
     therapists' client pages, read one after the other, each link their own client alone,
     and no kept pattern holds a real code."""
-    from clients import links
+    from ipnb_notes import links
 
     alices = make_client(alice, legal_name="Alices Linkclient")
     charlies = make_client(charlie, legal_name="Charlies Linkclient")

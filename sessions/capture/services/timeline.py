@@ -14,8 +14,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
 
-from clients import links
-from ipnb_notes import batch
+from ipnb_notes import batch, links
 from measures import services as measures_services
 from sessions.capture import kinds
 from sessions.capture.services.common import plain_rows

@@ -1,9 +1,10 @@
-"""The client page's links, each URL pattern reversed once per process (per script prefix and
-URLconf) instead of once per link on every request.
+"""Links, each URL pattern reversed once per process (per script prefix and URLconf) instead
+of once per link on every request.
 
-The page prints about thirty links to a client, a session or a note; `reverse` walks the
-URLconf for each (about 30 µs). `link(name, code)` reverses the pattern once with a stand-in
-UUID and puts each link's own code in its place. Only URL patterns are kept, never a code.
+A page prints tens of links to a client, a session or a note; `reverse` walks the URLconf
+for each (about 30 µs). `link(name, code)` reverses the pattern once with a stand-in UUID and
+puts each link's own code in its place; the Jinja2 partials' `url()` goes through it too.
+Only URL patterns are kept, never a code.
 """
 
 from __future__ import annotations

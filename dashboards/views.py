@@ -136,6 +136,7 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
         "indicator_statuses": [status_of(ind) for ind in data.indicators],
     }
     context["freshness"] = reports.freshness(data.refreshed_at)
+    context["tables"] = _trajectory_tables(data)
     template = "dashboards/trajectory.html"
     if wants_partial(request):
         template += "#trajectory-body"
@@ -145,6 +146,44 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
     else:
         context["chart_script"] = json_script(chart, "trajectory-data")
     return render(request, template, context)
+
+
+# The trajectory's data tables whose rows are numeric cells beside the session's date: each
+# table's key in the context, the session's cells it prints (dashboards.reports.trajectory).
+_NUMERIC_TABLES = (
+    ("indicators", "indicator_cells"),
+    ("zones", "zone_cells"),
+    ("coregulation", "coreg_cells"),
+    ("attunement", "attune_cells"),
+)
+
+
+def _trajectory_tables(data: reports.Trajectory) -> dict:
+    """The <tbody> rows of the trajectory's numeric data tables as the rows' macro prints
+    them (templates/jinja2/dashboards/_rows.html numeric_rows, escaped there): the same
+    texts give the same rows, so each table is printed once per process for as long as its
+    figures stay the same."""
+    labels = [str(s["date_label"]) for s in data.sessions]
+    return {
+        name: _numeric_table(
+            tuple(
+                (label, *map(str, s[cells]))
+                for label, s in zip(labels, data.sessions, strict=True)
+            )
+        )
+        for name, cells in _NUMERIC_TABLES
+    }
+
+
+@functools.lru_cache(maxsize=512)
+def _numeric_table(rows: tuple):
+    """One table's rows, from their texts alone (each row its label, then its cells): nothing
+    but the key decides what the kept rows show, so rows kept for one client's page are
+    exactly the rows any page with the same texts would print."""
+    template = engines["jinja2"].env.get_template("dashboards/_rows.html")
+    return template.module.numeric_rows(
+        [{"label": label, "cells": cells} for label, *cells in rows], "label", "cells"
+    )
 
 
 @sudo_mode

@@ -14,6 +14,7 @@ import pytest
 from django.template import engines
 
 from dashboards import reports
+from dashboards.views import _trajectory_tables
 from ipnb_notes.templatetags.sources import status_of
 from measures import reports as measure_reports
 
@@ -149,13 +150,14 @@ def _trajectory(text: str) -> SimpleNamespace:
         window=8,
         measure_instruments=[instrument],
         indicator_statuses=[status_of(indicator)],
+        tables=_trajectory_tables(data),
     )
 
 
 TRAJECTORY = (
     '{% jinja "dashboards/_trajectory_sections.html" client=t.client data=t.data'
     " chart=t.chart window=t.window measure_instruments=t.measure_instruments"
-    " indicator_statuses=t.indicator_statuses %}"
+    " indicator_statuses=t.indicator_statuses tables=t.tables %}"
 )
 
 

@@ -449,8 +449,8 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
 
 
 def rupture_labels(row: dict, tz=None) -> dict:
-    """A rupture's practice-local days (the charts' x axis) and the moments its table prints
-    (templates/jinja2/dashboards/_rupture_rows.html), formatted once."""
+    """A rupture's practice-local days (the charts' x axis) and the moments, age and time to
+    repair its table prints (templates/jinja2/dashboards/_rupture_rows.html), formatted once."""
     tz = tz or timezone.get_current_timezone()
     for key, at in (
         ("session", row["session_at"]),
@@ -461,7 +461,23 @@ def rupture_labels(row: dict, tz=None) -> dict:
         row[f"{key}_label"] = (
             at.astimezone(tz).strftime("%b %-d, %Y %H:%M") if at is not None else ""
         )
+    # An open rupture's age in whole days; a repaired one's time to repair.
+    # (Through float, as the template's "%.0f"|format printed them: the figures are numeric.)
+    row["age_label"] = f"{float(row['age_days']):.0f}" if row["open"] else ""
+    row["repair_time_label"] = "" if row["open"] else repair_time_label(row)
     return row
+
+
+def repair_time_label(row: dict) -> str:
+    """'25 min, same session', '170 h, 1 session later', or '170 h' when the sessions in
+    between are not known."""
+    if row["same_session"]:
+        return f"{float(row['hours'] * 60):.0f} min, same session"
+    if row["sessions_later"] is not None:
+        later = row["sessions_later"]
+        plural = "s" if later != 1 else ""
+        return f"{float(row['hours']):.0f} h, {later} session{plural} later"
+    return f"{float(row['hours']):.0f} h"
 
 
 def timeline_chart(data: Trajectory) -> dict:

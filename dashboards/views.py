@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import engines
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, json_script
 from django.views.decorators.http import require_GET, require_http_methods
@@ -159,12 +160,11 @@ _NUMERIC_TABLES = (
 
 
 def _trajectory_tables(data: reports.Trajectory) -> dict:
-    """The <tbody> rows of the trajectory's numeric data tables as the rows' macro prints
-    them (templates/jinja2/dashboards/_rows.html numeric_rows, escaped there): the same
-    texts give the same rows, so each table is printed once per process for as long as its
-    figures stay the same."""
+    """The <tbody> rows of the trajectory's data tables as the rows' macros print them
+    (templates/jinja2/dashboards/_rows.html, escaped there): the same texts give the same
+    rows, so each table is printed once per process for as long as its texts stay the same."""
     labels = [str(s["date_label"]) for s in data.sessions]
-    return {
+    tables = {
         name: _numeric_table(
             tuple(
                 (label, *map(str, s[cells]))
@@ -173,16 +173,92 @@ def _trajectory_tables(data: reports.Trajectory) -> dict:
         )
         for name, cells in _NUMERIC_TABLES
     }
+    tables["ruptures"] = _rupture_table(
+        tuple(
+            (
+                str(r["at_label"]),
+                str(r["rupture_type"]),
+                bool(r["open"]),
+                bool(r["open_long"]),
+                str(r["age_label"]),
+                str(r["repaired_label"]),
+                str(r["repair_time_label"]),
+            )
+            for r in data.ruptures
+        )
+    )
+    tables["measures"] = _measure_table(
+        reverse("sessions:session_detail", args=[_ZERO]),
+        tuple(
+            (
+                str(m["session_code"]) if m["session_code"] else "",
+                str(m["date_label"]),
+                str(m["name"]),
+                None if m["total"] is None else str(m["total"]),
+                str(m["band_label"]),
+                str(m["why_no_total"]),
+            )
+            for m in data.measures
+        ),
+    )
+    return tables
+
+
+# Nothing but its key decides what a kept table shows (every text it prints, each row
+# rebuilt from its texts), so rows kept for one client's page are exactly the rows any page
+# with the same texts would print.
+
+
+def _rows_macros():
+    return engines["jinja2"].env.get_template("dashboards/_rows.html").module
 
 
 @functools.lru_cache(maxsize=512)
 def _numeric_table(rows: tuple):
-    """One table's rows, from their texts alone (each row its label, then its cells): nothing
-    but the key decides what the kept rows show, so rows kept for one client's page are
-    exactly the rows any page with the same texts would print."""
-    template = engines["jinja2"].env.get_template("dashboards/_rows.html")
-    return template.module.numeric_rows(
+    """One numeric table's rows, each its label, then its cells."""
+    return _rows_macros().numeric_rows(
         [{"label": label, "cells": cells} for label, *cells in rows], "label", "cells"
+    )
+
+
+_RUPTURE_KEYS = (
+    "at_label",
+    "rupture_type",
+    "open",
+    "open_long",
+    "age_label",
+    "repaired_label",
+    "repair_time_label",
+)
+
+
+@functools.lru_cache(maxsize=512)
+def _rupture_table(rows: tuple):
+    """The ruptures' rows, each the texts (and the open / long-open flags) it prints."""
+    return _rows_macros().rupture_rows(
+        [dict(zip(_RUPTURE_KEYS, row, strict=True)) for row in rows]
+    )
+
+
+_ZERO = "00000000-0000-0000-0000-000000000000"
+_MEASURE_KEYS = (
+    "session_code",
+    "date_label",
+    "name",
+    "total",
+    "band_label",
+    "why_no_total",
+)
+
+
+@functools.lru_cache(maxsize=512)
+def _measure_table(session_base: str, rows: tuple):
+    """The questionnaires' rows, each its session's code ("" without one) and the texts it
+    prints (the total None when it is not computed); session_base links to a session."""
+    return _rows_macros().measure_rows(
+        [dict(zip(_MEASURE_KEYS, row, strict=True)) for row in rows],
+        session_base,
+        _ZERO,
     )
 
 

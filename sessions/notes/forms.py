@@ -136,14 +136,6 @@ class NoteForm(PlainWidgets, forms.Form):
         super().__init__(*args, **kwargs)
         self.note = note
         self.signing = signing
-        for key in note_formats.ALL_SECTIONS:
-            self.fields[f"section_{key}"] = forms.CharField(
-                label=note_formats.SECTION_LABELS[key],
-                required=False,
-                max_length=50000,
-                help_text=note_formats.SECTION_PROMPTS[key],
-                widget=forms.Textarea(attrs={"rows": 5}),
-            )
         # Built when first read: the editor lists the goals from its own read
         # (sessions.notes.views.notes._editor_reads), a save validates against it.
         self.fields["goals_addressed"].offered = (note.pk, note.client_id)
@@ -242,6 +234,34 @@ class NoteForm(PlainWidgets, forms.Form):
             if name in data:
                 out[name] = data[name]
         return out
+
+
+# One field per section of any format, after the declared fields (_shared below).
+NoteForm.base_fields |= {
+    f"section_{key}": forms.CharField(
+        label=note_formats.SECTION_LABELS[key],
+        required=False,
+        max_length=50000,
+        help_text=note_formats.SECTION_PROMPTS[key],
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    for key in note_formats.ALL_SECTIONS
+}
+
+
+def _shared(fields: dict, *, but: tuple[str, ...]) -> None:
+    """Each form of the class uses these fields themselves, not a deep copy of each made
+    for every form (Django copies every field, its widget and its choices, so that a form
+    may change its own): the editor changes only the fields named in `but` (the goals it
+    offers, the attestation's label and whether it is required), which stay copied. The
+    others are read, never written, by a form, its widgets and its validation."""
+    for name, field in fields.items():
+        if name not in but:
+            # copy.deepcopy reads __deepcopy__ from the instance: the field itself.
+            field.__deepcopy__ = lambda memo, field=field: field
+
+
+_shared(NoteForm.base_fields, but=("goals_addressed", "attest"))
 
 
 def widget_values(bf: forms.BoundField) -> dict:

@@ -173,6 +173,19 @@ def _trajectory_tables(data: reports.Trajectory) -> dict:
         )
         for name, cells in _NUMERIC_TABLES
     }
+    tables["indicator_toggles"], tables["indicator_heads"] = _indicator_markup(
+        tuple(
+            (
+                str(i["code"]),
+                str(i["label"]),
+                str(i["group"]),
+                str(i["scale"][0]),
+                str(i["scale"][1]),
+                *map(str, status_of(i)),
+            )
+            for i in data.indicators
+        )
+    )
     tables["ruptures"] = _rupture_table(
         tuple(
             (
@@ -218,6 +231,26 @@ def _numeric_table(rows: tuple):
     """One numeric table's rows, each its label, then its cells."""
     return _rows_macros().numeric_rows(
         [{"label": label, "cells": cells} for label, *cells in rows], "label", "cells"
+    )
+
+
+# The indicators whose line the chart shows at first.
+_CHECKED_GROUP = "FACES"
+
+
+@functools.lru_cache(maxsize=256)
+def _indicator_markup(indicators: tuple) -> tuple:
+    """The indicators' checkboxes and column heads, each indicator its code, label, group,
+    scale and instrument status (label, url)."""
+    macros = _rows_macros()
+    rows = [
+        {"code": code, "label": label, "group": group, "scale": [low, high]}
+        for code, label, group, low, high, *_ in indicators
+    ]
+    statuses = [(status, url) for *_, status, url in indicators]
+    return (
+        macros.indicator_toggles(rows, _CHECKED_GROUP),
+        macros.indicator_heads(rows, statuses),
     )
 
 

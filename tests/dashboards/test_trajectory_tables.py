@@ -44,14 +44,31 @@ def _data(label: str, cell: str = "3") -> SimpleNamespace:
         "why_no_total": "",
     }
     unscored = measure | {"session_code": None, "total": None, "why_no_total": cell}
+    indicator = {
+        "code": cell,
+        "label": label,
+        "group": "FACES",
+        "scale": [0, 4],
+        "instrument_status": "CLINICIAN_CONCEPTUAL",
+    }
     return SimpleNamespace(
+        indicators=[indicator, indicator | {"code": label, "label": cell}],
         sessions=[row, {**row, "date_label": "Dec 7, 2026"}],
         ruptures=[rupture, repaired],
         measures=[measure, unscored],
     )
 
 
-TABLES = ("indicators", "zones", "coregulation", "attunement", "ruptures", "measures")
+TABLES = (
+    "indicators",
+    "zones",
+    "coregulation",
+    "attunement",
+    "ruptures",
+    "measures",
+    "indicator_toggles",
+    "indicator_heads",
+)
 
 
 def test_a_table_prints_only_the_texts_it_is_kept_for():

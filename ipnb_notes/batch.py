@@ -572,3 +572,29 @@ def plain(bound: Bound) -> Raw:
     if bound.compiler is None:
         return Raw("SELECT WHERE false", (), bound.template.db)
     return Raw(bound.sql, bound.params, bound.template.db)
+
+
+# --- Baked statements read as raw ones, their results built only when they have rows ---------------
+
+
+def statement(bound: Bound) -> Raw:
+    """A baked statement as a Raw one for fetch (its rows as tuples, as PostgreSQL gives
+    them), for `filled` to build its results from. A rule that can match nothing (no
+    statement) reads as a statement that returns no row."""
+    if bound.compiler is None:
+        return Raw("SELECT WHERE false", (), bound.template.db)
+    return Raw(bound.sql, bound.params, bound.template.db)
+
+
+def filled(bound: Bound, rows: list) -> list:
+    """The results fetch gives for a baked statement, built from the rows its `statement`
+    returned: model instances, select_related objects, annotations and prefetches as fetch
+    builds them. A statement that returned no row gives an empty list without cloning its
+    queryset (most of a page's lists are empty for most readers)."""
+    if not rows or bound.compiler is None:
+        return []
+    qs = bound.template._chain()
+    _fill(qs, copy(bound.compiler), rows)
+    for attrs, descending in reversed(bound.keys):
+        qs._result_cache.sort(key=lambda obj: _value(obj, attrs), reverse=descending)
+    return qs._result_cache

@@ -66,6 +66,16 @@ SESSION_COLUMNS = (
     "client",
     *CLIENT_COLUMNS,
 )
+# Today's sessions as plain rows (TodayRow): the page only prints them.
+TODAY_COLUMNS = (
+    "code",
+    "starts_at",
+    "status",
+    "client__code",
+    "client__preferred_name",
+    "client__legal_name",
+    "note__status",
+)
 # The clinician's drafts as plain rows (DraftRow): the page only prints them.
 DRAFT_COLUMNS = (
     "code",
@@ -154,6 +164,24 @@ class ClientNames(NamedTuple):
     legal_name: str
 
 
+class TodayRow(NamedTuple):
+    """One of today's sessions, as Today prints it: its note's status alone (None for no
+    note), no session, client and note instances for a row that is only shown."""
+
+    code: UUID
+    starts_at: datetime
+    status: str
+    client: ClientNames
+    note_status: str | None
+
+    @classmethod
+    def of(cls, row: tuple) -> TodayRow:
+        code, starts_at, status, client, preferred, legal, note_status = row
+        return cls(
+            code, starts_at, status, ClientNames(client, preferred, legal), note_status
+        )
+
+
 class DraftRow(NamedTuple):
     """One of the clinician's draft notes, as Notes to write prints it (no note, session and
     client instances for a row that is only shown)."""
@@ -189,17 +217,6 @@ class QueueRow(NamedTuple):
     client: ClientNames
     author: str  # as the author's User prints: the full name, else the email
 
-    @classmethod
-    def of(cls, row: tuple) -> QueueRow:
-        code, signed_at, starts_at, client, preferred, legal, full_name, email = row
-        return cls(
-            code,
-            signed_at,
-            starts_at,
-            ClientNames(client, preferred, legal),
-            full_name or email,
-        )
-
 
 # --- The rows as the home's Jinja2 partials print them --------------------------------------------
 #
@@ -227,27 +244,39 @@ def links() -> dict[str, str]:
     return _patterns(get_script_prefix())
 
 
-def cosign_lines(queue: list[QueueRow], tz) -> list[tuple]:
-    """(signed datetime attribute, signed, clinician, client, session, review link) per note."""
+def cosign_rows_and_lines(rows: list[tuple], tz) -> tuple[list[QueueRow], list[tuple]]:
+    """The queue's statement rows (QUEUE_COLUMNS) as QueueRows and, in the same pass, the
+    lines the queue prints: (signed datetime attribute, signed, clinician, client, session,
+    review link) per note."""
     review = links()["sessions:note_detail"]
-    lines = []
-    for n in queue:
-        if n.signed_at is None:
-            signed_at = signed = ""
-        else:
-            local = n.signed_at.astimezone(tz)
-            signed_at, signed = local.isoformat(), local.strftime("%b %-d, %H:%M")
-        lines.append(
-            (
+    queue, lines = [], []
+    for code, signed_at, starts_at, client, preferred, legal, full_name, email in rows:
+        author = full_name or email
+        queue.append(
+            QueueRow(
+                code,
                 signed_at,
-                signed,
-                n.author,
-                n.client.preferred_name or n.client.legal_name,
-                n.starts_at.astimezone(tz).strftime("%b %-d"),
-                review.replace(ZERO, str(n.code)),
+                starts_at,
+                ClientNames(client, preferred, legal),
+                author,
             )
         )
-    return lines
+        if signed_at is None:
+            signed_attr = signed = ""
+        else:
+            local = signed_at.astimezone(tz)
+            signed_attr, signed = local.isoformat(), local.strftime("%b %-d, %H:%M")
+        lines.append(
+            (
+                signed_attr,
+                signed,
+                author,
+                preferred or legal,
+                starts_at.astimezone(tz).strftime("%b %-d"),
+                review.replace(ZERO, str(code)),
+            )
+        )
+    return queue, lines
 
 
 def to_write_lines(to_write: list, drafts: list[DraftRow], tz) -> tuple[list, list]:
@@ -282,6 +311,10 @@ def to_write_lines(to_write: list, drafts: list[DraftRow], tz) -> tuple[list, li
     return sessions, written
 
 
+# A note its author may still edit (ProgressNote.is_editable).
+EDITABLE = frozenset((ProgressNote.Status.DRAFT, ProgressNote.Status.RETURNED))
+
+
 @functools.cache
 def _status_labels() -> tuple[dict[str, str], dict[str, str]]:
     return dict(TherapySession.Status.choices), dict(ProgressNote.Status.choices)
@@ -302,13 +335,10 @@ def today_lines(sessions: list, tz) -> list[tuple]:
     for s in sessions:
         local = s.starts_at.astimezone(tz)
         code = str(s.code)
-        try:
-            note = s.note
-        except AttributeError:  # no note (the reverse one-to-one raises)
-            note = None
-        if note is not None:
-            label = note_statuses.get(note.status, note.status)
-            editor = edit.replace(ZERO, code) if note.is_editable else ""
+        note_status = s.note_status
+        if note_status is not None:
+            label = note_statuses.get(note_status, note_status)
+            editor = edit.replace(ZERO, code) if note_status in EDITABLE else ""
         elif s.status == TherapySession.Status.ATTENDED:
             label, editor = "Write note", edit.replace(ZERO, code)
         else:
@@ -367,9 +397,8 @@ def _home_lists(user: User, now, start, end, *, limit: int, supervisor: bool) ->
     mine = access.visible_sessions(user).filter(therapist=user)
     today_sessions = (
         mine.filter(starts_at__gte=start, starts_at__lt=end)
-        .select_related("client", "note")
-        .only(*SESSION_COLUMNS, "note__status")
-        .order_by("starts_at")[:limit]
+        .order_by("starts_at")
+        .values_list(*TODAY_COLUMNS)[:limit]
     )
     # Attended sessions without a note: the session's own flag, kept by the notes' trigger,
     # through the partial index that names the status and the flag (as the SQL must).
@@ -448,23 +477,27 @@ def home_context(user: User, *, limit: int = 50) -> dict:
     start = timezone.make_aware(datetime.combine(today, time.min))
     end = start + timedelta(days=1)
     # Every list in one round trip (ipnb_notes.batch); the return comments follow.
-    lists = _HOME_LISTS(
-        user, now, start, end, limit=limit, supervisor=user.is_supervisor
-    )
-    # The drafts and the co-signature queue are values_list rows: read as plain tuples
-    # (batch.plain), no queryset to clone for them.
-    lists[2] = batch.plain(lists[2])
-    if user.is_supervisor:
-        lists[-1] = batch.plain(lists[-1])
+    supervisor = user.is_supervisor
+    lists = _HOME_LISTS(user, now, start, end, limit=limit, supervisor=supervisor)
+    # Today's sessions, the drafts and the co-signature queue are values_list rows: read as
+    # plain tuples (batch.plain), no queryset to clone for them. The other lists' rows are
+    # made model instances only when there are some (batch.filled): most are empty.
+    plain = {0, 2, len(lists) - 1} if supervisor else {0, 2}
+    reads = [
+        batch.plain(b) if i in plain else batch.statement(b)
+        for i, b in enumerate(lists)
+    ]
     # The practice's late-note threshold rides in the same round trip.
-    (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *more) = (
-        batch.fetch(*lists, practice.note_late_hours_read())
-    )
-    past_scheduled, alerts, *queue, late_rows = more
+    *rows, late_rows = batch.fetch(*reads, practice.note_late_hours_read())
+    (today_sessions, to_write, drafts, returned, threads, notices, ruptures, *more) = [
+        r if i in plain else batch.filled(lists[i], r) for i, r in enumerate(rows)
+    ]
+    past_scheduled, alerts, *queue = more
     late_hours = practice.note_late_hours_of(late_rows)
     late = timedelta(hours=late_hours)
     for s in to_write:
         s.is_late = now - s.ends_at > late
+    today_sessions = [TodayRow.of(row) for row in today_sessions]
     drafts = [DraftRow.of(row, now, late) for row in drafts]
     for n in returned:
         n.return_comment = n.return_comments[-1] if n.return_comments else None
@@ -492,7 +525,8 @@ def home_context(user: User, *, limit: int = 50) -> dict:
         "risk_alerts": alerts,
         "late_hours": late_hours,
     }
-    if user.is_supervisor:
-        context["cosign_queue"] = [QueueRow.of(row) for row in queue[0]]
-        context["cosign_lines"] = cosign_lines(context["cosign_queue"], tz)
+    if queue:  # a supervisor's
+        context["cosign_queue"], context["cosign_lines"] = cosign_rows_and_lines(
+            queue[0], tz
+        )
     return context

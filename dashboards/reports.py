@@ -376,9 +376,9 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
             row["attune_repairs"] / row["mismatches"] if row["mismatches"] else None
         )
         # Pre-formatted cells of the data tables (templates/jinja2/dashboards/_numeric_rows.html).
-        local = row["starts_at"].astimezone(tz)
-        row["date_label"] = local.strftime("%b %-d, %Y")
-        row["date_iso"] = local.date().isoformat()
+        row["date_label"], row["date_iso"] = _day_labels(
+            row["starts_at"].astimezone(tz).date()
+        )
         row["indicator_cells"] = [_fmt(row["composite"], 2)] + [
             "–" if v is None else str(v) for v in row["values"]
         ]
@@ -424,10 +424,10 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
     }
     for row in measures:
         spec = MEASURE_INSTRUMENTS[row["instrument"]]
-        local = row["completed_at"].astimezone(tz)
         row["name"] = spec.name
-        row["date_iso"] = local.date().isoformat()
-        row["date_label"] = local.strftime("%b %-d, %Y")
+        row["date_label"], row["date_iso"] = _day_labels(
+            row["completed_at"].astimezone(tz).date()
+        )
         row["band_label"] = spec.band_label(row["band"]) if row["band"] else ""
         row["why_no_total"] = (
             ""
@@ -446,6 +446,12 @@ def trajectory(client_id: int, *, window: int = TREND_WINDOW, last: int | None =
         totals=totals,
         measures=measures,
     )
+
+
+@lru_cache(maxsize=4096)
+def _day_labels(day: date) -> tuple[str, str]:
+    """A practice-local day as the trajectory's tables print it and its charts read it."""
+    return day.strftime("%b %-d, %Y"), day.isoformat()
 
 
 def rupture_labels(row: dict, tz=None) -> dict:

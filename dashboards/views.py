@@ -10,14 +10,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import engines
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, json_script
 from django.views.decorators.http import require_GET, require_http_methods
 
 import audit
 from dashboards import reports
-from ipnb_notes import access, batch, csvexport, listsearch
+from ipnb_notes import access, batch, csvexport, links, listsearch
 from ipnb_notes.http import AuthedRequest, wants_partial
 from ipnb_notes.sudo import require_recent_authentication, sudo_mode
 from ipnb_notes.templatetags.sources import status_of
@@ -201,7 +200,7 @@ def _trajectory_tables(data: reports.Trajectory) -> dict:
         )
     )
     tables["measures"] = _measure_table(
-        reverse("sessions:session_detail", args=[_ZERO]),
+        links.link("sessions:session_detail", _ZERO),
         tuple(
             (
                 str(m["session_code"]) if m["session_code"] else "",
@@ -273,7 +272,7 @@ def _rupture_table(rows: tuple):
     )
 
 
-_ZERO = "00000000-0000-0000-0000-000000000000"
+_ZERO = links.ZERO
 _MEASURE_KEYS = (
     "session_code",
     "date_label",

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import audit
 from clients.models import TreatmentGoal
-from ipnb_notes import access, batch
+from ipnb_notes import access, batch, links
 from ipnb_notes.http import AuthedRequest, wants_partial
 from measures.instruments import CHECKIN_STATUS
 from sessions.capture.services import timeline_context
@@ -272,9 +272,13 @@ def _editor(request, session, note, form, *, status=200, conflict=None) -> HttpR
         "revisions": revisions
         if access.can_read_revisions(request.user, note)
         else None,
-        "login_url": reverse("account_login")
+        # Its links from their patterns reversed once per process (ipnb_notes.links).
+        "login_url": links.link("account_login")
         + "?next="
-        + reverse("sessions:session_detail", args=[session.code]),
+        + links.link("sessions:session_detail", session.code),
+        "edit_url": links.link("sessions:note_edit", session.code),
+        "autosave_url": links.link("sessions:note_autosave", session.code),
+        "last_plan_url": links.link("sessions:note_last_plan", session.code),
     }
     return render(request, "sessions/note_edit.html", context, status=status)
 

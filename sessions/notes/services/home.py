@@ -11,11 +11,11 @@ from typing import NamedTuple
 from uuid import UUID
 
 from django.db.models import BooleanField, CharField, Prefetch, Value
-from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from accounts.models import User
 from ipnb_notes import batch, practice
+from ipnb_notes.links import ZERO, link
 from sessions.capture.services import open_ruptures_among
 from sessions.models import (
     ProgressNote,
@@ -225,23 +225,18 @@ class QueueRow(NamedTuple):
 # not once per date), with its links filled in from a pattern reversed once per script prefix.
 # The partial unpacks each tuple in its loop and escapes every text as before.
 
-ZERO = "00000000-0000-0000-0000-000000000000"
-
-
-@functools.lru_cache(maxsize=16)
-def _patterns(prefix: str) -> dict[str, str]:
-    """The home rows' links with the zero code standing for each row's code."""
-    names = (
-        "sessions:note_detail",
-        "sessions:note_edit",
-        "sessions:session_detail",
-        "clients:client_detail",
-    )
-    return {name: reverse(name, args=[ZERO]) for name in names}
+_LINKED = (
+    "sessions:note_detail",
+    "sessions:note_edit",
+    "sessions:session_detail",
+    "clients:client_detail",
+)
 
 
 def links() -> dict[str, str]:
-    return _patterns(get_script_prefix())
+    """The home rows' link patterns (ipnb_notes.links: reversed once per process), the zero
+    code standing for each row's code."""
+    return {name: link(name, ZERO) for name in _LINKED}
 
 
 def cosign_rows_and_lines(rows: list[tuple], tz) -> tuple[list[QueueRow], list[tuple]]:

@@ -132,8 +132,6 @@ def trajectory(request: AuthedRequest, code: UUID) -> HttpResponse:
         ],
         "read_only": not can_edit,
         "measure_instruments": measure_reports.chart_instruments(),
-        # Each indicator's instrument status (label, url) for its column head.
-        "indicator_statuses": [status_of(ind) for ind in data.indicators],
     }
     context["freshness"] = reports.freshness(data.refreshed_at)
     context["tables"] = _trajectory_tables(data)

@@ -15,7 +15,6 @@ from django.template import engines
 
 from dashboards import reports
 from dashboards.views import _trajectory_tables
-from ipnb_notes.templatetags.sources import status_of
 from measures import reports as measure_reports
 
 MARK = "zq9x"
@@ -149,7 +148,6 @@ def _trajectory(text: str) -> SimpleNamespace:
         chart={"timeline": {"labels": ["2026-11-06"], "instruments": [instrument]}},
         window=8,
         measure_instruments=[instrument],
-        indicator_statuses=[status_of(indicator)],
         tables=_trajectory_tables(data),
     )
 
@@ -157,7 +155,7 @@ def _trajectory(text: str) -> SimpleNamespace:
 TRAJECTORY = (
     '{% jinja "dashboards/_trajectory_sections.html" client=t.client data=t.data'
     " chart=t.chart window=t.window measure_instruments=t.measure_instruments"
-    " indicator_statuses=t.indicator_statuses tables=t.tables %}"
+    " tables=t.tables %}"
 )
 
 

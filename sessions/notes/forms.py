@@ -272,9 +272,7 @@ def widget_values(bf: forms.BoundField) -> dict:
     checked or selected as ChoiceWidget.optgroups decides). Printed by
     templates/jinja2/sessions/_widgets.html; tests compare both renderings."""
     widget = bf.field.widget
-    attrs = bf.build_widget_attrs({}, widget)
-    if bf.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", bf.auto_id)
+    attrs = _widget_attrs(bf, widget)
     value = bf.value()
     out = {
         "name": bf.html_name,
@@ -304,6 +302,27 @@ def widget_values(bf: forms.BoundField) -> dict:
         return out
     out |= {"value": widget.format_value(value), "attrs": {**widget.attrs, **attrs}}
     return out
+
+
+def _widget_attrs(bf: forms.BoundField, widget: forms.Widget) -> dict:
+    """The attributes BoundField.as_widget gives the widget (widget_values). For a field
+    every form shares (_shared: the same object, never changed) in an unbound form (no
+    errors) they are the same on every page: worked out once per process, keyed by the
+    field and its id. They name the field only (its id, required, aria-describedby),
+    never a note's or a user's data; each caller gets its own copy."""
+    key = (id(bf.field), bf.auto_id, bf.form.use_required_attribute)
+    shared = not bf.form.is_bound and "__deepcopy__" in vars(bf.field)
+    if shared and key in _ATTRS:
+        return dict(_ATTRS[key])
+    attrs = bf.build_widget_attrs({}, widget)
+    if bf.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bf.auto_id)
+    if shared:
+        _ATTRS[key] = dict(attrs)
+    return attrs
+
+
+_ATTRS: dict[tuple, dict] = {}
 
 
 _TEMPLATES = {

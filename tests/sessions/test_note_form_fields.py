@@ -44,3 +44,17 @@ def test_the_shared_fields_are_the_same_and_never_written(alices_draft):
     assert NoteForm(note=alices_draft)["section_subjective"].value() == (
         "Client reports a calmer week."
     )
+
+
+def test_the_widget_attributes_worked_out_once_are_each_forms_own(alices_draft):
+    first = NoteForm(note=alices_draft).widgets()
+    first["plan"]["attrs"]["data-x"] = "changed"
+    again = NoteForm(note=alices_draft).widgets()
+    assert "data-x" not in again["plan"]["attrs"]
+    assert again["plan"]["attrs"]["id"] == "id_plan"
+    bad = NoteForm({"version": "1", "format": "nope"}, note=alices_draft, signing=True)
+    bad.is_valid()
+    assert bad.widgets()["format"]["attrs"].get("aria-invalid") == "true"
+    assert (
+        "aria-invalid" not in NoteForm(note=alices_draft).widgets()["format"]["attrs"]
+    )

@@ -113,7 +113,9 @@ def test_a_client_without_sessions(alice):
 
 def test_a_single_session(alice):
     client = make_client(alice)
-    s = session(client, alice, weeks_ago(0.5))
+    # Three days and two hours ago, whatever the time of day (a fixed hour on the day half a
+    # week ago is four days back in the late morning).
+    s = session(client, alice, timezone.now() - timedelta(days=3, hours=2))
     rate_composite(s, 3)
     arousal(s, "WITHIN")
     refresh(client)

@@ -196,7 +196,15 @@ DATABASES = {
         # ipnb_notes.batch.run asks for them, for the pages' reads; Django's own cursors
         # bind client-side and are never prepared. A pooler in transaction mode in front of
         # PostgreSQL would need this removed (docs/DECISIONS.md).
-        "OPTIONS": {**_db.get("OPTIONS", {}), "prepare_threshold": 5},
+        # Those reads are written for generic plans (flags and statuses in the statement's
+        # text, partial indexes): PostgreSQL keeps a prepared statement's one plan instead of
+        # planning it again on every execution when its estimate favours a custom plan, as
+        # it did for the homes' lists (docs/DECISIONS.md, "One plan per prepared read").
+        "OPTIONS": {
+            **_db.get("OPTIONS", {}),
+            "prepare_threshold": 5,
+            "options": "-c plan_cache_mode=force_generic_plan",
+        },
         "TEST": {"NAME": env_str("TEST_DB_NAME", f"test_{_db['NAME']}")},
     }
 }

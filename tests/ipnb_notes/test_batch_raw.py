@@ -70,6 +70,22 @@ def test_a_raw_statement_is_prepared_like_the_others(record):
         assert cursor.fetchone()[0] == 1
 
 
+def test_a_prepared_read_is_planned_once_for_all_its_executions(record):
+    """A page's prepared read keeps one generic plan: PostgreSQL does not plan it again on
+    every execution (its first five, and all of them when its estimates favour a custom plan,
+    as they did for the homes' lists)."""
+    sql = f"SELECT count(*) FROM {SESSIONS} WHERE starts_at > %s AND 'one-plan' <> ''"
+    for days in range(8):
+        batch.fetch(batch.Raw(sql, [timezone.now() - timedelta(days=days)]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["%'one-plan'%"],
+        )
+        assert cursor.fetchone() == (8, 0)
+
+
 def test_a_raw_statement_on_another_database_is_refused(db):
     with pytest.raises(ValueError, match="one database"):
         batch.fetch(Client.objects.all(), batch.Raw("SELECT 1", using="other"))

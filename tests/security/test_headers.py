@@ -274,11 +274,13 @@ def test_database_tls_options_in_the_url_reach_the_driver():
         check=True,
     )
     # Only the TLS options come from the URL (application_name does not); the prepared
-    # statements' threshold is the application's own (ipnb_notes.batch.run).
+    # statements' threshold and their plan mode are the application's own
+    # (ipnb_notes.batch.run).
     assert json.loads(result.stdout) == {
         "sslmode": "verify-full",
         "sslrootcert": "/etc/ssl/db-ca.pem",
         "prepare_threshold": 5,
+        "options": "-c plan_cache_mode=force_generic_plan",
     }
 
 

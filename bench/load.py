@@ -21,9 +21,9 @@ on the same data with Django's test client, and samples the sealer's backlog (ev
 chained yet, the oldest one's age) twice a second from start to end.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ipnb_bench \
-        .venv/bin/python bench/load.py --workers 3 --requests 60 --per-user 15 --rounds 3
+        .venv/bin/python bench/load.py --workers 3 --requests 60 --seconds 2 --rounds 3
 
-Loopback only; bounded request counts. Results: bench/out/load.json and bench/out/load.md.
+Loopback only; bounded runs (a count of requests for one user, a window of seconds for 16). Results: bench/out/load.json and bench/out/load.md.
 """
 
 from __future__ import annotations
@@ -334,14 +334,16 @@ def cpu_times() -> tuple[int, int]:
     return sum(ticks) - idle, sum(ticks)
 
 
-def run_page(path: str, cookie: str, users: int, per_user: int) -> dict:
+def run_page(path: str, cookie: str, users: int, requests: int) -> dict:
+    """`users` threads sending `requests` requests each, one after the other: the
+    single-user figures."""
     timings: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
 
     def worker():
         local = []
-        for _ in range(per_user):
+        for _ in range(requests):
             status, ms, _size = fetch(path, cookie)
             local.append(ms)
             with lock:
@@ -358,12 +360,65 @@ def run_page(path: str, cookie: str, users: int, per_user: int) -> dict:
         t.join()
     wall = time.perf_counter() - started
     busy_after, total_after = cpu_times()
-    timings.sort()
+    return _figures(timings, len(timings) / wall, statuses, busy_before, total_before)
+
+
+def run_window(path: str, cookie: str, users: int, seconds: float, warm: float) -> dict:
+    """`users` threads sending requests back to back; counted are the requests that end
+    within a window of `seconds` opened once every thread has been busy for `warm` seconds,
+    so that starting the threads and the last requests' tail (when fewer users are left)
+    weigh on no page: throughput with all the users at work, the same length of run for a
+    page of 2 ms as for one of 20."""
+    ended: list[tuple[float, float, int]] = []
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def worker():
+        local = []
+        while not stop.is_set():
+            status, ms, _size = fetch(path, cookie)
+            local.append((time.perf_counter(), ms, status))
+        with lock:
+            ended.extend(local)
+
+    threads = [threading.Thread(target=worker) for _ in range(users)]
+    for t in threads:
+        t.start()
+    time.sleep(warm)
+    busy_before, total_before = cpu_times()
+    opened = time.perf_counter()
+    time.sleep(seconds)
+    closed = time.perf_counter()
+    busy_after, total_after = cpu_times()
+    stop.set()
+    for t in threads:
+        t.join()
+    inside = [(ms, status) for at, ms, status in ended if opened <= at < closed]
+    statuses: dict[int, int] = {}
+    for _at, _ms, status in ended:
+        statuses[status] = statuses.get(status, 0) + 1
+    return _figures(
+        [ms for ms, _ in inside],
+        len(inside) / (closed - opened),
+        statuses,
+        busy_before,
+        total_before,
+        busy_after,
+        total_after,
+    )
+
+
+def _figures(
+    timings, rps, statuses, busy_before, total_before, busy_after=None, total_after=None
+) -> dict:
+    if busy_after is None:
+        busy_after, total_after = cpu_times()
+    timings = sorted(timings)
     return {
         "requests": len(timings),
         "p50_ms": round(statistics.median(timings), 1),
         "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
-        "rps": round(len(timings) / wall, 1),
+        "rps": round(rps, 1),
         # The machine's cores kept busy during the run (everything on it: server, database,
         # this client), 0-1; None where /proc/stat cannot be read.
         "cpu_busy": round((busy_after - busy_before) / (total_after - total_before), 2)
@@ -431,7 +486,16 @@ def main() -> None:
     )
     parser.add_argument("--concurrent", type=int, default=16)
     parser.add_argument(
-        "--per-user", type=int, default=12, help="per user when concurrent"
+        "--seconds",
+        type=float,
+        default=2.0,
+        help="length of each concurrent run's counted window",
+    )
+    parser.add_argument(
+        "--warm",
+        type=float,
+        default=0.5,
+        help="seconds every user is at work before the window opens",
     )
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating ping/page rounds per page"
@@ -520,15 +584,22 @@ def main() -> None:
             for _ in range(args.rounds):
                 if name != "ping (minimal)":
                     pings.append(
-                        run_page(
+                        run_window(
                             ping_path,
                             cookies["therapist"],
                             args.concurrent,
-                            args.per_user,
+                            args.seconds,
+                            args.warm,
                         )
                     )
                 runs.append(
-                    run_page(path, cookies[who[name]], args.concurrent, args.per_user)
+                    run_window(
+                        path,
+                        cookies[who[name]],
+                        args.concurrent,
+                        args.seconds,
+                        args.warm,
+                    )
                 )
             # The round with the median page throughput stands for the page.
             order = sorted(range(len(runs)), key=lambda i: runs[i]["rps"])
@@ -590,7 +661,8 @@ def main() -> None:
         "threads": args.threads,
         "single_requests": args.requests,
         "concurrent_users": args.concurrent,
-        "per_user": args.per_user,
+        "window_seconds": args.seconds,
+        "warm_seconds": args.warm,
         "rounds": args.rounds,
     }
     ping = "ping (minimal)"

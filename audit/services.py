@@ -37,16 +37,30 @@ _APPEND = (
 )
 
 
-def _append(event: AuditEvent) -> None:
-    """INSERT the event in the caller's transaction; set what the database chose on it."""
+def _append(event: AuditEvent, *, carried: bool = False) -> None:
+    """INSERT the event in the caller's transaction; set what the database chose on it, then
+    send it off the host and, where configured, seal it after commit. `carried`: the INSERT
+    may ride at the head of the request's next batch round trip (batch.carry) instead of
+    going now."""
     params = [
         f.get_db_prep_save(getattr(event, f.attname), connection) for f in _WRITTEN
     ]
-    [(_, [row])] = batch.run([(_APPEND, params)], names=False)
-    for field, value in zip(_RETURNED, row, strict=True):
-        setattr(event, field.attname, value)
-    event._state.adding = False
-    event._state.db = connection.alias
+
+    def appended(rows: list[tuple]) -> None:
+        for field, value in zip(_RETURNED, rows[0], strict=True):
+            setattr(event, field.attname, value)
+        event._state.adding = False
+        event._state.db = connection.alias
+        transaction.on_commit(lambda: _stream(event))
+        if settings.AUDIT_SEAL_AFTER_COMMIT:
+            from audit import sealer
+
+            sealer.seal_after_commit()
+
+    if carried and batch.carry(_APPEND, params, appended):
+        return
+    [(_, rows)] = batch.run([(_APPEND, params)], names=False)
+    appended(rows)
 
 
 def record(
@@ -59,12 +73,16 @@ def record(
     target_code: str = "",
     client_code: Any = None,
     changes: dict[str, Any] | None = None,
+    carried: bool = False,
 ) -> AuditEvent:
     """Append one event to the audit trail. Never pass PHI in `changes`.
 
     One INSERT in the caller's transaction, durable when the caller's data is: no lock
     shared with other requests, no read of the chain. The event number comes from a
-    sequence; the sealer (audit/sealer.py) chains the event after its transaction commits."""
+    sequence; the sealer (audit/sealer.py) chains the event after its transaction commits.
+    `carried` (audit.read's events): in a request, the INSERT rides at the head of the
+    page's next batch round trip, or goes at the request's end (batch.carry); its number and
+    its seal come then."""
     if (
         request is not None
         and actor is None
@@ -89,12 +107,7 @@ def record(
         prev_hash="",
     )
     event.hash = event_hash(event)
-    _append(event)
-    transaction.on_commit(lambda: _stream(event))
-    if settings.AUDIT_SEAL_AFTER_COMMIT:
-        from audit import sealer
-
-        sealer.seal_after_commit()
+    _append(event, carried=carried)
     return event
 
 
@@ -127,6 +140,7 @@ def read(
         target=target if target is not None else client,
         client_code=client.code if client is not None else None,
         changes=changes,
+        carried=True,
     )
     if client is not None and user.may_break_glass:
         from ipnb_notes import access
@@ -139,6 +153,7 @@ def read(
                 request=request,
                 target=grant,
                 client_code=client.code,
+                carried=True,
             )
     return event
 

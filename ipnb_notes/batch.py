@@ -38,7 +38,7 @@ them; `plain_names(bound)` names its columns.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -208,19 +208,29 @@ def run(
 
     They go through one psycopg pipeline on the connection Django holds, with server-side
     binding, each as a prepared statement, inside whatever transaction Django has open.
-    Query logging (DEBUG, CaptureQueriesContext) records them as one query: one round trip.
-    `names=False` leaves the column names out (batch.fetch knows its columns).
+    Writes queued with `carry` go first, in the same round trip, when the connection is in
+    the state they were queued in. Query logging (DEBUG, CaptureQueriesContext) records them
+    as one query: one round trip. `names=False` leaves the column names out (batch.fetch
+    knows its columns).
     """
+    connection = connections[using]
+    queued = connection.__dict__.get(_QUEUED)
+    if queued and _state(connection) == connection.__dict__.get(_BASE):
+        return _send(connection, queued, statements, names)
     if not statements:
         return []
-    connection = connections[using]
+    return _send(connection, [], statements, names)
+
+
+def _send(connection, riding: list, statements, names: bool) -> list:
+    sent = [(c.sql, c.params) for c in riding] + list(statements)
     started = time.monotonic()
     with connection.cursor() as django_cursor, connection.wrap_database_errors:
         conn = django_cursor.cursor.connection
         conn.prepared_max = max(conn.prepared_max or 0, PREPARED_MAX)
         cursors = []
         with conn.pipeline():
-            for sql, params in statements:
+            for sql, params in sent:
                 cursor = psycopg.Cursor(conn)
                 cursor.execute(sql, params, prepare=True)
                 cursors.append(cursor)
@@ -233,13 +243,94 @@ def run(
         connection.queries_log.append(
             {
                 "sql": ";\n".join(
-                    connection.ops.compose_sql(sql, params)
-                    for sql, params in statements
+                    connection.ops.compose_sql(sql, params) for sql, params in sent
                 ),
                 "time": f"{time.monotonic() - started:.3f}",
             }
         )
+    if riding:
+        # Sent (and, outside a transaction block, committed with the reads): off the queue
+        # before their callbacks run, so that nothing sends them twice.
+        carried = list(riding)
+        riding.clear()
+        for write, (_columns, rows) in zip(carried, results, strict=False):
+            write.then(rows)
+        results = results[len(carried) :]
     return results
+
+
+# --- Writes that ride with the next read ------------------------------------------------------
+# A request's audit event (audit.read) is an INSERT that needs no answer before the page's
+# reads: queued here, it goes at the head of the page's next batch round trip instead of on a
+# round trip (and a commit) of its own. Only between `carrying()`'s start and end (one
+# request, ipnb_notes.http.CarriedWritesMiddleware), and only in the transaction state the
+# request began in: a write queued there is never sent inside a transaction block opened
+# later (it would roll back with a transaction it was not part of), and the end sends what is
+# still queued, before the response leaves.
+
+_QUEUED = "ipnb_carried_writes"
+_BASE = "ipnb_carried_state"
+
+
+@dataclass(frozen=True)
+class _Carried:
+    sql: str
+    params: Sequence | Mapping
+    then: Callable[[list[tuple]], None]
+
+
+def _state(connection) -> tuple:
+    """The connection's transaction state: its open atomic blocks and savepoints."""
+    return (tuple(map(id, connection.atomic_blocks)), tuple(connection.savepoint_ids))
+
+
+class carrying:
+    """`with batch.carrying():` around one request: `carry` may queue writes inside it, and
+    its end sends whatever is still queued (an error sending them goes up: the response is
+    not given without them)."""
+
+    def __init__(self, using: str = "default") -> None:
+        self.using = using
+
+    def __enter__(self) -> None:
+        connection = connections[self.using]
+        connection.__dict__[_BASE] = _state(connection)
+        connection.__dict__[_QUEUED] = []
+
+    def __exit__(self, *exc) -> None:
+        connection = connections[self.using]
+        queued = connection.__dict__.pop(_QUEUED, None)
+        connection.__dict__.pop(_BASE, None)
+        if not queued:
+            return
+        raw = connection.connection
+        if (
+            raw is not None
+            and raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+        ):
+            # The transaction they were queued in has failed and rolls back; written
+            # in it, they would have rolled back with it.
+            return
+        _send(connection, queued, [], names=False)
+
+
+def carry(
+    sql: str,
+    params: Sequence | Mapping,
+    then: Callable[[list[tuple]], None],
+    *,
+    using: str = "default",
+) -> bool:
+    """Queue one write (an INSERT ... RETURNING) to go at the head of the connection's next
+    `run` in this request's transaction state, or at the request's end; `then` gets its rows
+    once it is sent. False (nothing queued) outside `carrying()` or inside a transaction
+    block the request opened: the caller sends it itself, now."""
+    connection = connections[using]
+    queued = connection.__dict__.get(_QUEUED)
+    if queued is None or _state(connection) != connection.__dict__.get(_BASE):
+        return False
+    queued.append(_Carried(sql, params, then))
+    return True
 
 
 def _fill(qs: QuerySet, compiler, rows: list) -> None:

@@ -11,6 +11,8 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.functional import empty
 from django_htmx.http import HttpResponseClientRedirect
 
+from ipnb_notes import batch
+
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
 
@@ -65,6 +67,19 @@ def over_rate_limit(
     except ValueError:  # the window's counter expired between add() and incr()
         cache.add(key, 1, timeout=seconds + 5)
         return False
+
+
+class CarriedWritesMiddleware:
+    """Lets a request's audit events ride with its page's reads (ipnb_notes.batch.carry):
+    whatever is still queued when the view returns is sent before the response leaves, and
+    an error sending it answers 500 instead of the page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with batch.carrying():
+            return self.get_response(request)
 
 
 class RequestIdMiddleware:

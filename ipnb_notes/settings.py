@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "ipnb_notes.http.PrivateResponseMiddleware",
     "ipnb_notes.middleware.security.DeniedAccessAuditMiddleware",
     "ipnb_notes.middleware.security.UnreadableCiphertextMiddleware",
+    # Innermost but for axes: a request's queued audit events go out right after its view.
+    "ipnb_notes.http.CarriedWritesMiddleware",
     # Last, so that it sees every failed login (django-axes documents this position).
     "axes.middleware.AxesMiddleware",
 ]

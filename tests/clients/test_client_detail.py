@@ -246,9 +246,9 @@ def _grow(client_, therapist, n: int):
 # Session, user, the access check, one round trip for everything the page shows
 # (ipnb_notes.batch: the emergency-access notices of audit/_emergency_notices.html, the
 # Measures section's statement (measures.services.client_summary) and the small trajectory
-# chart's (dashboards.reports.mini_trajectory) among them), the audit event. A supervisor's
-# supervisees are a subquery, not a look-up.
-DETAIL_QUERIES = {"alice": 5, "bob": 5}
+# chart's (dashboards.reports.mini_trajectory) among them) with the audit event's INSERT at
+# its head (ipnb_notes.batch.carry). A supervisor's supervisees are a subquery, not a look-up.
+DETAIL_QUERIES = {"alice": 4, "bob": 4}
 
 
 @pytest.mark.parametrize("persona", ["alice", "bob"])

@@ -767,9 +767,9 @@ def test_capture_panel_queries_do_not_grow_with_events(
     assert response.status_code == 200
 
 
-# Session, user, the session, the audit event, the timeline (one round trip, with the edit
-# right and the note's status).
-PANEL_QUERIES = 5
+# Session, user, the session, the timeline (one round trip, with the edit right, the note's
+# status and, at its head, the audit event's INSERT: ipnb_notes.batch.carry).
+PANEL_QUERIES = 4
 
 
 # --- Dashboards are told, htmx responses vary ---------------------------------------------

@@ -3,8 +3,10 @@
 Django's template engine costs about 0.1 ms per rendered loop row; the caseload, the
 trajectory's data tables and the supervisor's weekly tables run to hundreds of rows, so
 those partials are Jinja2 templates (templates/jinja2/), compiled to Python and still
-autoescaped; so is the site header every page includes (components/_site_header.html). Everything else stays a Django template. A Django template includes a partial
-with `{% jinja "dashboards/_x.html" name=value %}` (dashboards/templatetags/jinja.py).
+autoescaped; so are the record pages' content and the site header every page includes
+(components/_site_header.html). Everything else stays a Django template. A Django template
+includes a partial with `{% jinja "dashboards/_x.html" name=value %}`
+(dashboards/templatetags/jinja.py).
 
 The partials hold no script and no style attribute, so they need no CSP nonce. `Markup`
 and `|safe` are not used: tests/security/test_headers.py counts them with mark_safe calls.

@@ -361,6 +361,78 @@ def _round(value, digits: int = 3):
 # --- The caseload ----------------------------------------------------------------------------
 
 
+def caseload_cells(row: dict):
+    """A caseload row's cells after the client's name (the `cells` macro of
+    templates/jinja2/dashboards/_caseload_rows.html), escaped there, from the figures they
+    print alone: dates, counts, the sparkline, trend, outcome lines and flags, never a name
+    or a code. The same figures give the same cells, printed once per process for as long as
+    they stay the same."""
+    spark = row["sparkline"]
+    return _caseload_cells(
+        (
+            row["last_iso"],
+            row["last_label"],
+            row["next_iso"],
+            row["next_label"],
+            row["sessions_attended"],
+            (spark["points"], spark["width"], spark["height"], spark.get("label", "")),
+            row["direction"],
+            row["change_label"],
+            row["open_ruptures"],
+            row["oldest_open_days"],
+            row["unsigned"],
+            row["late"],
+            row["days_since"],
+            tuple(map(str, row["outcome"].short)),
+            tuple(map(str, row["flags"])),
+        )
+    )
+
+
+_CELL_KEYS = (
+    "last_iso",
+    "last_label",
+    "next_iso",
+    "next_label",
+    "sessions_attended",
+    "spark",
+    "direction",
+    "change_label",
+    "open_ruptures",
+    "oldest_open_days",
+    "unsigned",
+    "late",
+    "days_since",
+    "outcome",
+    "flags",
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def _caseload_cells(figures: tuple):
+    """One row's cells from its figures alone: nothing but the key decides what a kept
+    entry shows."""
+    values = dict(zip(_CELL_KEYS, figures, strict=True))
+    points, width, height, label = values["spark"]
+    values["spark"] = {
+        "points": points,
+        "width": width,
+        "height": height,
+        "label": label,
+    }
+    return _caseload_rows_module().cells(values)
+
+
+def _caseload_rows_module():
+    template = engines["jinja2"].env.get_template("dashboards/_caseload_rows.html")
+    return _module_of(template)
+
+
+@functools.lru_cache(maxsize=4)
+def _module_of(template):
+    return template.make_module({"rows": ()})
+
+
 @require_http_methods(["GET", "POST"])
 def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     if code is not None:
@@ -392,6 +464,8 @@ def caseload(request: AuthedRequest, code: UUID | None = None) -> HttpResponse:
     audit.read(
         request, "caseload.view", target=therapist, clients=[r["code"] for r in rows]
     )
+    for r in rows:
+        r["cells"] = caseload_cells(r)
     context = {
         "therapist": therapist,
         "own": therapist.pk == request.user.pk,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from jinja2 import UndefinedError
 
 from dashboards import reports
+from dashboards.views import caseload_cells
 from ipnb_notes.jinja2 import environment
 from measures import reports as measure_reports
 from sessions.models import IntegrationIndicator
@@ -72,10 +73,12 @@ def _include(source: str, **context) -> str:
 
 
 def _caseload_row(name: str, flag: str, label: str) -> dict:
+    """A row as the caseload view gives it to the partial: its cells after the name printed
+    (dashboards.views.caseload_cells)."""
     spark = reports.sparkline([1.0, 2.0, 3.0])
     spark["label"] = label
     spark["points"] = label
-    return reports.caseload_labels(
+    row = reports.caseload_labels(
         {
             "code": uuid4(),
             "name": name,
@@ -103,6 +106,8 @@ def _caseload_row(name: str, flag: str, label: str) -> dict:
             ),
         }
     )
+    row["cells"] = caseload_cells(row)
+    return row
 
 
 @pytest.mark.parametrize("payload", HOSTILE)

@@ -285,8 +285,15 @@ def caseload_rows(n: int, rnd: random.Random) -> list[dict]:
                 "flags": flags,
             }
         )
-    # As the caseload page shapes its rows (dates and trend formatted once).
-    return [reports.caseload_labels(row) for row in rows]
+    # As the caseload page shapes its rows: dates and trend formatted once, the cells after
+    # the name printed by dashboards.views.caseload_cells (kept: once the same figures come
+    # again, the Jinja2 rendering prints only the names and reads the rest back).
+    from dashboards.views import caseload_cells
+
+    rows = [reports.caseload_labels(row) for row in rows]
+    for row in rows:
+        row["cells"] = caseload_cells(row)
+    return rows
 
 
 def session_rows(n: int, rnd: random.Random) -> list[dict]:
